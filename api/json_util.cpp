@@ -1,0 +1,163 @@
+#include "api/json_util.h"
+
+#include <cmath>
+#include <limits>
+
+#include <boost/json/parse.hpp>
+
+namespace tessera::api {
+
+Result<json::value> ParseJsonBody(std::string_view body) {
+  if (body.empty()) {
+    return Status::InvalidArgument("Json deserialize error: EOF while parsing a value");
+  }
+  json::parse_options options;
+  options.max_depth = 64;
+  boost::system::error_code ec;
+  json::value value = json::parse(body, ec, json::storage_ptr(), options);
+  if (ec) {
+    return Status::InvalidArgument("Json deserialize error: " + ec.message());
+  }
+  return value;
+}
+
+Status DeserializeError(std::string_view path, std::string_view what) {
+  std::string message = "Json deserialize error: ";
+  if (!path.empty()) {
+    message += path;
+    message += ": ";
+  }
+  message += what;
+  return Status::InvalidArgument(std::move(message));
+}
+
+std::string_view JsonTypeName(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+      return "integer";
+    case json::kind::double_:
+      return "floating point";
+    case json::kind::string:
+      return "string";
+    case json::kind::array:
+      return "sequence";
+    case json::kind::object:
+      return "map";
+  }
+  return "value";
+}
+
+namespace {
+Status WrongType(std::string_view path, const json::value& v, std::string_view expected) {
+  return DeserializeError(path, "invalid type: " + std::string(JsonTypeName(v)) + ", expected " +
+                                    std::string(expected));
+}
+}  // namespace
+
+Status ReadU64(const json::value& v, std::string_view path, uint64_t* out) {
+  if (v.is_uint64()) {
+    *out = v.get_uint64();
+    return Status::Ok();
+  }
+  if (v.is_int64()) {
+    if (v.get_int64() < 0) {
+      return DeserializeError(path, "invalid value: integer `" + std::to_string(v.get_int64()) +
+                                        "`, expected an unsigned integer");
+    }
+    *out = static_cast<uint64_t>(v.get_int64());
+    return Status::Ok();
+  }
+  return WrongType(path, v, "an unsigned integer");
+}
+
+FieldReader::FieldReader(const json::value& value, std::string path) : path_(std::move(path)) {
+  if (value.is_object()) {
+    object_ = &value.get_object();
+  } else {
+    status_ = WrongType(path_, value, "a map");
+  }
+}
+
+std::string FieldReader::PathOf(std::string_view key) const {
+  return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+}
+
+bool FieldReader::Has(std::string_view key) const {
+  return Find(key) != nullptr;
+}
+
+const json::value* FieldReader::Find(std::string_view key) const {
+  if (object_ == nullptr) {
+    return nullptr;
+  }
+  const json::value* v = object_->if_contains(key);
+  return (v == nullptr || v->is_null()) ? nullptr : v;
+}
+
+Status FieldReader::Get(std::string_view key, std::optional<uint64_t>* out) const {
+  out->reset();
+  if (const json::value* v = Find(key)) {
+    uint64_t x;
+    TESSERA_RETURN_IF_ERROR(ReadU64(*v, PathOf(key), &x));
+    *out = x;
+  }
+  return Status::Ok();
+}
+
+Status FieldReader::Get(std::string_view key, std::optional<uint32_t>* out) const {
+  out->reset();
+  std::optional<uint64_t> wide;
+  TESSERA_RETURN_IF_ERROR(Get(key, &wide));
+  if (wide) {
+    if (*wide > std::numeric_limits<uint32_t>::max()) {
+      return DeserializeError(
+          PathOf(key), "invalid value: integer `" + std::to_string(*wide) + "`, expected u32");
+    }
+    *out = static_cast<uint32_t>(*wide);
+  }
+  return Status::Ok();
+}
+
+Status FieldReader::Get(std::string_view key, std::optional<double>* out) const {
+  out->reset();
+  if (const json::value* v = Find(key)) {
+    if (!v->is_number()) {
+      return WrongType(PathOf(key), *v, "a number");
+    }
+    const double x = v->to_number<double>();
+    if (!std::isfinite(x)) {
+      return DeserializeError(PathOf(key), "number out of range");
+    }
+    *out = x;
+  }
+  return Status::Ok();
+}
+
+Status FieldReader::Get(std::string_view key, std::optional<bool>* out) const {
+  out->reset();
+  if (const json::value* v = Find(key)) {
+    if (!v->is_bool()) {
+      return WrongType(PathOf(key), *v, "a boolean");
+    }
+    *out = v->get_bool();
+  }
+  return Status::Ok();
+}
+
+Status FieldReader::Get(std::string_view key, std::optional<std::string>* out) const {
+  out->reset();
+  if (const json::value* v = Find(key)) {
+    if (!v->is_string()) {
+      return WrongType(PathOf(key), *v, "a string");
+    }
+    *out = std::string(v->get_string());
+  }
+  return Status::Ok();
+}
+
+}  // namespace tessera::api

@@ -1,0 +1,89 @@
+// tessera: the server binary. Parses options, listens, loads storage in the background
+// (/readyz answers 503 until it has), serves until SIGINT or SIGTERM, then stops gracefully:
+// in-flight requests are answered, and storage is closed after the last one.
+
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <signal.h>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/options.h"
+#include "api/routes.h"
+#include "api/server.h"
+#include "common/logging.h"
+#include "engine/catalog.h"
+
+int main(int argc, char** argv) {
+  using namespace tessera;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Result<api::ServerOptions> parsed = api::ParseOptions(args, api::ProcessEnv());
+  if (!parsed.ok()) {
+    if (parsed.status().code() == Code::kFailedPrecondition) {  // --help
+      std::fputs(parsed.status().message().c_str(), stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "tessera: %s\n", parsed.status().message().c_str());
+    return 2;
+  }
+  const api::ServerOptions& options = *parsed;
+  SetLogLevel(options.log_level);
+
+  // Signals are taken by one thread with sigtimedwait; every other thread has them blocked.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  api::Api api(options);
+  Result<std::unique_ptr<api::Server>> server = api::Server::Create(options, api);
+  if (!server.ok()) {
+    TESSERA_LOG(kError) << server.status().message();
+    return 1;
+  }
+  TESSERA_LOG(kInfo) << "tessera " << TESSERA_API_VERSION << " listening on http://" << options.host
+                     << ":" << (*server)->port() << " with " << options.threads
+                     << " threads, storage " << options.storage_path
+                     << (options.api_key ? ", api key required" : "");
+
+  int exit_code = 0;
+  std::unique_ptr<engine::Catalog> catalog;
+  std::jthread loader([&] {
+    Result<std::unique_ptr<engine::Catalog>> opened = engine::Catalog::Open(options.storage_path);
+    if (!opened.ok()) {
+      TESSERA_LOG(kError) << "cannot open storage: " << opened.status().ToString();
+      exit_code = 1;
+      (*server)->Stop();
+      return;
+    }
+    catalog = std::move(opened).value();
+    api.SetCatalog(catalog.get());
+    TESSERA_LOG(kInfo) << "storage loaded: " << catalog->ListCollections().size()
+                       << " collections; ready";
+  });
+  std::jthread signal_waiter([&](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      timespec timeout{0, 200 * 1000 * 1000};
+      const int sig = sigtimedwait(&signals, nullptr, &timeout);
+      if (sig > 0) {
+        TESSERA_LOG(kInfo) << "received " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+                           << ", shutting down";
+        (*server)->Stop();
+        return;
+      }
+    }
+  });
+
+  (*server)->Run();
+  loader.join();
+  signal_waiter.request_stop();
+  signal_waiter.join();
+  server->reset();
+  catalog.reset();
+  TESSERA_LOG(kInfo) << "stopped";
+  return exit_code;
+}

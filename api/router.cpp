@@ -1,0 +1,144 @@
+#include "api/router.h"
+
+namespace tessera::api {
+
+const std::string* Request::Query(std::string_view key) const {
+  auto it = query.find(key);
+  return it == query.end() ? nullptr : &it->second;
+}
+
+namespace {
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+}  // namespace
+
+bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out) {
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) {
+        return false;
+      }
+      const int hi = HexValue(in[i + 1]);
+      const int lo = HexValue(in[i + 2]);
+      if (hi < 0 || lo < 0) {
+        return false;
+      }
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out->push_back(' ');
+    } else {
+      out->push_back(c);
+    }
+  }
+  return true;
+}
+
+bool SplitPath(std::string_view path, std::vector<std::string>* segments) {
+  segments->clear();
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string_view::npos) {
+      slash = path.size();
+    }
+    const std::string_view raw = path.substr(pos, slash - pos);
+    if (!raw.empty()) {
+      std::string decoded;
+      if (!PercentDecode(raw, false, &decoded)) {
+        return false;
+      }
+      segments->push_back(std::move(decoded));
+    }
+    pos = slash + 1;
+  }
+  return true;
+}
+
+bool ParseQuery(std::string_view query, std::map<std::string, std::string, std::less<>>* out) {
+  size_t pos = 0;
+  while (pos < query.size()) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) {
+      amp = query.size();
+    }
+    const std::string_view pair = query.substr(pos, amp - pos);
+    if (!pair.empty()) {
+      const size_t eq = pair.find('=');
+      std::string key, value;
+      if (!PercentDecode(pair.substr(0, eq), true, &key) ||
+          (eq != std::string_view::npos && !PercentDecode(pair.substr(eq + 1), true, &value))) {
+        return false;
+      }
+      (*out)[key] = value;
+    }
+    pos = amp + 1;
+  }
+  return true;
+}
+
+void Router::Add(http::verb method, std::string pattern, Access access, Handler handler) {
+  Route route{method, pattern, access, std::move(handler), {}};
+  const bool ok = SplitPath(pattern, &route.segments);
+  (void)ok;
+  routes_.push_back(std::move(route));
+}
+
+Router::Match Router::Find(http::verb method, const std::vector<std::string>& segments) const {
+  Match best;
+  int best_literals = -1;
+  bool path_matched = false;
+  for (const Route& route : routes_) {
+    if (route.segments.size() != segments.size()) {
+      continue;
+    }
+    int literals = 0;
+    bool matches = true;
+    for (size_t i = 0; i < segments.size() && matches; ++i) {
+      const std::string& s = route.segments[i];
+      if (s.size() >= 2 && s.front() == '{' && s.back() == '}') {
+        continue;
+      }
+      if (s == segments[i]) {
+        ++literals;
+      } else {
+        matches = false;
+      }
+    }
+    if (!matches) {
+      continue;
+    }
+    path_matched = true;
+    if (route.method == method && literals > best_literals) {
+      best_literals = literals;
+      best.route = &route;
+    }
+  }
+  if (best.route == nullptr) {
+    best.outcome = path_matched ? Outcome::kNoMethod : Outcome::kNoPath;
+    return best;
+  }
+  best.outcome = Outcome::kFound;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const std::string& s = best.route->segments[i];
+    if (s.size() >= 2 && s.front() == '{' && s.back() == '}') {
+      best.params[s.substr(1, s.size() - 2)] = segments[i];
+    }
+  }
+  return best;
+}
+
+}  // namespace tessera::api

@@ -1,0 +1,71 @@
+#pragma once
+
+// Routes requests by method and path pattern ("/collections/{collection_name}/aliases").
+// Literal segments win over parameters, so "/collections/aliases" is not a collection named
+// "aliases". Every route states its access level; auth is enforced from that in one place.
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include "api/reply.h"
+
+namespace tessera::api {
+
+enum class Access { kOpen, kRead, kWrite };
+
+struct Request {
+  http::verb method = http::verb::get;
+  std::string path;                                        // decoded, without the query
+  std::map<std::string, std::string, std::less<>> query;   // decoded query parameters
+  std::map<std::string, std::string, std::less<>> params;  // path parameters
+  std::string body;
+  std::string content_type;
+  Clock::time_point start = Clock::now();
+
+  // A query parameter, or nullptr.
+  const std::string* Query(std::string_view key) const;
+  const std::string& Param(std::string_view key) const { return params.find(key)->second; }
+};
+
+using Handler = std::function<boost::asio::awaitable<Reply>(Request&)>;
+
+struct Route {
+  http::verb method;
+  std::string pattern;
+  Access access;
+  Handler handler;
+  std::vector<std::string> segments;  // "{name}" marks a parameter
+};
+
+class Router {
+ public:
+  void Add(http::verb method, std::string pattern, Access access, Handler handler);
+
+  enum class Outcome { kFound, kNoPath, kNoMethod };
+  struct Match {
+    Outcome outcome = Outcome::kNoPath;
+    const Route* route = nullptr;
+    std::map<std::string, std::string, std::less<>> params;
+  };
+  // `path` is already percent-decoded per segment by SplitPath.
+  Match Find(http::verb method, const std::vector<std::string>& segments) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// Splits "/a/b%20c/" into {"a", "b c"}; false on bad percent-encoding.
+bool SplitPath(std::string_view path, std::vector<std::string>* segments);
+// Decodes "%xx" and '+' (in queries); false on a bad escape.
+bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out);
+// Parses "a=1&b=x%20y" into `out`; false on a bad escape.
+bool ParseQuery(std::string_view query, std::map<std::string, std::string, std::less<>>* out);
+
+}  // namespace tessera::api

@@ -1,0 +1,288 @@
+#include "api/routes.h"
+
+#include <exception>
+
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "api/collection_codec.h"
+#include "api/json_util.h"
+#include "common/logging.h"
+
+#ifndef TESSERA_API_VERSION
+#define TESSERA_API_VERSION "0.0.0"
+#endif
+#ifndef TESSERA_COMMIT
+#define TESSERA_COMMIT "unknown"
+#endif
+
+namespace tessera::api {
+
+namespace json = boost::json;
+
+namespace {
+
+// Constant-time comparison: the time taken does not depend on where the strings differ.
+bool KeysEqual(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const size_t n = std::max(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= x ^ y;
+  }
+  return diff == 0;
+}
+
+asio::awaitable<Reply> NotReadyAsync(Clock::time_point start) {
+  co_return JsonError(http::status::service_unavailable,
+                      "Service Unavailable: storage is still loading", start);
+}
+
+// Parses the request body as JSON, or returns the 400 reply.
+Result<json::value> Body(const Request& r) {
+  return ParseJsonBody(r.body);
+}
+
+}  // namespace
+
+Api::Api(const ServerOptions& options) : options_(options) {
+  AddRoutes();
+}
+
+void Api::AddRoutes() {
+  using V = http::verb;
+  auto bind = [this](asio::awaitable<Reply> (Api::*method)(Request&)) {
+    return [this, method](Request& r) { return (this->*method)(r); };
+  };
+  // Routes that need storage answer 503 until it has loaded.
+  auto bind_storage = [this](StorageHandler method) {
+    return [this, method](Request& r) -> asio::awaitable<Reply> {
+      engine::Catalog* c = catalog();
+      if (c == nullptr) {
+        return NotReadyAsync(r.start);
+      }
+      return (this->*method)(r, *c);
+    };
+  };
+  auto text = [](http::status status, std::string body) {
+    return
+        [status, body](Request&) -> asio::awaitable<Reply> { co_return TextReply(status, body); };
+  };
+  router_.Add(V::get, "/", Access::kOpen, bind(&Api::Root));
+  router_.Add(V::get, "/healthz", Access::kOpen, text(http::status::ok, "healthz check passed"));
+  router_.Add(V::get, "/livez", Access::kOpen, text(http::status::ok, "healthz check passed"));
+  router_.Add(V::get, "/readyz", Access::kOpen, [this](Request&) -> asio::awaitable<Reply> {
+    if (catalog() == nullptr) {
+      co_return TextReply(http::status::service_unavailable, "some shards are not ready");
+    }
+    co_return TextReply(http::status::ok, "all shards are ready");
+  });
+
+  router_.Add(V::get, "/collections", Access::kRead, bind_storage(&Api::ListCollections));
+  router_.Add(V::get, "/collections/{collection_name}", Access::kRead,
+              bind_storage(&Api::GetCollection));
+  router_.Add(V::put, "/collections/{collection_name}", Access::kWrite,
+              bind_storage(&Api::CreateCollection));
+  router_.Add(V::patch, "/collections/{collection_name}", Access::kWrite,
+              bind_storage(&Api::UpdateCollection));
+  router_.Add(V::delete_, "/collections/{collection_name}", Access::kWrite,
+              bind_storage(&Api::DeleteCollection));
+  router_.Add(V::get, "/collections/{collection_name}/exists", Access::kRead,
+              bind_storage(&Api::CollectionExists));
+  router_.Add(V::post, "/collections/aliases", Access::kWrite, bind_storage(&Api::UpdateAliases));
+  router_.Add(V::get, "/aliases", Access::kRead, bind_storage(&Api::ListAliases));
+  router_.Add(V::get, "/collections/{collection_name}/aliases", Access::kRead,
+              bind_storage(&Api::ListCollectionAliases));
+}
+
+std::optional<Reply> Api::CheckAccess(const http::request<http::string_body>& raw, Access access,
+                                      Clock::time_point start) const {
+  if (access == Access::kOpen || (!options_.api_key && !options_.read_only_api_key)) {
+    return std::nullopt;
+  }
+  std::string_view presented;
+  if (auto it = raw.find("api-key"); it != raw.end()) {
+    presented = it->value();
+  } else if (auto auth = raw.find(http::field::authorization); auth != raw.end()) {
+    const std::string_view value = auth->value();
+    constexpr std::string_view kBearer = "Bearer ";
+    if (value.size() > kBearer.size() && value.substr(0, kBearer.size()) == kBearer) {
+      presented = value.substr(kBearer.size());
+    }
+  }
+  if (presented.empty()) {
+    return JsonError(http::status::unauthorized,
+                     "Unauthorized: Must provide an API key or an Authorization bearer token",
+                     start);
+  }
+  if (options_.api_key && KeysEqual(presented, *options_.api_key)) {
+    return std::nullopt;
+  }
+  if (options_.read_only_api_key && KeysEqual(presented, *options_.read_only_api_key)) {
+    if (access == Access::kRead) {
+      return std::nullopt;
+    }
+    return JsonError(http::status::forbidden, "Forbidden: Write access is required", start);
+  }
+  return JsonError(http::status::unauthorized, "Unauthorized: Invalid API key or JWT", start);
+}
+
+asio::awaitable<Reply> Api::Dispatch(const http::request<http::string_body>& raw) {
+  Request request;
+  const std::string_view target = raw.target();
+  const size_t question = target.find('?');
+  std::vector<std::string> segments;
+  if (!SplitPath(target.substr(0, question), &segments) ||
+      (question != std::string_view::npos &&
+       !ParseQuery(target.substr(question + 1), &request.query))) {
+    co_return JsonError(http::status::bad_request, "Bad request: malformed percent-encoding in URL",
+                        request.start);
+  }
+  request.path = std::string(target.substr(0, question));
+  Router::Match match = router_.Find(raw.method(), segments);
+  if (match.outcome == Router::Outcome::kNoPath) {
+    co_return JsonError(http::status::not_found, "Not found: " + request.path, request.start);
+  }
+  if (match.outcome == Router::Outcome::kNoMethod) {
+    co_return JsonError(
+        http::status::method_not_allowed,
+        "Method Not Allowed: " + std::string(raw.method_string()) + " " + request.path,
+        request.start);
+  }
+  if (auto denied = CheckAccess(raw, match.route->access, request.start)) {
+    co_return std::move(*denied);
+  }
+  request.method = raw.method();
+  request.params = std::move(match.params);
+  request.body = raw.body();
+  if (auto it = raw.find(http::field::content_type); it != raw.end()) {
+    request.content_type = std::string(it->value());
+  }
+  try {
+    co_return co_await match.route->handler(request);
+  } catch (const std::exception& e) {
+    TESSERA_LOG(kError) << "internal error in " << raw.method_string() << " " << request.path
+                        << ": " << e.what();
+    co_return JsonError(http::status::internal_server_error,
+                        std::string("Service internal error: ") + e.what(), request.start);
+  }
+}
+
+asio::awaitable<Reply> Api::Root(Request& r) {
+  json::object info;
+  info["title"] = "tessera - vector search engine (Qdrant API)";
+  info["version"] = TESSERA_API_VERSION;
+  info["commit"] = TESSERA_COMMIT;
+  (void)r;
+  // `GET /` answers the bare object, not the envelope, as Qdrant does.
+  co_return Reply{http::status::ok, json::serialize(info)};
+}
+
+asio::awaitable<Reply> Api::ListCollections(Request& r, engine::Catalog& c) {
+  json::array collections;
+  for (const std::string& name : c.ListCollections()) {
+    collections.push_back(json::object{{"name", name}});
+  }
+  co_return JsonResult(json::object{{"collections", std::move(collections)}}, r.start);
+}
+
+asio::awaitable<Reply> Api::GetCollection(Request& r, engine::Catalog& c) {
+  Result<std::shared_ptr<engine::Collection>> collection =
+      c.GetCollection(r.Param("collection_name"));
+  if (!collection.ok()) {
+    co_return StatusReply(collection.status(), r.start);
+  }
+  co_return JsonResult(CollectionInfoToJson((*collection)->Info()), r.start);
+}
+
+asio::awaitable<Reply> Api::CreateCollection(Request& r, engine::Catalog& c) {
+  const std::string& name = r.Param("collection_name");
+  if (Status valid = engine::ValidateCollectionName(name); !valid.ok()) {
+    co_return JsonError(
+        http::status::unprocessable_entity,
+        "Validation error in path parameters: [collection_name: " + valid.message() + "]", r.start);
+  }
+  Result<json::value> body = Body(r);
+  if (!body.ok()) {
+    co_return StatusReply(body.status(), r.start);
+  }
+  Result<engine::CollectionConfig> config = ParseCreateCollection(*body);
+  if (!config.ok()) {
+    co_return StatusReply(config.status(), r.start);
+  }
+  if (Status s = c.CreateCollection(name, std::move(config).value()); !s.ok()) {
+    co_return StatusReply(s, r.start);
+  }
+  co_return JsonResult(true, r.start);
+}
+
+asio::awaitable<Reply> Api::UpdateCollection(Request& r, engine::Catalog& c) {
+  Result<json::value> body = Body(r);
+  if (!body.ok()) {
+    co_return StatusReply(body.status(), r.start);
+  }
+  Result<engine::CollectionUpdate> update = ParseUpdateCollection(*body);
+  if (!update.ok()) {
+    co_return StatusReply(update.status(), r.start);
+  }
+  if (Status s = c.UpdateCollection(r.Param("collection_name"), *update); !s.ok()) {
+    co_return StatusReply(s, r.start);
+  }
+  co_return JsonResult(true, r.start);
+}
+
+asio::awaitable<Reply> Api::DeleteCollection(Request& r, engine::Catalog& c) {
+  Result<bool> deleted = c.DeleteCollection(r.Param("collection_name"));
+  if (!deleted.ok()) {
+    co_return StatusReply(deleted.status(), r.start);
+  }
+  co_return JsonResult(*deleted, r.start);
+}
+
+asio::awaitable<Reply> Api::CollectionExists(Request& r, engine::Catalog& c) {
+  const bool exists = c.CollectionExists(r.Param("collection_name"));
+  co_return JsonResult(json::object{{"exists", exists}}, r.start);
+}
+
+asio::awaitable<Reply> Api::UpdateAliases(Request& r, engine::Catalog& c) {
+  Result<json::value> body = Body(r);
+  if (!body.ok()) {
+    co_return StatusReply(body.status(), r.start);
+  }
+  Result<std::vector<engine::AliasAction>> actions = ParseAliasActions(*body);
+  if (!actions.ok()) {
+    co_return StatusReply(actions.status(), r.start);
+  }
+  if (Status s = c.ChangeAliases(*actions); !s.ok()) {
+    co_return StatusReply(s, r.start);
+  }
+  co_return JsonResult(true, r.start);
+}
+
+namespace {
+json::value AliasesToJson(const std::vector<engine::AliasDescription>& aliases) {
+  json::array out;
+  for (const auto& a : aliases) {
+    out.push_back(
+        json::object{{"alias_name", a.alias_name}, {"collection_name", a.collection_name}});
+  }
+  return json::object{{"aliases", std::move(out)}};
+}
+}  // namespace
+
+asio::awaitable<Reply> Api::ListAliases(Request& r, engine::Catalog& c) {
+  co_return JsonResult(AliasesToJson(c.ListAliases()), r.start);
+}
+
+asio::awaitable<Reply> Api::ListCollectionAliases(Request& r, engine::Catalog& c) {
+  Result<std::vector<engine::AliasDescription>> aliases = c.ListAliases(r.Param("collection_name"));
+  if (!aliases.ok()) {
+    co_return StatusReply(aliases.status(), r.start);
+  }
+  co_return JsonResult(AliasesToJson(*aliases), r.start);
+}
+
+}  // namespace tessera::api

@@ -1,0 +1,83 @@
+#pragma once
+
+// The catalog: every collection and alias under one storage folder.
+//
+//   <storage>/collections/<name>/config.bin   one folder per collection (see Collection)
+//   <storage>/aliases.bin                     alias -> collection map (grammar in catalog.cpp)
+//
+// Thread-safe. Collection and alias changes are serialised by mu_ and are on disk before they
+// are visible; readers get a shared_ptr that stays valid while a collection is deleted.
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/collection.h"
+
+namespace tessera::engine {
+
+struct CreateAlias {
+  std::string alias_name;
+  std::string collection_name;
+};
+struct DeleteAlias {
+  std::string alias_name;
+};
+struct RenameAlias {
+  std::string old_alias_name;
+  std::string new_alias_name;
+};
+using AliasAction = std::variant<CreateAlias, DeleteAlias, RenameAlias>;
+
+struct AliasDescription {
+  std::string alias_name;
+  std::string collection_name;
+  bool operator==(const AliasDescription&) const = default;
+};
+
+// Collection and alias names: 1..255 bytes, none of `<>:"/\|?*`, no control characters, not
+// "." or "..". Returns kValidationFailed saying why.
+Status ValidateCollectionName(std::string_view name);
+
+class Catalog {
+ public:
+  // Opens (creating if needed) the storage folder and loads every collection in it.
+  static Result<std::unique_ptr<Catalog>> Open(const std::filesystem::path& storage_path);
+
+  const std::filesystem::path& storage_path() const { return storage_path_; }
+
+  Status CreateCollection(const std::string& name, CollectionConfig config);
+  // Returns whether a collection was deleted (false: there was none by that name).
+  Result<bool> DeleteCollection(const std::string& name);
+  // Resolves `name` as a collection name, then as an alias.
+  Result<std::shared_ptr<Collection>> GetCollection(std::string_view name) const;
+  bool CollectionExists(std::string_view name) const;
+  std::vector<std::string> ListCollections() const;  // sorted by name
+  Status UpdateCollection(std::string_view name, const CollectionUpdate& update);
+
+  // Applies every action in order, or none of them.
+  Status ChangeAliases(const std::vector<AliasAction>& actions);
+  std::vector<AliasDescription> ListAliases() const;  // sorted by alias name
+  // Aliases of one collection; NotFound if the collection does not exist.
+  Result<std::vector<AliasDescription>> ListAliases(std::string_view collection_name) const;
+
+ private:
+  explicit Catalog(std::filesystem::path storage_path) : storage_path_(std::move(storage_path)) {}
+  std::filesystem::path CollectionDir(std::string_view name) const;
+  // requires mu_
+  Result<std::shared_ptr<Collection>> ResolveLocked(std::string_view name) const;
+  Status PersistAliasesLocked(const std::map<std::string, std::string, std::less<>>& aliases);
+
+  const std::filesystem::path storage_path_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;  // guarded by mu_
+  std::map<std::string, std::string, std::less<>> aliases_;  // alias -> collection; guarded by mu_
+};
+
+}  // namespace tessera::engine

@@ -1,0 +1,439 @@
+#include "engine/collection_config.h"
+
+#include <string>
+#include <vector>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "common/coding.h"
+#include "common/crc32c.h"
+
+namespace tessera::engine {
+
+namespace json = boost::json;
+
+std::string_view DistanceName(Distance distance) {
+  switch (distance) {
+    case Distance::kCosine:
+      return "Cosine";
+    case Distance::kEuclid:
+      return "Euclid";
+    case Distance::kDot:
+      return "Dot";
+    case Distance::kManhattan:
+      return "Manhattan";
+  }
+  return "Cosine";
+}
+
+std::optional<Distance> ParseDistance(std::string_view name) {
+  if (name == "Cosine") {
+    return Distance::kCosine;
+  }
+  if (name == "Euclid") {
+    return Distance::kEuclid;
+  }
+  if (name == "Dot") {
+    return Distance::kDot;
+  }
+  if (name == "Manhattan") {
+    return Distance::kManhattan;
+  }
+  return std::nullopt;
+}
+
+namespace {
+template <typename T>
+void Take(T& field, const std::optional<T>& value) {
+  if (value) {
+    field = *value;
+  }
+}
+template <typename T>
+void Take(std::optional<T>& field, const std::optional<T>& value) {
+  if (value) {
+    field = *value;
+  }
+}
+}  // namespace
+
+void HnswConfig::Apply(const HnswConfigDiff& d) {
+  Take(m, d.m);
+  Take(ef_construct, d.ef_construct);
+  Take(full_scan_threshold, d.full_scan_threshold);
+  Take(max_indexing_threads, d.max_indexing_threads);
+  Take(on_disk, d.on_disk);
+  Take(payload_m, d.payload_m);
+}
+
+void OptimizersConfig::Apply(const OptimizersConfigDiff& d) {
+  Take(deleted_threshold, d.deleted_threshold);
+  Take(vacuum_min_vector_number, d.vacuum_min_vector_number);
+  Take(default_segment_number, d.default_segment_number);
+  Take(max_segment_size, d.max_segment_size);
+  Take(memmap_threshold, d.memmap_threshold);
+  Take(indexing_threshold, d.indexing_threshold);
+  Take(flush_interval_sec, d.flush_interval_sec);
+  Take(max_optimization_threads, d.max_optimization_threads);
+}
+
+void WalConfig::Apply(const WalConfigDiff& d) {
+  Take(wal_capacity_mb, d.wal_capacity_mb);
+  Take(wal_segments_ahead, d.wal_segments_ahead);
+  Take(wal_retain_closed, d.wal_retain_closed);
+}
+
+namespace {
+
+// Collects constraint violations in Qdrant's wording: "path: value 0 invalid, must be 1 or larger".
+class Violations {
+ public:
+  void AtLeast(const std::string& path, uint64_t value, uint64_t min) {
+    if (value < min) {
+      Add(path, "value " + std::to_string(value) + " invalid, must be " + std::to_string(min) +
+                    " or larger");
+    }
+  }
+  void AtMost(const std::string& path, uint64_t value, uint64_t max) {
+    if (value > max) {
+      Add(path, "value " + std::to_string(value) + " invalid, must be " + std::to_string(max) +
+                    " or smaller");
+    }
+  }
+  void InUnitRange(const std::string& path, double value) {
+    if (!(value >= 0.0 && value <= 1.0)) {
+      Add(path,
+          "value " + json::serialize(json::value(value)) + " invalid, must be from 0.0 to 1.0");
+    }
+  }
+  void Hnsw(const std::string& prefix, const HnswConfigDiff& d) {
+    if (d.ef_construct) {
+      AtLeast(prefix + "ef_construct", *d.ef_construct, 4);
+    }
+    if (d.full_scan_threshold) {
+      AtLeast(prefix + "full_scan_threshold", *d.full_scan_threshold, 10);
+    }
+  }
+  void Add(const std::string& path, const std::string& what) {
+    items_.push_back(path + ": " + what);
+  }
+
+  Status ToStatus() const {
+    if (items_.empty()) {
+      return Status::Ok();
+    }
+    std::string message;
+    for (const auto& item : items_) {
+      if (!message.empty()) {
+        message += ", ";
+      }
+      message += item;
+    }
+    return Status::ValidationFailed(message);
+  }
+
+ private:
+  std::vector<std::string> items_;
+};
+
+HnswConfigDiff AsDiff(const HnswConfig& c) {
+  return {c.m,       c.ef_construct, c.full_scan_threshold, c.max_indexing_threads,
+          c.on_disk, c.payload_m};
+}
+
+}  // namespace
+
+Status ValidateConfig(const CollectionConfig& config) {
+  Violations v;
+  for (const auto& [name, params] : config.vectors) {
+    const std::string prefix =
+        config.single_unnamed_vector ? std::string("vectors.") : "vectors." + name + ".";
+    v.AtLeast(prefix + "size", params.size, 1);
+    v.AtMost(prefix + "size", params.size, 65536);
+    if (params.hnsw_config) {
+      v.Hnsw(prefix + "hnsw_config.", *params.hnsw_config);
+    }
+  }
+  v.AtLeast("shard_number", config.shard_number, 1);
+  v.AtLeast("replication_factor", config.replication_factor, 1);
+  v.AtLeast("write_consistency_factor", config.write_consistency_factor, 1);
+  v.Hnsw("hnsw_config.", AsDiff(config.hnsw));
+  const OptimizersConfig& o = config.optimizers;
+  v.InUnitRange("optimizers_config.deleted_threshold", o.deleted_threshold);
+  v.AtLeast("optimizers_config.vacuum_min_vector_number", o.vacuum_min_vector_number, 100);
+  if (o.max_segment_size) {
+    v.AtLeast("optimizers_config.max_segment_size", *o.max_segment_size, 1);
+  }
+  v.AtLeast("wal_config.wal_capacity_mb", config.wal.wal_capacity_mb, 1);
+  v.AtLeast("wal_config.wal_retain_closed", config.wal.wal_retain_closed, 1);
+  return v.ToStatus();
+}
+
+Result<CollectionConfig> ApplyUpdate(const CollectionConfig& config,
+                                     const CollectionUpdate& update) {
+  CollectionConfig next = config;
+  for (const auto& [name, diff] : update.vectors) {
+    auto it = next.vectors.find(name);
+    if (it == next.vectors.end()) {
+      return Status::InvalidArgument("Wrong input: Not existing vector name error: " + name);
+    }
+    if (diff.hnsw_config) {
+      HnswConfigDiff merged = it->second.hnsw_config.value_or(HnswConfigDiff{});
+      const HnswConfigDiff& d = *diff.hnsw_config;
+      Take(merged.m, d.m);
+      Take(merged.ef_construct, d.ef_construct);
+      Take(merged.full_scan_threshold, d.full_scan_threshold);
+      Take(merged.max_indexing_threads, d.max_indexing_threads);
+      Take(merged.on_disk, d.on_disk);
+      Take(merged.payload_m, d.payload_m);
+      it->second.hnsw_config = merged;
+    }
+    Take(it->second.on_disk, diff.on_disk);
+  }
+  if (update.optimizers) {
+    next.optimizers.Apply(*update.optimizers);
+  }
+  if (update.hnsw) {
+    next.hnsw.Apply(*update.hnsw);
+  }
+  Take(next.replication_factor, update.replication_factor);
+  Take(next.write_consistency_factor, update.write_consistency_factor);
+  Take(next.on_disk_payload, update.on_disk_payload);
+  if (update.metadata) {
+    json::object merged = next.metadata.value_or(json::object{});
+    for (const auto& [key, value] : *update.metadata) {
+      if (value.is_null()) {
+        merged.erase(key);
+      } else {
+        merged[key] = value;
+      }
+    }
+    next.metadata = std::move(merged);
+  }
+  TESSERA_RETURN_IF_ERROR(ValidateConfig(next));
+  return next;
+}
+
+// ---- binary codec ----
+
+namespace {
+
+constexpr std::string_view kMagic = "TSCC";
+constexpr uint32_t kVersion = 1;
+
+void PutOptU64(std::string* out, const std::optional<uint64_t>& v) {
+  PutBool(out, v.has_value());
+  if (v) {
+    PutVarint64(out, *v);
+  }
+}
+void PutOptBool(std::string* out, const std::optional<bool>& v) {
+  PutBool(out, v.has_value());
+  if (v) {
+    PutBool(out, *v);
+  }
+}
+void PutOptDouble(std::string* out, const std::optional<double>& v) {
+  PutBool(out, v.has_value());
+  if (v) {
+    PutDouble(out, *v);
+  }
+}
+
+bool GetOptU64(Decoder& d, std::optional<uint64_t>* v) {
+  bool has;
+  if (!d.GetBool(&has)) {
+    return false;
+  }
+  if (!has) {
+    v->reset();
+    return true;
+  }
+  uint64_t x;
+  if (!d.GetVarint64(&x)) {
+    return false;
+  }
+  *v = x;
+  return true;
+}
+bool GetOptBool(Decoder& d, std::optional<bool>* v) {
+  bool has;
+  if (!d.GetBool(&has)) {
+    return false;
+  }
+  if (!has) {
+    v->reset();
+    return true;
+  }
+  bool x;
+  if (!d.GetBool(&x)) {
+    return false;
+  }
+  *v = x;
+  return true;
+}
+bool GetOptDouble(Decoder& d, std::optional<double>* v) {
+  bool has;
+  if (!d.GetBool(&has)) {
+    return false;
+  }
+  if (!has) {
+    v->reset();
+    return true;
+  }
+  double x;
+  if (!d.GetDouble(&x)) {
+    return false;
+  }
+  *v = x;
+  return true;
+}
+bool GetU64(Decoder& d, uint64_t* v) {
+  return d.GetVarint64(v);
+}
+bool GetU32(Decoder& d, uint32_t* v) {
+  uint64_t x;
+  if (!d.GetVarint64(&x) || x > UINT32_MAX) {
+    return false;
+  }
+  *v = static_cast<uint32_t>(x);
+  return true;
+}
+
+void PutHnswDiff(std::string* out, const HnswConfigDiff& h) {
+  PutOptU64(out, h.m);
+  PutOptU64(out, h.ef_construct);
+  PutOptU64(out, h.full_scan_threshold);
+  PutOptU64(out, h.max_indexing_threads);
+  PutOptBool(out, h.on_disk);
+  PutOptU64(out, h.payload_m);
+}
+bool GetHnswDiff(Decoder& d, HnswConfigDiff* h) {
+  return GetOptU64(d, &h->m) && GetOptU64(d, &h->ef_construct) &&
+         GetOptU64(d, &h->full_scan_threshold) && GetOptU64(d, &h->max_indexing_threads) &&
+         GetOptBool(d, &h->on_disk) && GetOptU64(d, &h->payload_m);
+}
+
+bool DecodeBody(Decoder& d, CollectionConfig* c) {
+  uint64_t nvec;
+  if (!d.GetBool(&c->single_unnamed_vector) || !d.GetVarint64(&nvec)) {
+    return false;
+  }
+  for (uint64_t i = 0; i < nvec; ++i) {
+    std::string_view name;
+    VectorParams p;
+    uint64_t distance;
+    bool has_hnsw;
+    if (!d.GetLengthPrefixed(&name) || !GetU64(d, &p.size) || !d.GetVarint64(&distance) ||
+        distance > 3 || !d.GetBool(&has_hnsw)) {
+      return false;
+    }
+    p.distance = static_cast<Distance>(distance);
+    if (has_hnsw) {
+      HnswConfigDiff h;
+      if (!GetHnswDiff(d, &h)) {
+        return false;
+      }
+      p.hnsw_config = h;
+    }
+    if (!GetOptBool(d, &p.on_disk)) {
+      return false;
+    }
+    c->vectors.emplace(std::string(name), p);
+  }
+  HnswConfigDiff hnsw;
+  OptimizersConfig& o = c->optimizers;
+  std::optional<double> deleted_threshold;
+  if (!GetU32(d, &c->shard_number) || !GetU32(d, &c->replication_factor) ||
+      !GetU32(d, &c->write_consistency_factor) || !d.GetBool(&c->on_disk_payload) ||
+      !GetHnswDiff(d, &hnsw) || !GetOptDouble(d, &deleted_threshold) ||
+      !GetU64(d, &o.vacuum_min_vector_number) || !GetU64(d, &o.default_segment_number) ||
+      !GetOptU64(d, &o.max_segment_size) || !GetOptU64(d, &o.memmap_threshold) ||
+      !GetU64(d, &o.indexing_threshold) || !GetU64(d, &o.flush_interval_sec) ||
+      !GetOptU64(d, &o.max_optimization_threads) || !GetU64(d, &c->wal.wal_capacity_mb) ||
+      !GetU64(d, &c->wal.wal_segments_ahead) || !GetU64(d, &c->wal.wal_retain_closed)) {
+    return false;
+  }
+  c->hnsw.Apply(hnsw);
+  o.deleted_threshold = deleted_threshold.value_or(0.2);
+  std::string_view metadata;
+  if (!d.GetLengthPrefixed(&metadata)) {
+    return false;
+  }
+  if (!metadata.empty()) {
+    boost::system::error_code ec;
+    json::value v = json::parse(metadata, ec);
+    if (ec || !v.is_object()) {
+      return false;
+    }
+    c->metadata = std::move(v.as_object());
+  }
+  return d.empty();
+}
+
+}  // namespace
+
+std::string EncodeCollectionConfig(const CollectionConfig& c) {
+  std::string body;
+  PutBool(&body, c.single_unnamed_vector);
+  PutVarint64(&body, c.vectors.size());
+  for (const auto& [name, p] : c.vectors) {
+    PutLengthPrefixed(&body, name);
+    PutVarint64(&body, p.size);
+    PutVarint64(&body, static_cast<uint64_t>(p.distance));
+    PutBool(&body, p.hnsw_config.has_value());
+    if (p.hnsw_config) {
+      PutHnswDiff(&body, *p.hnsw_config);
+    }
+    PutOptBool(&body, p.on_disk);
+  }
+  PutVarint64(&body, c.shard_number);
+  PutVarint64(&body, c.replication_factor);
+  PutVarint64(&body, c.write_consistency_factor);
+  PutBool(&body, c.on_disk_payload);
+  PutHnswDiff(&body, AsDiff(c.hnsw));
+  const OptimizersConfig& o = c.optimizers;
+  PutOptDouble(&body, o.deleted_threshold);
+  PutVarint64(&body, o.vacuum_min_vector_number);
+  PutVarint64(&body, o.default_segment_number);
+  PutOptU64(&body, o.max_segment_size);
+  PutOptU64(&body, o.memmap_threshold);
+  PutVarint64(&body, o.indexing_threshold);
+  PutVarint64(&body, o.flush_interval_sec);
+  PutOptU64(&body, o.max_optimization_threads);
+  PutVarint64(&body, c.wal.wal_capacity_mb);
+  PutVarint64(&body, c.wal.wal_segments_ahead);
+  PutVarint64(&body, c.wal.wal_retain_closed);
+  PutLengthPrefixed(&body, c.metadata ? json::serialize(*c.metadata) : std::string());
+
+  std::string out(kMagic);
+  PutFixed32(&out, kVersion);
+  out += body;
+  PutFixed32(&out, crc32c::Value(body));
+  return out;
+}
+
+Result<CollectionConfig> DecodeCollectionConfig(std::string_view bytes) {
+  if (bytes.size() < kMagic.size() + 8 || bytes.substr(0, kMagic.size()) != kMagic) {
+    return Status::Corruption("collection config: bad magic or too short");
+  }
+  const uint32_t version = DecodeFixed32(bytes.data() + kMagic.size());
+  if (version != kVersion) {
+    return Status::Corruption("collection config: unsupported version " + std::to_string(version));
+  }
+  const std::string_view body = bytes.substr(kMagic.size() + 4, bytes.size() - kMagic.size() - 8);
+  const uint32_t crc = DecodeFixed32(bytes.data() + bytes.size() - 4);
+  if (crc32c::Value(body) != crc) {
+    return Status::Corruption("collection config: checksum mismatch");
+  }
+  CollectionConfig config;
+  config.vectors.clear();
+  Decoder d(body);
+  if (!DecodeBody(d, &config)) {
+    return Status::Corruption("collection config: malformed body");
+  }
+  return config;
+}
+
+}  // namespace tessera::engine

@@ -1,0 +1,144 @@
+#pragma once
+
+// A collection's configuration: vector parameters, HNSW, optimizer and WAL settings, with
+// Qdrant's defaults. "Diff" structs carry the optional fields of a create or update request and
+// are applied onto a full config. Persisted by EncodeCollectionConfig (see the grammar below).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+#include "common/status.h"
+
+namespace tessera::engine {
+
+enum class Distance : uint8_t { kCosine = 0, kEuclid = 1, kDot = 2, kManhattan = 3 };
+
+std::string_view DistanceName(Distance distance);
+std::optional<Distance> ParseDistance(std::string_view name);
+
+struct HnswConfigDiff {
+  std::optional<uint64_t> m;
+  std::optional<uint64_t> ef_construct;
+  std::optional<uint64_t> full_scan_threshold;
+  std::optional<uint64_t> max_indexing_threads;
+  std::optional<bool> on_disk;
+  std::optional<uint64_t> payload_m;
+  bool operator==(const HnswConfigDiff&) const = default;
+};
+
+struct HnswConfig {
+  uint64_t m = 16;
+  uint64_t ef_construct = 100;
+  uint64_t full_scan_threshold = 10000;  // KB
+  uint64_t max_indexing_threads = 0;
+  bool on_disk = false;
+  std::optional<uint64_t> payload_m;
+  void Apply(const HnswConfigDiff& diff);
+  bool operator==(const HnswConfig&) const = default;
+};
+
+struct OptimizersConfigDiff {
+  std::optional<double> deleted_threshold;
+  std::optional<uint64_t> vacuum_min_vector_number;
+  std::optional<uint64_t> default_segment_number;
+  std::optional<uint64_t> max_segment_size;
+  std::optional<uint64_t> memmap_threshold;
+  std::optional<uint64_t> indexing_threshold;
+  std::optional<uint64_t> flush_interval_sec;
+  std::optional<uint64_t> max_optimization_threads;
+  bool operator==(const OptimizersConfigDiff&) const = default;
+};
+
+struct OptimizersConfig {
+  double deleted_threshold = 0.2;
+  uint64_t vacuum_min_vector_number = 1000;
+  uint64_t default_segment_number = 0;
+  std::optional<uint64_t> max_segment_size;  // KB; unset = chosen automatically
+  std::optional<uint64_t> memmap_threshold;  // KB; deprecated, stored only
+  uint64_t indexing_threshold = 10000;       // KB of vectors before a segment gets HNSW
+  uint64_t flush_interval_sec = 5;
+  std::optional<uint64_t> max_optimization_threads;  // unset = "auto"
+  void Apply(const OptimizersConfigDiff& diff);
+  bool operator==(const OptimizersConfig&) const = default;
+};
+
+struct WalConfigDiff {
+  std::optional<uint64_t> wal_capacity_mb;
+  std::optional<uint64_t> wal_segments_ahead;
+  std::optional<uint64_t> wal_retain_closed;
+  bool operator==(const WalConfigDiff&) const = default;
+};
+
+struct WalConfig {
+  uint64_t wal_capacity_mb = 32;
+  uint64_t wal_segments_ahead = 0;
+  uint64_t wal_retain_closed = 1;
+  void Apply(const WalConfigDiff& diff);
+  bool operator==(const WalConfig&) const = default;
+};
+
+struct VectorParams {
+  uint64_t size = 0;
+  Distance distance = Distance::kCosine;
+  std::optional<HnswConfigDiff> hnsw_config;  // per-vector override of the collection's HNSW
+  std::optional<bool> on_disk;
+  bool operator==(const VectorParams&) const = default;
+};
+
+struct VectorParamsDiff {
+  std::optional<HnswConfigDiff> hnsw_config;
+  std::optional<bool> on_disk;
+};
+
+// The name of the single unnamed vector ("" as Qdrant's update API spells it).
+inline constexpr std::string_view kDefaultVectorName = "";
+
+struct CollectionConfig {
+  // True when created as `"vectors": {size, distance}`; the map then has one entry, "".
+  bool single_unnamed_vector = true;
+  std::map<std::string, VectorParams, std::less<>> vectors;
+  uint32_t shard_number = 1;
+  uint32_t replication_factor = 1;
+  uint32_t write_consistency_factor = 1;
+  bool on_disk_payload = true;
+  HnswConfig hnsw;
+  OptimizersConfig optimizers;
+  WalConfig wal;
+  std::optional<boost::json::object> metadata;
+  bool operator==(const CollectionConfig&) const = default;
+};
+
+// An update request (`PATCH /collections/{name}`): every field optional.
+struct CollectionUpdate {
+  std::map<std::string, VectorParamsDiff, std::less<>> vectors;
+  std::optional<OptimizersConfigDiff> optimizers;
+  std::optional<HnswConfigDiff> hnsw;
+  std::optional<uint32_t> replication_factor;
+  std::optional<uint32_t> write_consistency_factor;
+  std::optional<bool> on_disk_payload;
+  // Merged into the metadata; a key whose value is null is removed.
+  std::optional<boost::json::object> metadata;
+};
+
+// Checks the constraints that hold across fields (kValidationFailed), e.g. at least one vector.
+Status ValidateConfig(const CollectionConfig& config);
+
+// Applies `update` to a copy of `config`; fails (leaving nothing changed) on an unknown vector.
+Result<CollectionConfig> ApplyUpdate(const CollectionConfig& config,
+                                     const CollectionUpdate& update);
+
+// Binary form, stored in `<collection>/config.bin`:
+//   file    := magic:"TSCC" version:fixed32(=1) body crc32c(body):fixed32
+//   body    := single:bool nvec:varint (name:lp vec)* shard:varint repl:varint wcf:varint
+//              on_disk_payload:bool hnsw optimizers wal metadata:lp(JSON text, "" = none)
+//   vec     := size:varint distance:u8 has_hnsw:bool [hnsw_diff] on_disk:opt_bool
+// where opt_* is a presence byte followed by the value; lp is varint length + bytes.
+std::string EncodeCollectionConfig(const CollectionConfig& config);
+Result<CollectionConfig> DecodeCollectionConfig(std::string_view bytes);
+
+}  // namespace tessera::engine

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: GoogleTest unit tests, the layering
+# check, HTTP tests against the real binary, and the official JS client tests.
+#   scripts/test.sh                       Release build in ./build
+#   SANITIZE=address,undefined scripts/test.sh   the same under sanitizers, in ./build-sanitize
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+build_dir=build
+cmake_args=()
+if [ -n "${SANITIZE:-}" ]; then
+  build_dir=build-sanitize
+  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DSANITIZE=${SANITIZE}")
+fi
+scripts/build.sh "$build_dir" "${cmake_args[@]}"
+
+# The official JS client, pinned by package-lock.json.
+(cd tests/clients/js && npm ci --no-audit --no-fund --loglevel=error)
+
+cd "$build_dir"
+ctest --output-on-failure --timeout 600 -j "$(nproc)"
