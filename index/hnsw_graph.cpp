@@ -1,0 +1,269 @@
+#include "index/hnsw_graph.h"
+
+#include <algorithm>
+#include <atomic>
+#include <fcntl.h>
+#include <queue>
+#include <thread>
+
+#include <faiss/utils/distances.h>
+#include <hnswlib/hnswlib.h>
+
+#include "common/crc32c.h"
+#include "common/file.h"
+
+namespace tessera::index {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+float L1Distance(const void* a, const void* b, const void* param) {
+  return faiss::fvec_L1(static_cast<const float*>(a), static_cast<const float*>(b),
+                        *static_cast<const size_t*>(param));
+}
+
+// hnswlib ships L2 and inner product spaces; Manhattan needs its own.
+class L1Space : public hnswlib::SpaceInterface<float> {
+ public:
+  explicit L1Space(size_t dim) : dim_(dim) {}
+  size_t get_data_size() override { return dim_ * sizeof(float); }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return L1Distance; }
+  void* get_dist_func_param() override { return &dim_; }
+
+ private:
+  size_t dim_;
+};
+
+std::unique_ptr<hnswlib::SpaceInterface<float>> MakeSpace(Metric metric, size_t dim) {
+  switch (metric) {
+    case Metric::kCosine:
+    case Metric::kDot:
+      return std::make_unique<hnswlib::InnerProductSpace>(dim);
+    case Metric::kEuclid:
+      return std::make_unique<hnswlib::L2Space>(dim);
+    case Metric::kManhattan:
+      return std::make_unique<L1Space>(dim);
+  }
+  return nullptr;
+}
+
+struct FartherFirst {  // max-heap on distance
+  bool operator()(const Hit& a, const Hit& b) const {
+    return a.distance < b.distance || (a.distance == b.distance && a.offset < b.offset);
+  }
+};
+struct CloserFirst {  // min-heap on distance, over internal ids
+  bool operator()(const std::pair<float, hnswlib::tableint>& a,
+                  const std::pair<float, hnswlib::tableint>& b) const {
+    return a.first > b.first;
+  }
+};
+
+}  // namespace
+
+struct HnswGraph::Impl {
+  std::unique_ptr<hnswlib::SpaceInterface<float>> space;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw;
+};
+
+HnswGraph::HnswGraph(Metric metric, size_t dim, std::unique_ptr<Impl> impl)
+    : metric_(metric), dim_(dim), impl_(std::move(impl)) {}
+
+HnswGraph::~HnswGraph() = default;
+
+Result<std::unique_ptr<HnswGraph>> HnswGraph::Create(Metric metric, size_t dim,
+                                                     const HnswParams& params, size_t capacity) {
+  auto impl = std::make_unique<Impl>();
+  impl->space = MakeSpace(metric, dim);
+  try {
+    impl->hnsw = std::make_unique<hnswlib::HierarchicalNSW<float>>(
+        impl->space.get(), std::max<size_t>(capacity, 1), std::max<size_t>(params.m, 2),
+        std::max<size_t>(params.ef_construct, 4), params.seed);
+  } catch (const std::exception& e) {
+    return Status::ResourceExhausted(std::string("hnsw: cannot create graph: ") + e.what());
+  }
+  return std::unique_ptr<HnswGraph>(new HnswGraph(metric, dim, std::move(impl)));
+}
+
+Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const fs::path& file, Metric metric, size_t dim,
+                                                   uint32_t crc) {
+  TESSERA_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(file));
+  if (crc32c::Value(bytes) != crc) {
+    return Status::Corruption("hnsw: checksum mismatch in " + file.string());
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->space = MakeSpace(metric, dim);
+  try {
+    impl->hnsw =
+        std::make_unique<hnswlib::HierarchicalNSW<float>>(impl->space.get(), file.string());
+  } catch (const std::exception& e) {
+    return Status::Corruption("hnsw: cannot load " + file.string() + ": " + e.what());
+  }
+  return std::unique_ptr<HnswGraph>(new HnswGraph(metric, dim, std::move(impl)));
+}
+
+Status HnswGraph::Add(Offset offset, std::span<const float> vector) {
+  try {
+    impl_->hnsw->addPoint(vector.data(), offset);
+  } catch (const std::exception& e) {
+    return Status::ResourceExhausted(std::string("hnsw: add failed: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+Status HnswGraph::AddAll(std::span<const float> matrix, size_t threads, const AcceptFn& accept) {
+  const size_t rows = matrix.size() / dim_;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  Status first_error;
+  std::mutex error_mu;
+  auto work = [&] {
+    for (size_t row = next++; row < rows && !failed; row = next++) {
+      const auto offset = static_cast<Offset>(row);
+      if (accept && !accept(offset)) {
+        continue;
+      }
+      Status s = Add(offset, matrix.subspan(row * dim_, dim_));
+      if (!s.ok()) {
+        std::lock_guard lock(error_mu);
+        first_error = s;
+        failed = true;
+      }
+    }
+  };
+  {
+    std::vector<std::jthread> pool;
+    for (size_t t = 1; t < std::max<size_t>(threads, 1); ++t) {
+      pool.emplace_back(work);
+    }
+    work();
+  }
+  return first_error;
+}
+
+std::vector<Hit> HnswGraph::Search(std::span<const float> query, size_t k, size_t ef,
+                                   const AcceptFn& accept) const {
+  using hnswlib::tableint;
+  const hnswlib::HierarchicalNSW<float>& h = *impl_->hnsw;
+  std::vector<Hit> out;
+  if (k == 0 || h.cur_element_count == 0) {
+    return out;
+  }
+  ef = std::max(ef, k);
+  const void* param = h.dist_func_param_;
+  auto dist = [&](tableint id) {
+    return h.fstdistfunc_(query.data(), h.getDataByInternalId(id), param);
+  };
+  auto accepted = [&](tableint id) {
+    return !accept || accept(static_cast<Offset>(h.getExternalLabel(id)));
+  };
+
+  // Greedy descent through the upper layers, unfiltered: they only find an entry point.
+  tableint cur = h.enterpoint_node_;
+  float cur_dist = dist(cur);
+  for (int level = h.maxlevel_; level > 0; --level) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      unsigned int* links = h.get_linklist(cur, level);
+      const int count = h.getListCount(links);
+      const auto* neighbours = reinterpret_cast<const tableint*>(links + 1);
+      for (int i = 0; i < count; ++i) {
+        const float d = dist(neighbours[i]);
+        if (d < cur_dist) {
+          cur_dist = d;
+          cur = neighbours[i];
+          changed = true;
+        }
+      }
+    }
+  }
+
+  // Beam search on layer 0: rejected points are walked through but never kept.
+  hnswlib::VisitedList* visited = h.visited_list_pool_->getFreeVisitedList();
+  hnswlib::vl_type* marks = visited->mass;
+  const hnswlib::vl_type tag = visited->curV;
+  std::priority_queue<std::pair<float, tableint>, std::vector<std::pair<float, tableint>>,
+                      CloserFirst>
+      candidates;
+  std::priority_queue<Hit, std::vector<Hit>, FartherFirst> kept;
+  float bound = std::numeric_limits<float>::max();
+  candidates.emplace(cur_dist, cur);
+  marks[cur] = tag;
+  if (accepted(cur)) {
+    kept.push({static_cast<Offset>(h.getExternalLabel(cur)), cur_dist});
+    bound = cur_dist;
+  }
+  while (!candidates.empty()) {
+    const auto [d, node] = candidates.top();
+    if (d > bound && kept.size() >= ef) {
+      break;
+    }
+    candidates.pop();
+    unsigned int* links = h.get_linklist0(node);
+    const int count = h.getListCount(links);
+    const auto* neighbours = reinterpret_cast<const tableint*>(links + 1);
+    for (int i = 0; i < count; ++i) {
+      const tableint n = neighbours[i];
+      if (marks[n] == tag) {
+        continue;
+      }
+      marks[n] = tag;
+      const float nd = dist(n);
+      if (kept.size() < ef || nd < bound) {
+        candidates.emplace(nd, n);
+        if (accepted(n)) {
+          kept.push({static_cast<Offset>(h.getExternalLabel(n)), nd});
+          if (kept.size() > ef) {
+            kept.pop();
+          }
+          bound = kept.top().distance;
+        }
+      }
+    }
+  }
+  h.visited_list_pool_->releaseVisitedList(visited);
+
+  while (kept.size() > k) {
+    kept.pop();
+  }
+  out.resize(kept.size());
+  for (size_t i = out.size(); i-- > 0;) {
+    out[i] = kept.top();
+    kept.pop();
+  }
+  return out;
+}
+
+Result<uint32_t> HnswGraph::SaveTo(const fs::path& file) const {
+  fs::path tmp = file;
+  tmp += ".tmp";
+  try {
+    impl_->hnsw->saveIndex(tmp.string());
+  } catch (const std::exception& e) {
+    return Status::IoError("hnsw: save " + tmp.string() + ": " + e.what());
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(tmp));
+  {
+    TESSERA_ASSIGN_OR_RETURN(File f, File::Open(tmp, O_RDONLY));
+    TESSERA_RETURN_IF_ERROR(f.Sync());
+  }
+  if (::rename(tmp.c_str(), file.c_str()) != 0) {
+    return ErrnoStatus("rename", tmp, errno);
+  }
+  TESSERA_RETURN_IF_ERROR(SyncDir(file.parent_path()));
+  return crc32c::Value(bytes);
+}
+
+size_t HnswGraph::size() const {
+  return impl_->hnsw->cur_element_count;
+}
+
+size_t HnswGraph::memory_bytes() const {
+  const auto& h = *impl_->hnsw;
+  return h.max_elements_ * h.size_data_per_element_ +
+         h.cur_element_count * (h.size_links_per_element_ + sizeof(void*));
+}
+
+}  // namespace tessera::index

@@ -1,0 +1,33 @@
+#pragma once
+
+// Distance kernels of the index layer. Every index ranks by a "distance" where lower is
+// closer: 1 - dot for Cosine (on unit vectors) and Dot, squared L2 for Euclid, L1 for
+// Manhattan. ScoreFromDistance turns one into the score Qdrant reports.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tessera::index {
+
+enum class Metric : uint8_t { kCosine, kDot, kEuclid, kManhattan };
+
+// Offset of a vector inside one segment.
+using Offset = uint32_t;
+
+struct Hit {
+  Offset offset;
+  float distance;  // lower is closer
+  bool operator==(const Hit&) const = default;
+};
+
+float Distance(Metric metric, const float* a, const float* b, size_t dim);
+
+// Cosine/Dot: similarity (higher is better); Euclid: L2 distance; Manhattan: L1 distance.
+float ScoreFromDistance(Metric metric, float distance);
+
+// True when a higher score is better (Cosine, Dot).
+inline bool HigherIsBetter(Metric metric) {
+  return metric == Metric::kCosine || metric == Metric::kDot;
+}
+
+}  // namespace tessera::index
