@@ -1,17 +1,40 @@
 #pragma once
 
-// One collection: its name, folder and configuration. The point store (WAL, segments, update
-// worker) joins it with the durable core. Thread-safe: config reads and updates are serialised
-// by mu_, and every config change is on disk (atomically replaced) before it is visible.
+// One collection: config, write-ahead log, segments, and the threads that keep them.
+//
+// Write path (DESIGN.md): Submit() checks an OperationList against the schema and against the
+// state every earlier record will leave (applied segments plus records still queued), appends
+// it to the WAL as one record, hands it to the update worker, and returns once the record is
+// as durable as asked. The update worker applies records strictly in WAL order, each
+// all-or-nothing, and advances applied_seq(). The maintenance thread fsyncs the WAL on an
+// interval and flushes segments (new files, then a manifest, then WAL truncation). The
+// optimizer seals a full appendable segment's copy with HNSW graphs and swaps it in.
+//
+// Reads take the state lock shared; the update worker takes it exclusive per record.
+//
+// Folder:  config.bin  wal/  segments/manifest.bin  segments/segment-<id>-<seq>.bin
+//          segments/segment-<id>-<vector>.hnsw
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <shared_mutex>
 #include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "common/status.h"
 #include "engine/collection_config.h"
+#include "engine/operations.h"
+#include "engine/segment.h"
+#include "wal/log.h"
 
 namespace tessera::engine {
 
@@ -26,13 +49,56 @@ struct CollectionInfo {
   CollectionConfig config;
 };
 
+// How durable a write must be before Submit() returns (DESIGN.md's `ordering`).
+enum class Durability : uint8_t {
+  kWritten,  // weak: in the WAL file (survives a process crash)
+  kSynced,   // medium, strong: fdatasynced (survives power loss)
+};
+
+struct CollectionOptions {
+  std::chrono::milliseconds wal_sync_interval{1000};
+  // Segment flush interval; unset: the config's optimizers.flush_interval_sec.
+  std::optional<std::chrono::milliseconds> flush_interval;
+  size_t indexing_threads = 0;  // 0: one per core
+};
+
+struct PointRecord {
+  PointId id;
+  SeqNo version = 0;
+  boost::json::object payload;  // filled only when asked for
+  NamedVectors vectors;         // filled only when asked for
+};
+
+struct ScoredPoint {
+  PointRecord record;
+  float score = 0;
+};
+
+// Decides, for a live point, whether a read may return it.
+using PointFilter = std::function<bool(const PointId&, const boost::json::object& payload)>;
+
+struct SearchRequest {
+  std::string vector_name;  // "" for the unnamed vector
+  std::vector<float> query;
+  size_t limit = 10;
+  size_t offset = 0;
+  std::optional<size_t> ef;  // default: the HNSW ef_construct
+  bool exact = false;
+  std::optional<float> score_threshold;
+  PointFilter filter;  // may be empty
+  bool with_payload = false;
+  bool with_vectors = false;
+};
+
 class Collection {
  public:
-  // Creates `dir` and writes the config into it; fails if `dir` already exists.
   static Result<std::unique_ptr<Collection>> Create(std::string name, std::filesystem::path dir,
-                                                    CollectionConfig config);
-  // Opens a collection folder written by Create.
-  static Result<std::unique_ptr<Collection>> Open(std::string name, std::filesystem::path dir);
+                                                    CollectionConfig config,
+                                                    const CollectionOptions& options = {});
+  static Result<std::unique_ptr<Collection>> Open(std::string name, std::filesystem::path dir,
+                                                  const CollectionOptions& options = {});
+  // Stops the threads, applies what is queued and flushes.
+  ~Collection();
 
   static constexpr const char* kConfigFile = "config.bin";
 
@@ -40,18 +106,106 @@ class Collection {
   const std::filesystem::path& dir() const { return dir_; }
   CollectionConfig config() const;
   CollectionInfo Info() const;
-
-  // Applies `update`, persists it, then makes it visible. Nothing changes on failure.
   Status Update(const CollectionUpdate& update);
 
+  // ---- writes ----
+  // Returns the record's operation_id once it is as durable as `durability` says. Rejects
+  // (and writes nothing) a list that breaks the schema or touches a missing point.
+  Result<SeqNo> Submit(OperationList ops, Durability durability);
+  // True once `seq` is applied (visible to reads); false if `deadline` passes first.
+  bool WaitApplied(SeqNo seq, std::chrono::steady_clock::time_point deadline) const;
+  SeqNo applied_seq() const;
+  SeqNo persisted_seq() const;
+  wal::Log& wal() { return *wal_; }
+
+  // Persists every segment now (also done on an interval and at shutdown).
+  Status Flush();
+  // Seals the appendable segment and indexes it now, in this thread (tests, benchmarks).
+  Status OptimizeNow();
+
+  // ---- reads ----
+  std::vector<PointRecord> Retrieve(const std::vector<PointId>& ids, bool with_payload,
+                                    bool with_vectors) const;
+  Result<std::vector<ScoredPoint>> Search(const SearchRequest& request) const;
+  // Live points with id >= `from` in id order (integers, then UUIDs), at most `limit`;
+  // `next` is the id after the last one returned, if any.
+  std::vector<PointRecord> Scroll(const std::optional<PointId>& from, size_t limit,
+                                  const PointFilter& filter, bool with_payload, bool with_vectors,
+                                  std::optional<PointId>* next) const;
+  uint64_t Count(const PointFilter& filter) const;
+  // Ids of live points the filter accepts (to resolve filter-based writes before Submit).
+  std::vector<PointId> MatchingIds(const PointFilter& filter) const;
+
  private:
-  Collection(std::string name, std::filesystem::path dir, CollectionConfig config)
-      : name_(std::move(name)), dir_(std::move(dir)), config_(std::move(config)) {}
+  Collection(std::string name, std::filesystem::path dir, CollectionConfig config,
+             const CollectionOptions& options);
+  Status Recover();
+  void StartThreads();
+  void StopThreads();
+
+  // Applies one record (update worker, or replay before the threads start). requires state_mu_
+  // exclusive. A list that fails its check is skipped whole.
+  Status ApplyLocked(SeqNo seq, const OperationList& ops);
+  // Finds the live copy of `id`: (segment index, offset).
+  std::optional<std::pair<size_t, Offset>> LocateLocked(const PointId& id) const;
+  // Version of `id` live or tombstoned, 0 if unknown.
+  SeqNo VersionLocked(const PointId& id) const;
+  // Moves a live point out of a sealed segment into the appendable one; returns its offset.
+  Offset MakeWritableLocked(size_t segment, Offset offset, SeqNo seq);
+  std::shared_ptr<Segment> NewAppendableLocked();
+  bool AppendableFullLocked() const;
+
+  // Existence check for Submit: points that exist after every queued record.
+  Status CheckExistence(const OperationList& ops) const;  // requires submit_mu_
+  bool ExistsAfterQueued(const PointId& id) const;        // requires submit_mu_
+
+  void UpdateLoop(std::stop_token stop);
+  void MaintenanceLoop(std::stop_token stop);
+  void OptimizerLoop(std::stop_token stop);
+  Status OptimizeOne(std::shared_ptr<Segment> frozen);
+
+  PointRecord MakeRecord(const Segment& segment, Offset o, bool with_payload,
+                         bool with_vectors) const;
 
   const std::string name_;
   const std::filesystem::path dir_;
-  mutable std::mutex mu_;
-  CollectionConfig config_;  // guarded by mu_
+  const CollectionOptions options_;
+
+  mutable std::mutex config_mu_;
+  CollectionConfig config_;  // guarded by config_mu_
+
+  std::unique_ptr<wal::Log> wal_;
+
+  // Segment state. Lock order: submit_mu_ before state_mu_; queue_mu_ and flush_mu_ alone.
+  mutable std::shared_mutex state_mu_;
+  std::vector<std::shared_ptr<Segment>> segments_;  // guarded by state_mu_; appendable last
+  uint64_t next_segment_id_ = 1;                    // guarded by state_mu_
+  std::vector<std::string> manifest_files_;         // guarded by flush_mu_
+
+  // Submission order == WAL order == apply order.
+  mutable std::mutex submit_mu_;
+  struct Pending {
+    bool exists;
+    SeqNo seq;
+  };
+  std::unordered_map<PointId, Pending, PointIdHash> pending_;  // guarded by submit_mu_
+
+  mutable std::mutex queue_mu_;
+  mutable std::condition_variable_any queue_cv_;
+  std::deque<std::pair<SeqNo, OperationList>> queue_;  // guarded by queue_mu_
+  SeqNo applied_seq_ = 0;                              // guarded by queue_mu_
+  mutable std::condition_variable applied_cv_;
+
+  std::mutex flush_mu_;
+  std::atomic<SeqNo> persisted_seq_{0};
+  std::atomic<bool> optimizing_{false};
+  std::mutex optimizer_mu_;
+  std::condition_variable_any optimizer_cv_;
+
+  // Last members: started after, and joined before, everything above.
+  std::jthread update_thread_;
+  std::jthread maintenance_thread_;
+  std::jthread optimizer_thread_;
 };
 
 }  // namespace tessera::engine

@@ -1,0 +1,386 @@
+#include "engine/operations.h"
+
+#include <cmath>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "common/coding.h"
+
+namespace tessera::engine {
+
+namespace json = boost::json;
+
+std::string_view OperationName(const Operation& op) {
+  static constexpr std::string_view kNames[] = {
+      "upsert",         "delete",        "set_payload",    "overwrite_payload",
+      "delete_payload", "clear_payload", "update_vectors", "delete_vectors"};
+  return kNames[op.index()];
+}
+
+namespace {
+
+Status CheckVectors(const CollectionConfig& config, NamedVectors* vectors, bool require_all) {
+  for (auto& [name, values] : *vectors) {
+    auto it = config.vectors.find(name);
+    if (it == config.vectors.end()) {
+      return Status::InvalidArgument("Wrong input: Not existing vector name error: " +
+                                     (name.empty() ? std::string("(unnamed)") : name));
+    }
+    if (values.size() != it->second.size) {
+      return Status::InvalidArgument(
+          "Wrong input: Vector dimension error: expected dim: " + std::to_string(it->second.size) +
+          ", got " + std::to_string(values.size()));
+    }
+    for (float v : values) {
+      if (!std::isfinite(v)) {
+        return Status::InvalidArgument("Wrong input: vector values must be finite numbers");
+      }
+    }
+    if (it->second.distance == Distance::kCosine) {
+      double norm = 0;
+      for (float v : values) {
+        norm += static_cast<double>(v) * v;
+      }
+      if (norm > 0) {
+        const auto inv = static_cast<float>(1.0 / std::sqrt(norm));
+        for (float& v : values) {
+          v *= inv;
+        }
+      }
+    }
+  }
+  if (require_all && config.single_unnamed_vector && !vectors->contains("")) {
+    return Status::InvalidArgument("Wrong input: Vector is required for the unnamed vector");
+  }
+  return Status::Ok();
+}
+
+Status CheckNames(const CollectionConfig& config, const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    if (!config.vectors.contains(name)) {
+      return Status::InvalidArgument("Wrong input: Not existing vector name error: " +
+                                     (name.empty() ? std::string("(unnamed)") : name));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status PrepareOperations(const CollectionConfig& config, OperationList* ops) {
+  for (Operation& op : *ops) {
+    if (auto* upsert = std::get_if<UpsertOp>(&op)) {
+      for (PointStruct& p : upsert->points) {
+        TESSERA_RETURN_IF_ERROR(CheckVectors(config, &p.vectors, true));
+      }
+    } else if (auto* update = std::get_if<UpdateVectorsOp>(&op)) {
+      for (PointVectors& p : update->points) {
+        TESSERA_RETURN_IF_ERROR(CheckVectors(config, &p.vectors, false));
+      }
+    } else if (auto* del = std::get_if<DeleteVectorsOp>(&op)) {
+      TESSERA_RETURN_IF_ERROR(CheckNames(config, del->names));
+    }
+  }
+  return Status::Ok();
+}
+
+// ---- codec ----
+
+namespace {
+
+constexpr uint8_t kListVersion = 1;
+
+void PutId(std::string* out, const PointId& id) {
+  if (id.is_uuid()) {
+    out->push_back(1);
+    out->append(reinterpret_cast<const char*>(id.uuid().data()), 16);
+  } else {
+    out->push_back(0);
+    PutVarint64(out, id.num());
+  }
+}
+void PutIds(std::string* out, const std::vector<PointId>& ids) {
+  PutVarint64(out, ids.size());
+  for (const PointId& id : ids) {
+    PutId(out, id);
+  }
+}
+void PutVectors(std::string* out, const NamedVectors& vectors) {
+  PutVarint64(out, vectors.size());
+  for (const auto& [name, values] : vectors) {
+    PutLengthPrefixed(out, name);
+    PutVarint64(out, values.size());
+    for (float v : values) {
+      PutFloat(out, v);
+    }
+  }
+}
+void PutPayload(std::string* out, const json::object& payload) {
+  PutLengthPrefixed(out, payload.empty() ? std::string() : json::serialize(payload));
+}
+void PutStrings(std::string* out, const std::vector<std::string>& strings) {
+  PutVarint64(out, strings.size());
+  for (const std::string& s : strings) {
+    PutLengthPrefixed(out, s);
+  }
+}
+
+class OpDecoder {
+ public:
+  explicit OpDecoder(std::string_view bytes) : d_(bytes) {}
+  Decoder& d() { return d_; }
+
+  bool Id(PointId* id) {
+    std::string_view tag;
+    if (!d_.GetBytes(1, &tag)) {
+      return false;
+    }
+    if (tag[0] == 0) {
+      uint64_t n;
+      if (!d_.GetVarint64(&n)) {
+        return false;
+      }
+      *id = PointId::Num(n);
+      return true;
+    }
+    std::string_view raw;
+    if (tag[0] != 1 || !d_.GetBytes(16, &raw)) {
+      return false;
+    }
+    std::array<uint8_t, 16> bytes;
+    std::memcpy(bytes.data(), raw.data(), 16);
+    *id = PointId::Uuid(bytes);
+    return true;
+  }
+  bool Count(uint64_t* n) {
+    // Every element takes at least one byte: a larger count can only be damage.
+    return d_.GetVarint64(n) && *n <= d_.remaining();
+  }
+  bool Ids(std::vector<PointId>* ids) {
+    uint64_t n;
+    if (!Count(&n)) {
+      return false;
+    }
+    ids->resize(n);
+    for (PointId& id : *ids) {
+      if (!Id(&id)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  bool Vectors(NamedVectors* vectors) {
+    uint64_t n;
+    if (!Count(&n)) {
+      return false;
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view name;
+      uint64_t dim;
+      if (!d_.GetLengthPrefixed(&name) || !d_.GetVarint64(&dim) || dim * 4 > d_.remaining()) {
+        return false;
+      }
+      std::vector<float> values(dim);
+      for (float& v : values) {
+        if (!d_.GetFloat(&v)) {
+          return false;
+        }
+      }
+      (*vectors)[std::string(name)] = std::move(values);
+    }
+    return true;
+  }
+  bool Payload(json::object* payload) {
+    std::string_view text;
+    if (!d_.GetLengthPrefixed(&text)) {
+      return false;
+    }
+    if (text.empty()) {
+      payload->clear();
+      return true;
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec || !v.is_object()) {
+      return false;
+    }
+    *payload = std::move(v.as_object());
+    return true;
+  }
+  bool Strings(std::vector<std::string>* out) {
+    uint64_t n;
+    if (!Count(&n)) {
+      return false;
+    }
+    out->resize(n);
+    for (std::string& s : *out) {
+      std::string_view v;
+      if (!d_.GetLengthPrefixed(&v)) {
+        return false;
+      }
+      s = std::string(v);
+    }
+    return true;
+  }
+
+ private:
+  Decoder d_;
+};
+
+bool DecodeOne(OpDecoder& in, uint8_t kind, Operation* op) {
+  switch (kind) {
+    case 0: {
+      UpsertOp u;
+      uint64_t n;
+      if (!in.Count(&n)) {
+        return false;
+      }
+      u.points.resize(n);
+      for (PointStruct& p : u.points) {
+        if (!in.Id(&p.id) || !in.Vectors(&p.vectors) || !in.Payload(&p.payload)) {
+          return false;
+        }
+      }
+      *op = std::move(u);
+      return true;
+    }
+    case 1: {
+      DeletePointsOp d;
+      if (!in.Ids(&d.ids)) {
+        return false;
+      }
+      *op = std::move(d);
+      return true;
+    }
+    case 2: {
+      SetPayloadOp s;
+      std::string_view key;
+      if (!in.Ids(&s.ids) || !in.Payload(&s.payload) || !in.d().GetLengthPrefixed(&key)) {
+        return false;
+      }
+      s.key = std::string(key);
+      *op = std::move(s);
+      return true;
+    }
+    case 3: {
+      OverwritePayloadOp o;
+      if (!in.Ids(&o.ids) || !in.Payload(&o.payload)) {
+        return false;
+      }
+      *op = std::move(o);
+      return true;
+    }
+    case 4: {
+      DeletePayloadOp d;
+      if (!in.Ids(&d.ids) || !in.Strings(&d.keys)) {
+        return false;
+      }
+      *op = std::move(d);
+      return true;
+    }
+    case 5: {
+      ClearPayloadOp c;
+      if (!in.Ids(&c.ids)) {
+        return false;
+      }
+      *op = std::move(c);
+      return true;
+    }
+    case 6: {
+      UpdateVectorsOp u;
+      uint64_t n;
+      if (!in.Count(&n)) {
+        return false;
+      }
+      u.points.resize(n);
+      for (PointVectors& p : u.points) {
+        if (!in.Id(&p.id) || !in.Vectors(&p.vectors)) {
+          return false;
+        }
+      }
+      *op = std::move(u);
+      return true;
+    }
+    case 7: {
+      DeleteVectorsOp d;
+      if (!in.Ids(&d.ids) || !in.Strings(&d.names)) {
+        return false;
+      }
+      *op = std::move(d);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::string EncodeOperationList(const OperationList& ops) {
+  std::string out;
+  out.push_back(static_cast<char>(kListVersion));
+  PutVarint64(&out, ops.size());
+  for (const Operation& op : ops) {
+    out.push_back(static_cast<char>(op.index()));
+    std::visit(
+        [&out](const auto& o) {
+          using T = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<T, UpsertOp>) {
+            PutVarint64(&out, o.points.size());
+            for (const PointStruct& p : o.points) {
+              PutId(&out, p.id);
+              PutVectors(&out, p.vectors);
+              PutPayload(&out, p.payload);
+            }
+          } else if constexpr (std::is_same_v<T, DeletePointsOp> ||
+                               std::is_same_v<T, ClearPayloadOp>) {
+            PutIds(&out, o.ids);
+          } else if constexpr (std::is_same_v<T, SetPayloadOp>) {
+            PutIds(&out, o.ids);
+            PutPayload(&out, o.payload);
+            PutLengthPrefixed(&out, o.key);
+          } else if constexpr (std::is_same_v<T, OverwritePayloadOp>) {
+            PutIds(&out, o.ids);
+            PutPayload(&out, o.payload);
+          } else if constexpr (std::is_same_v<T, DeletePayloadOp>) {
+            PutIds(&out, o.ids);
+            PutStrings(&out, o.keys);
+          } else if constexpr (std::is_same_v<T, UpdateVectorsOp>) {
+            PutVarint64(&out, o.points.size());
+            for (const PointVectors& p : o.points) {
+              PutId(&out, p.id);
+              PutVectors(&out, p.vectors);
+            }
+          } else if constexpr (std::is_same_v<T, DeleteVectorsOp>) {
+            PutIds(&out, o.ids);
+            PutStrings(&out, o.names);
+          }
+        },
+        op);
+  }
+  return out;
+}
+
+Result<OperationList> DecodeOperationList(std::string_view bytes) {
+  OpDecoder in(bytes);
+  std::string_view version;
+  uint64_t count;
+  if (!in.d().GetBytes(1, &version) || static_cast<uint8_t>(version[0]) != kListVersion ||
+      !in.Count(&count)) {
+    return Status::Corruption("operation list: bad header");
+  }
+  OperationList ops(count);
+  for (Operation& op : ops) {
+    std::string_view kind;
+    if (!in.d().GetBytes(1, &kind) || !DecodeOne(in, static_cast<uint8_t>(kind[0]), &op)) {
+      return Status::Corruption("operation list: malformed operation");
+    }
+  }
+  if (!in.d().empty()) {
+    return Status::Corruption("operation list: trailing bytes");
+  }
+  return ops;
+}
+
+}  // namespace tessera::engine

@@ -1,0 +1,83 @@
+#include "engine/point_id.h"
+
+namespace tessera::engine {
+
+namespace {
+int Hex(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+}  // namespace
+
+std::optional<PointId> PointId::ParseUuid(std::string_view text) {
+  if (text.starts_with("urn:uuid:")) {
+    text.remove_prefix(9);
+  } else if (text.size() == 38 && text.front() == '{' && text.back() == '}') {
+    text = text.substr(1, 36);
+  }
+  std::string digits;
+  if (text.size() == 36) {
+    for (size_t i = 0; i < text.size(); ++i) {
+      const bool dash_pos = i == 8 || i == 13 || i == 18 || i == 23;
+      if (dash_pos != (text[i] == '-')) {
+        return std::nullopt;
+      }
+      if (!dash_pos) {
+        digits.push_back(text[i]);
+      }
+    }
+  } else if (text.size() == 32) {
+    digits = std::string(text);
+  } else {
+    return std::nullopt;
+  }
+  std::array<uint8_t, 16> bytes{};
+  for (size_t i = 0; i < 16; ++i) {
+    const int hi = Hex(digits[2 * i]);
+    const int lo = Hex(digits[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return std::nullopt;
+    }
+    bytes[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  return Uuid(bytes);
+}
+
+std::string PointId::ToString() const {
+  if (!is_uuid_) {
+    return std::to_string(num_);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) {
+      out.push_back('-');
+    }
+    out.push_back(kHex[uuid_[i] >> 4]);
+    out.push_back(kHex[uuid_[i] & 0xf]);
+  }
+  return out;
+}
+
+size_t PointId::Hash() const {
+  if (!is_uuid_) {
+    return std::hash<uint64_t>()(num_);
+  }
+  uint64_t a = 0, b = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    a = (a << 8) | uuid_[i];
+    b = (b << 8) | uuid_[8 + i];
+  }
+  return std::hash<uint64_t>()(a ^ (b * 0x9e3779b97f4a7c15ULL)) ^ 0x5bd1e995;
+}
+
+}  // namespace tessera::engine

@@ -1,0 +1,384 @@
+#include "engine/segment.h"
+
+#include <cstring>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "common/coding.h"
+#include "common/crc32c.h"
+#include "common/file.h"
+
+namespace tessera::engine {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+index::Metric MetricFor(Distance distance) {
+  switch (distance) {
+    case Distance::kCosine:
+      return index::Metric::kCosine;
+    case Distance::kDot:
+      return index::Metric::kDot;
+    case Distance::kEuclid:
+      return index::Metric::kEuclid;
+    case Distance::kManhattan:
+      return index::Metric::kManhattan;
+  }
+  return index::Metric::kCosine;
+}
+
+std::vector<VectorSpec> SpecsFor(const CollectionConfig& config) {
+  std::vector<VectorSpec> specs;
+  for (const auto& [name, params] : config.vectors) {
+    specs.push_back({name, params.size, MetricFor(params.distance)});
+  }
+  return specs;
+}
+
+Segment::Segment(uint64_t id, std::vector<VectorSpec> specs)
+    : id_(id),
+      specs_(std::move(specs)),
+      vectors_(specs_.size()),
+      graphs_(specs_.size()),
+      graph_files_(specs_.size()) {}
+
+Segment::~Segment() = default;
+
+int Segment::VectorIndex(std::string_view name) const {
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    if (specs_[i].name == name) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+std::optional<Offset> Segment::Find(const PointId& id) const {
+  auto it = offsets_.find(id);
+  if (it == offsets_.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+std::optional<Offset> Segment::FindLive(const PointId& id) const {
+  auto o = Find(id);
+  if (o && deleted_[*o]) {
+    return std::nullopt;
+  }
+  return o;
+}
+
+std::span<const float> Segment::vector(size_t vec, Offset o) const {
+  const size_t dim = specs_[vec].dim;
+  return std::span<const float>(vectors_[vec].data).subspan(o * dim, dim);
+}
+
+NamedVectors Segment::vectors_of(Offset o) const {
+  NamedVectors out;
+  for (size_t v = 0; v < specs_.size(); ++v) {
+    if (has_vector(v, o)) {
+      const auto values = vector(v, o);
+      out[specs_[v].name] = std::vector<float>(values.begin(), values.end());
+    }
+  }
+  return out;
+}
+
+std::vector<index::Hit> Segment::Search(size_t vec, std::span<const float> query, size_t k,
+                                        size_t ef, bool exact,
+                                        const index::AcceptFn& accept) const {
+  auto live = [&](Offset o) {
+    return o < ids_.size() && !deleted_[o] && vectors_[vec].present[o] && (!accept || accept(o));
+  };
+  if (graphs_[vec] != nullptr && !exact) {
+    return graphs_[vec]->Search(query, k, ef, live);
+  }
+  return index::ExactSearch(specs_[vec].metric, vectors_[vec].data, specs_[vec].dim, query, k,
+                            live);
+}
+
+Offset Segment::Put(const PointId& id, SeqNo version, const NamedVectors& vectors,
+                    json::object payload) {
+  Offset o;
+  if (auto existing = Find(id)) {
+    o = *existing;
+    if (deleted_[o]) {
+      deleted_[o] = 0;
+      ++live_count_;
+    }
+  } else {
+    o = static_cast<Offset>(ids_.size());
+    ids_.push_back(id);
+    offsets_.emplace(id, o);
+    deleted_.push_back(0);
+    versions_.push_back(0);
+    payloads_.emplace_back();
+    for (size_t v = 0; v < specs_.size(); ++v) {
+      vectors_[v].data.resize(vectors_[v].data.size() + specs_[v].dim, 0.0f);
+      vectors_[v].present.push_back(0);
+    }
+    ++live_count_;
+  }
+  versions_[o] = version;
+  payloads_[o] = std::move(payload);
+  for (size_t v = 0; v < specs_.size(); ++v) {
+    auto it = vectors.find(specs_[v].name);
+    if (it != vectors.end()) {
+      SetVector(v, o, it->second);
+    } else {
+      RemoveVector(v, o);
+    }
+  }
+  dirty_ = true;
+  return o;
+}
+
+void Segment::Delete(Offset o, SeqNo version) {
+  if (!deleted_[o]) {
+    deleted_[o] = 1;
+    --live_count_;
+  }
+  versions_[o] = version;
+  dirty_ = true;
+}
+
+void Segment::SetVector(size_t vec, Offset o, std::span<const float> values) {
+  std::memcpy(vectors_[vec].data.data() + o * specs_[vec].dim, values.data(),
+              values.size() * sizeof(float));
+  vectors_[vec].present[o] = 1;
+  dirty_ = true;
+}
+
+void Segment::RemoveVector(size_t vec, Offset o) {
+  std::fill_n(vectors_[vec].data.begin() + static_cast<std::ptrdiff_t>(o * specs_[vec].dim),
+              specs_[vec].dim, 0.0f);
+  vectors_[vec].present[o] = 0;
+  dirty_ = true;
+}
+
+Status Segment::BuildGraphs(const index::HnswParams& params, size_t threads) {
+  for (size_t v = 0; v < specs_.size(); ++v) {
+    TESSERA_ASSIGN_OR_RETURN(
+        auto graph, index::HnswGraph::Create(specs_[v].metric, specs_[v].dim, params, ids_.size()));
+    TESSERA_RETURN_IF_ERROR(graph->AddAll(vectors_[v].data, threads, [&](Offset o) {
+      return !deleted_[o] && vectors_[v].present[o];
+    }));
+    graphs_[v] = std::move(graph);
+    graph_files_[v] = {};
+  }
+  dirty_ = true;
+  return Status::Ok();
+}
+
+size_t Segment::indexed_vectors() const {
+  size_t n = 0;
+  for (size_t v = 0; v < specs_.size(); ++v) {
+    if (graphs_[v] != nullptr) {
+      for (size_t o = 0; o < ids_.size(); ++o) {
+        n += !deleted_[o] && vectors_[v].present[o];
+      }
+    }
+  }
+  return n;
+}
+
+std::vector<std::string> Segment::graph_files() const {
+  std::vector<std::string> out;
+  for (const GraphFile& g : graph_files_) {
+    if (!g.name.empty()) {
+      out.push_back(g.name);
+    }
+  }
+  return out;
+}
+
+size_t Segment::memory_bytes() const {
+  size_t bytes = ids_.size() * (sizeof(PointId) + sizeof(SeqNo) + 1 + 48);
+  for (size_t v = 0; v < specs_.size(); ++v) {
+    bytes += vectors_[v].data.size() * sizeof(float) + vectors_[v].present.size();
+    if (graphs_[v] != nullptr) {
+      bytes += graphs_[v]->memory_bytes();
+    }
+  }
+  return bytes;
+}
+
+// ---- persistence ----
+//
+//   file  := magic:"TSSG" version:fixed32(=1) body crc32c(body):fixed32
+//   body  := id:varint sealed:bool nspec:varint (name:lp dim:varint metric:u8)*
+//            n:varint point*[n] column*[nspec] graph*[nspec]
+//   point := id deleted:bool version:varint payload:lp(JSON text, "" = {})
+//   column:= present:bytes[n] data:f32[n*dim]
+//   graph := has:bool [file:lp crc:fixed32]       (file: a name in the same folder)
+//   id    := 0 num:varint | 1 uuid:16 bytes
+
+namespace {
+constexpr std::string_view kMagic = "TSSG";
+constexpr uint32_t kVersion = 1;
+}  // namespace
+
+Result<std::string> Segment::Serialize(const fs::path& dir) {
+  for (size_t v = 0; v < specs_.size(); ++v) {
+    if (graphs_[v] != nullptr && graph_files_[v].name.empty()) {
+      const std::string name = "segment-" + std::to_string(id_) + "-" + std::to_string(v) + ".hnsw";
+      TESSERA_ASSIGN_OR_RETURN(uint32_t crc, graphs_[v]->SaveTo(dir / name));
+      graph_files_[v] = {name, crc};
+    }
+  }
+  std::string body;
+  PutVarint64(&body, id_);
+  PutBool(&body, sealed_);
+  PutVarint64(&body, specs_.size());
+  for (const VectorSpec& s : specs_) {
+    PutLengthPrefixed(&body, s.name);
+    PutVarint64(&body, s.dim);
+    body.push_back(static_cast<char>(s.metric));
+  }
+  PutVarint64(&body, ids_.size());
+  for (size_t o = 0; o < ids_.size(); ++o) {
+    const PointId& id = ids_[o];
+    if (id.is_uuid()) {
+      body.push_back(1);
+      body.append(reinterpret_cast<const char*>(id.uuid().data()), 16);
+    } else {
+      body.push_back(0);
+      PutVarint64(&body, id.num());
+    }
+    PutBool(&body, deleted_[o] != 0);
+    PutVarint64(&body, versions_[o]);
+    PutLengthPrefixed(&body, payloads_[o].empty() ? std::string() : json::serialize(payloads_[o]));
+  }
+  for (size_t v = 0; v < specs_.size(); ++v) {
+    body.append(reinterpret_cast<const char*>(vectors_[v].present.data()),
+                vectors_[v].present.size());
+    body.append(reinterpret_cast<const char*>(vectors_[v].data.data()),
+                vectors_[v].data.size() * sizeof(float));
+  }
+  for (size_t v = 0; v < specs_.size(); ++v) {
+    PutBool(&body, !graph_files_[v].name.empty());
+    if (!graph_files_[v].name.empty()) {
+      PutLengthPrefixed(&body, graph_files_[v].name);
+      PutFixed32(&body, graph_files_[v].crc);
+    }
+  }
+  std::string out(kMagic);
+  PutFixed32(&out, kVersion);
+  out += body;
+  PutFixed32(&out, crc32c::Value(body));
+  return out;
+}
+
+Result<std::unique_ptr<Segment>> Segment::Load(const fs::path& dir, const fs::path& file) {
+  TESSERA_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(dir / file));
+  const std::string where = "segment " + (dir / file).string() + ": ";
+  if (bytes.size() < 12 || std::string_view(bytes).substr(0, 4) != kMagic ||
+      DecodeFixed32(bytes.data() + 4) != kVersion) {
+    return Status::Corruption(where + "bad magic or version");
+  }
+  const std::string_view body = std::string_view(bytes).substr(8, bytes.size() - 12);
+  if (crc32c::Value(body) != DecodeFixed32(bytes.data() + bytes.size() - 4)) {
+    return Status::Corruption(where + "checksum mismatch");
+  }
+  Decoder d(body);
+  auto bad = [&] { return Status::Corruption(where + "malformed body"); };
+  uint64_t id, nspec, n;
+  bool sealed;
+  if (!d.GetVarint64(&id) || !d.GetBool(&sealed) || !d.GetVarint64(&nspec) || nspec > 4096) {
+    return bad();
+  }
+  std::vector<VectorSpec> specs(nspec);
+  for (VectorSpec& s : specs) {
+    std::string_view name, metric;
+    if (!d.GetLengthPrefixed(&name) || !d.GetVarint64(&s.dim) || !d.GetBytes(1, &metric) ||
+        static_cast<uint8_t>(metric[0]) > 3) {
+      return bad();
+    }
+    s.name = std::string(name);
+    s.metric = static_cast<index::Metric>(metric[0]);
+  }
+  auto segment = std::make_unique<Segment>(id, std::move(specs));
+  segment->sealed_ = sealed;
+  if (!d.GetVarint64(&n) || n > d.remaining()) {
+    return bad();
+  }
+  segment->ids_.reserve(n);
+  for (uint64_t o = 0; o < n; ++o) {
+    std::string_view tag, payload_text;
+    PointId pid;
+    bool deleted;
+    uint64_t version;
+    if (!d.GetBytes(1, &tag)) {
+      return bad();
+    }
+    if (tag[0] == 0) {
+      uint64_t num;
+      if (!d.GetVarint64(&num)) {
+        return bad();
+      }
+      pid = PointId::Num(num);
+    } else {
+      std::string_view raw;
+      if (tag[0] != 1 || !d.GetBytes(16, &raw)) {
+        return bad();
+      }
+      std::array<uint8_t, 16> uuid;
+      std::memcpy(uuid.data(), raw.data(), 16);
+      pid = PointId::Uuid(uuid);
+    }
+    if (!d.GetBool(&deleted) || !d.GetVarint64(&version) || !d.GetLengthPrefixed(&payload_text)) {
+      return bad();
+    }
+    json::object payload;
+    if (!payload_text.empty()) {
+      boost::system::error_code ec;
+      json::value v = json::parse(payload_text, ec);
+      if (ec || !v.is_object()) {
+        return bad();
+      }
+      payload = std::move(v.as_object());
+    }
+    segment->offsets_.emplace(pid, static_cast<Offset>(o));
+    segment->ids_.push_back(pid);
+    segment->deleted_.push_back(deleted ? 1 : 0);
+    segment->versions_.push_back(version);
+    segment->payloads_.push_back(std::move(payload));
+    segment->live_count_ += deleted ? 0 : 1;
+  }
+  for (size_t v = 0; v < segment->specs_.size(); ++v) {
+    std::string_view present, data;
+    const size_t dim = segment->specs_[v].dim;
+    if (!d.GetBytes(n, &present) || !d.GetBytes(n * dim * sizeof(float), &data)) {
+      return bad();
+    }
+    segment->vectors_[v].present.assign(present.begin(), present.end());
+    segment->vectors_[v].data.resize(n * dim);
+    std::memcpy(segment->vectors_[v].data.data(), data.data(), data.size());
+  }
+  for (size_t v = 0; v < segment->specs_.size(); ++v) {
+    bool has;
+    if (!d.GetBool(&has)) {
+      return bad();
+    }
+    if (has) {
+      std::string_view name;
+      uint32_t crc;
+      if (!d.GetLengthPrefixed(&name) || !d.GetFixed32(&crc)) {
+        return bad();
+      }
+      const VectorSpec& s = segment->specs_[v];
+      TESSERA_ASSIGN_OR_RETURN(segment->graphs_[v],
+                               index::HnswGraph::Load(dir / name, s.metric, s.dim, crc));
+      segment->graph_files_[v] = {std::string(name), crc};
+    }
+  }
+  if (!d.empty()) {
+    return bad();
+  }
+  segment->dirty_ = false;
+  return segment;
+}
+
+}  // namespace tessera::engine

@@ -1,0 +1,320 @@
+#include "engine/collection.h"
+
+#include <map>
+#include <random>
+
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+#include "tests/unit/temp_dir.h"
+
+namespace tessera::engine {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using testing::TempDir;
+
+constexpr auto kForever = std::chrono::hours(1);
+
+CollectionConfig SmallConfig(Distance distance = Distance::kEuclid, uint64_t dim = 4) {
+  CollectionConfig c;
+  c.vectors[""] = VectorParams{.size = dim, .distance = distance};
+  c.optimizers.indexing_threshold = 1;  // KB: seal every few dozen points
+  c.hnsw.m = 8;
+  c.hnsw.ef_construct = 32;
+  return c;
+}
+
+CollectionOptions QuietOptions() {
+  CollectionOptions o;
+  o.flush_interval = std::chrono::hours(1);  // tests flush explicitly
+  o.indexing_threads = 1;
+  return o;
+}
+
+std::unique_ptr<Collection> CreateOrDie(const fs::path& dir, CollectionConfig config) {
+  auto c = Collection::Create("c", dir / "c", std::move(config), QuietOptions());
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return std::move(c).value();
+}
+
+std::unique_ptr<Collection> OpenOrDie(const fs::path& dir) {
+  auto c = Collection::Open("c", dir / "c", QuietOptions());
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return std::move(c).value();
+}
+
+PointStruct Point(uint64_t id, std::vector<float> v, const char* payload = "{}") {
+  return PointStruct{PointId::Num(id), {{"", std::move(v)}}, json::parse(payload).as_object()};
+}
+
+SeqNo SubmitAndWait(Collection& c, OperationList ops) {
+  Result<SeqNo> seq = c.Submit(std::move(ops), Durability::kWritten);
+  EXPECT_TRUE(seq.ok()) << seq.status().ToString();
+  EXPECT_TRUE(c.WaitApplied(*seq, std::chrono::steady_clock::now() + kForever));
+  return *seq;
+}
+
+TEST(CollectionTest, WritesAreVisibleAndSurviveRestartWithAndWithoutFlush) {
+  TempDir dir;
+  {
+    auto c = CreateOrDie(dir.path(), SmallConfig());
+    const SeqNo seq = SubmitAndWait(
+        *c, {UpsertOp{{Point(1, {1, 2, 3, 4}, R"({"a":1})"), Point(2, {5, 6, 7, 8})}}});
+    EXPECT_EQ(seq, 1u);
+    ASSERT_TRUE(c->Flush().ok());
+    EXPECT_EQ(c->persisted_seq(), 1u);
+    SubmitAndWait(*c, {SetPayloadOp{{PointId::Num(2)}, json::parse(R"({"b":2})").as_object(), ""}});
+    // No flush: this one lives only in the WAL.
+  }
+  auto c = OpenOrDie(dir.path());
+  auto records = c->Retrieve({PointId::Num(1), PointId::Num(2), PointId::Num(3)}, true, true);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].payload, json::parse(R"({"a":1})").as_object());
+  EXPECT_EQ(records[0].vectors.at(""), (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_EQ(records[1].payload, json::parse(R"({"b":2})").as_object());
+  EXPECT_EQ(records[1].version, 2u);
+  EXPECT_EQ(c->applied_seq(), 2u);
+  EXPECT_EQ(*c->Submit({DeletePointsOp{{PointId::Num(1)}}}, Durability::kSynced), 3u);
+}
+
+TEST(CollectionTest, AFailingOperationLeavesNoTraceOfTheList) {
+  TempDir dir;
+  auto c = CreateOrDie(dir.path(), SmallConfig());
+  SubmitAndWait(*c, {UpsertOp{{Point(1, {1, 1, 1, 1}, R"({"k":"v"})")}}});
+  const SeqNo wal_before = c->wal().last_seq();
+  OperationList ops{UpsertOp{{Point(2, {2, 2, 2, 2})}},
+                    SetPayloadOp{{PointId::Num(1)}, json::parse(R"({"x":1})").as_object(), ""},
+                    DeletePointsOp{{PointId::Num(1)}},
+                    UpdateVectorsOp{{PointVectors{PointId::Num(1), {{"", {9, 9, 9, 9}}}}}}};
+  Result<SeqNo> r = c->Submit(ops, Durability::kWritten);
+  ASSERT_EQ(r.status().code(), Code::kNotFound);
+  EXPECT_NE(r.status().message().find("No point with id 1 found (operation 3: update_vectors)"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(c->wal().last_seq(), wal_before);  // nothing was written
+  EXPECT_EQ(c->Count({}), 1u);
+  auto records = c->Retrieve({PointId::Num(1)}, true, true);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].payload, json::parse(R"({"k":"v"})").as_object());
+}
+
+TEST(CollectionTest, TwoOperationsOnOnePointInOneListBothTakeEffect) {
+  TempDir dir;
+  auto c = CreateOrDie(dir.path(), SmallConfig());
+  SubmitAndWait(*c, {UpsertOp{{Point(7, {1, 0, 0, 0})}},
+                     SetPayloadOp{{PointId::Num(7)}, json::parse(R"({"a":1})").as_object(), ""},
+                     SetPayloadOp{{PointId::Num(7)}, json::parse(R"({"b":2})").as_object(), ""},
+                     DeletePayloadOp{{PointId::Num(7)}, {"a"}}});
+  auto r = c->Retrieve({PointId::Num(7)}, true, false);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].payload, json::parse(R"({"b":2})").as_object());
+  c.reset();
+  auto reopened = OpenOrDie(dir.path());  // and the same after replay
+  EXPECT_EQ(reopened->Retrieve({PointId::Num(7)}, true, false)[0].payload,
+            json::parse(R"({"b":2})").as_object());
+}
+
+TEST(CollectionTest, SchemaErrorsAreRejectedBeforeTheLog) {
+  TempDir dir;
+  auto c = CreateOrDie(dir.path(), SmallConfig());
+  EXPECT_EQ(c->Submit({UpsertOp{{Point(1, {1, 2, 3})}}}, Durability::kWritten).status().code(),
+            Code::kInvalidArgument);
+  OperationList named{UpsertOp{{PointStruct{PointId::Num(1), {{"nope", {1, 2, 3, 4}}}, {}}}}};
+  EXPECT_EQ(c->Submit(named, Durability::kWritten).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(c->wal().last_seq(), 0u);
+}
+
+TEST(CollectionTest, CosineVectorsAreNormalisedAtInsert) {
+  TempDir dir;
+  auto c = CreateOrDie(dir.path(), SmallConfig(Distance::kCosine));
+  SubmitAndWait(*c, {UpsertOp{{Point(1, {3, 4, 0, 0})}}});
+  auto r = c->Retrieve({PointId::Num(1)}, false, true);
+  EXPECT_EQ(r[0].vectors.at(""), (std::vector<float>{0.6f, 0.8f, 0, 0}));
+}
+
+// The engine against a map, on random operation lists, across restarts and segment sealing.
+TEST(CollectionTest, MatchesAModelOnRandomOperationLists) {
+  const uint32_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  TempDir dir;
+  struct Model {
+    std::vector<float> vector;
+    json::object payload;
+  };
+  std::map<uint64_t, Model> model;
+  auto c = CreateOrDie(dir.path(), SmallConfig());
+  auto vec = [&] {
+    return std::vector<float>{static_cast<float>(rng() % 100), static_cast<float>(rng() % 100),
+                              static_cast<float>(rng() % 100), static_cast<float>(rng() % 100)};
+  };
+  for (int round = 0; round < 300; ++round) {
+    OperationList ops;
+    auto next = model;  // the model of what the list does, if it is accepted
+    bool valid = true;
+    const int n_ops = 1 + static_cast<int>(rng() % 4);
+    for (int i = 0; i < n_ops; ++i) {
+      const uint64_t id = rng() % 40;
+      const PointId pid = PointId::Num(id);
+      switch (rng() % 5) {
+        case 0:
+        case 1: {
+          auto v = vec();
+          json::object payload{{"r", round}};
+          ops.push_back(UpsertOp{{PointStruct{pid, {{"", v}}, payload}}});
+          next[id] = {v, payload};
+          break;
+        }
+        case 2:
+          ops.push_back(DeletePointsOp{{pid}});
+          next.erase(id);
+          break;
+        case 3: {
+          json::object payload{{"s", i}};
+          ops.push_back(SetPayloadOp{{pid}, payload, ""});
+          if (!next.contains(id)) {
+            valid = false;
+          } else {
+            next[id].payload["s"] = i;
+          }
+          break;
+        }
+        default: {
+          auto v = vec();
+          ops.push_back(UpdateVectorsOp{{PointVectors{pid, {{"", v}}}}});
+          if (!next.contains(id)) {
+            valid = false;
+          } else {
+            next[id].vector = v;
+          }
+        }
+      }
+    }
+    Result<SeqNo> r = c->Submit(ops, Durability::kWritten);
+    ASSERT_EQ(r.ok(), valid) << "round " << round << ": " << r.status().ToString();
+    if (valid) {
+      model = std::move(next);
+      ASSERT_TRUE(c->WaitApplied(*r, std::chrono::steady_clock::now() + kForever));
+    }
+    if (rng() % 25 == 0) {
+      ASSERT_TRUE(c->Flush().ok());
+    }
+    if (rng() % 40 == 0) {
+      c.reset();  // clean shutdown: flush
+      c = OpenOrDie(dir.path());
+    }
+    if (rng() % 30 == 0) {
+      // A process crash: what the files hold right now (page cache included), no flush. The
+      // copy must recover to exactly the acknowledged state by replaying the WAL.
+      TempDir crashed;
+      fs::copy(dir.path(), crashed.path(), fs::copy_options::recursive);
+      auto recovered = OpenOrDie(crashed.path());
+      ASSERT_EQ(recovered->Count({}), model.size()) << "round " << round;
+      for (const auto& [id, m] : model) {
+        auto rec = recovered->Retrieve({PointId::Num(id)}, true, true);
+        ASSERT_EQ(rec.size(), 1u) << "round " << round << " id " << id;
+        ASSERT_EQ(rec[0].vectors.at(""), m.vector) << "round " << round << " id " << id;
+        ASSERT_EQ(rec[0].payload, m.payload) << "round " << round << " id " << id;
+      }
+    }
+    if (rng() % 50 == 0) {
+      ASSERT_TRUE(c->OptimizeNow().ok());
+    }
+    // Compare everything.
+    std::vector<PointId> all;
+    for (uint64_t id = 0; id < 40; ++id) {
+      all.push_back(PointId::Num(id));
+    }
+    auto records = c->Retrieve(all, true, true);
+    ASSERT_EQ(records.size(), model.size()) << "round " << round;
+    for (const PointRecord& rec : records) {
+      const Model& m = model.at(rec.id.num());
+      ASSERT_EQ(rec.vectors.at(""), m.vector) << "round " << round << " id " << rec.id.num();
+      ASSERT_EQ(rec.payload, m.payload) << "round " << round << " id " << rec.id.num();
+    }
+    ASSERT_EQ(c->Count({}), model.size());
+  }
+}
+
+TEST(CollectionTest, IndexStaysInSyncWithUpdatesAndDeletes) {
+  TempDir dir;
+  auto c = CreateOrDie(dir.path(), SmallConfig(Distance::kEuclid, 8));
+  std::mt19937 rng(11);
+  std::normal_distribution<float> g(0, 1);
+  auto vec = [&] {
+    std::vector<float> v(8);
+    for (float& x : v) {
+      x = g(rng);
+    }
+    return v;
+  };
+  OperationList ops;
+  UpsertOp upsert;
+  for (uint64_t id = 0; id < 500; ++id) {
+    upsert.points.push_back(Point(id, vec()));
+  }
+  SubmitAndWait(*c, {upsert});
+  ASSERT_TRUE(c->OptimizeNow().ok());
+  CollectionInfo info = c->Info();
+  EXPECT_EQ(info.points_count, 500u);
+  EXPECT_GE(info.indexed_vectors_count, 400u);  // all but the appendable tail are indexed
+
+  // Move point 3 far away, delete point 4: HNSW search must see both changes.
+  const std::vector<float> far(8, 100.0f);
+  SubmitAndWait(*c, {UpdateVectorsOp{{PointVectors{PointId::Num(3), {{"", far}}}}},
+                     DeletePointsOp{{PointId::Num(4)}}});
+  SearchRequest at_far{.vector_name = "", .query = far, .limit = 1};
+  auto hits = c->Search(at_far);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].record.id, PointId::Num(3));
+  EXPECT_FLOAT_EQ((*hits)[0].score, 0.0f);
+  for (uint64_t q = 0; q < 50; ++q) {
+    const auto query = c->Retrieve({PointId::Num(q == 4 ? 5 : q)}, false, true)[0].vectors.at("");
+    SearchRequest r{.vector_name = "", .query = query, .limit = 20};
+    for (const ScoredPoint& p : *c->Search(r)) {
+      EXPECT_NE(p.record.id, PointId::Num(4)) << "a deleted point was returned";
+    }
+  }
+  // Restart: the graph is loaded, not rebuilt.
+  ASSERT_TRUE(c->Flush().ok());
+  const uint64_t indexed = c->Info().indexed_vectors_count;
+  c.reset();
+  auto reopened = OpenOrDie(dir.path());
+  EXPECT_EQ(reopened->Info().indexed_vectors_count, indexed);
+  EXPECT_EQ(reopened->Info().status, CollectionStatus::kGreen);
+  EXPECT_EQ((*reopened->Search(at_far))[0].record.id, PointId::Num(3));
+}
+
+TEST(CollectionTest, FlushTruncatesTheLog) {
+  TempDir dir;
+  CollectionConfig config = SmallConfig();
+  config.wal.wal_capacity_mb = 1;
+  auto c = CreateOrDie(dir.path(), config);
+  const std::string big(200000, 'x');
+  for (uint64_t i = 0; i < 20; ++i) {
+    SubmitAndWait(*c, {UpsertOp{{PointStruct{
+                          PointId::Num(i), {{"", {1, 2, 3, 4}}}, json::object{{"blob", big}}}}}});
+  }
+  const size_t files_before = c->wal().file_count();
+  EXPECT_GE(files_before, 3u);
+  ASSERT_TRUE(c->Flush().ok());
+  EXPECT_EQ(c->wal().file_count(), 1u);
+  c.reset();
+  auto reopened = OpenOrDie(dir.path());
+  EXPECT_EQ(reopened->Count({}), 20u);
+}
+
+TEST(CollectionTest, WaitAppliedTimesOutOnlyForTheFuture) {
+  TempDir dir;
+  auto c = CreateOrDie(dir.path(), SmallConfig());
+  const SeqNo seq = SubmitAndWait(*c, {UpsertOp{{Point(1, {1, 2, 3, 4})}}});
+  EXPECT_TRUE(c->WaitApplied(seq, std::chrono::steady_clock::now()));
+  EXPECT_FALSE(
+      c->WaitApplied(seq + 1, std::chrono::steady_clock::now() + std::chrono::milliseconds(20)));
+}
+
+}  // namespace
+}  // namespace tessera::engine
