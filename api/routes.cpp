@@ -96,6 +96,19 @@ void Api::AddRoutes() {
   router_.Add(V::get, "/aliases", Access::kRead, bind_storage(&Api::ListAliases));
   router_.Add(V::get, "/collections/{collection_name}/aliases", Access::kRead,
               bind_storage(&Api::ListCollectionAliases));
+
+  router_.Add(V::put, "/collections/{collection_name}/points", Access::kWrite,
+              bind_storage(&Api::UpsertPoints));
+  router_.Add(V::post, "/collections/{collection_name}/points", Access::kRead,
+              bind_storage(&Api::RetrievePoints));
+  router_.Add(V::get, "/collections/{collection_name}/points/{id}", Access::kRead,
+              bind_storage(&Api::GetPoint));
+  router_.Add(V::post, "/collections/{collection_name}/points/delete", Access::kWrite,
+              bind_storage(&Api::DeletePoints));
+  router_.Add(V::post, "/collections/{collection_name}/points/query", Access::kRead,
+              bind_storage(&Api::QueryPoints));
+  router_.Add(V::post, "/collections/{collection_name}/points/search", Access::kRead,
+              bind_storage(&Api::SearchPoints));
 }
 
 std::optional<Reply> Api::CheckAccess(const http::request<http::string_body>& raw, Access access,

@@ -6,9 +6,14 @@
 // storage answers 503, and so does /readyz.
 
 #include <atomic>
+#include <chrono>
+#include <optional>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -31,6 +36,14 @@ class Api {
   asio::awaitable<Reply> Dispatch(const http::request<http::string_body>& raw);
   const Router& router() const { return router_; }
 
+  // `wait`, `ordering` and `timeout` of a write request.
+  struct WriteOptions {
+    bool wait = true;  // absent: true (DESIGN.md)
+    engine::Durability durability = engine::Durability::kWritten;
+    std::optional<std::chrono::seconds> timeout;
+  };
+  static Status ParseWriteOptions(const Request& r, WriteOptions* out);
+
  private:
   void AddRoutes();
   // Returns an error reply when the request's key does not grant `access`.
@@ -51,9 +64,38 @@ class Api {
   asio::awaitable<Reply> ListAliases(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> ListCollectionAliases(Request& r, engine::Catalog& c);
 
+  asio::awaitable<Reply> UpsertPoints(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> RetrievePoints(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> GetPoint(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> DeletePoints(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> QueryPoints(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> SearchPoints(Request& r, engine::Catalog& c);
+
+  // Submits `ops` and replies with an UpdateResult once `options` are met. Runs on the
+  // blocking pool: fsync and apply waits never hold an I/O thread.
+  asio::awaitable<Reply> Write(const Request& r, std::shared_ptr<engine::Collection> collection,
+                               engine::OperationList ops, const WriteOptions& options);
+
+  // Runs `fn` (which may block) on the blocking pool and resumes on the caller's executor.
+  // Not itself a coroutine: GCC 12 mishandles moves of coroutine parameters into lambda
+  // captures (a use-after-free found by ASan), so values are moved here, in plain functions.
+  template <typename Fn>
+  asio::awaitable<Reply> RunBlocking(Fn fn) {
+    return asio::co_spawn(blocking_pool_, CallBlocking(std::move(fn)), asio::use_awaitable);
+  }
+  // A coroutine taking `fn` by value keeps it in its own frame. (A capturing lambda coroutine
+  // would not: its captures live in a closure that co_spawn may destroy first.)
+  template <typename Fn>
+  static asio::awaitable<Reply> CallBlocking(Fn fn) {
+    co_return fn();
+  }
+
   const ServerOptions options_;
   Router router_;
   std::atomic<engine::Catalog*> catalog_{nullptr};
+  // Threads that may block on group-commit fsyncs and apply waits; many, so that concurrent
+  // writers share fsyncs.
+  asio::thread_pool blocking_pool_{64};
 };
 
 }  // namespace tessera::api

@@ -151,6 +151,7 @@ Result<bool> Catalog::DeleteCollection(const std::string& name) {
   if (dropped > 0) {
     TESSERA_RETURN_IF_ERROR(PersistAliasesLocked(aliases));
   }
+  it->second->Drop();
   TESSERA_RETURN_IF_ERROR(RemoveDirDurably(it->second->dir()));
   aliases_ = std::move(aliases);
   collections_.erase(it);

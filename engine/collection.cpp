@@ -120,7 +120,7 @@ Status CheckList(const OperationList& ops, ExistsFn&& exists) {
         auto it = overlay.find(id);
         const bool present = it != overlay.end() ? it->second : exists(id);
         if (!present) {
-          std::string message = "No point with id " + id.ToString() + " found";
+          std::string message = "Not found: No point with id " + id.ToString() + " found";
           if (ops.size() > 1) {
             message +=
                 " (operation " + std::to_string(i) + ": " + std::string(OperationName(op)) + ")";
@@ -184,8 +184,22 @@ Result<std::unique_ptr<Collection>> Collection::Open(std::string name, fs::path 
   return c;
 }
 
+void Collection::Drop() {
+  {
+    std::lock_guard lock(submit_mu_);
+    dropped_ = true;
+  }
+  StopThreads();
+}
+
 Collection::~Collection() {
   StopThreads();
+  {
+    std::lock_guard lock(submit_mu_);
+    if (dropped_) {
+      return;
+    }
+  }
   if (Status s = Flush(); !s.ok()) {
     TESSERA_LOG(kError) << "collection " << name_ << ": final flush failed: " << s.ToString();
   }
@@ -670,6 +684,9 @@ Result<SeqNo> Collection::Submit(OperationList ops, Durability durability) {
   SeqNo seq;
   {
     std::lock_guard lock(submit_mu_);
+    if (dropped_) {
+      return Status::NotFound("Not found: Collection `" + name_ + "` doesn't exist!");
+    }
     TESSERA_RETURN_IF_ERROR(CheckExistence(ops));
     Result<SeqNo> appended = wal_->Append(kRecordOperationList, record);
     if (!appended.ok()) {

@@ -97,8 +97,11 @@ class Collection {
                                                     const CollectionOptions& options = {});
   static Result<std::unique_ptr<Collection>> Open(std::string name, std::filesystem::path dir,
                                                   const CollectionOptions& options = {});
-  // Stops the threads, applies what is queued and flushes.
+  // Stops the threads, applies what is queued and flushes (unless Drop() was called).
   ~Collection();
+  // For a collection being deleted: refuses further writes, stops the threads, and leaves the
+  // folder alone so that it can be removed. Readers holding a pointer may still read.
+  void Drop();
 
   static constexpr const char* kConfigFile = "config.bin";
 
@@ -196,6 +199,7 @@ class Collection {
   SeqNo applied_seq_ = 0;                              // guarded by queue_mu_
   mutable std::condition_variable applied_cv_;
 
+  bool dropped_ = false;  // guarded by submit_mu_
   std::mutex flush_mu_;
   std::atomic<SeqNo> persisted_seq_{0};
   std::atomic<bool> optimizing_{false};

@@ -1,0 +1,404 @@
+#include "api/points_codec.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include <boost/json/array.hpp>
+
+#include "api/json_util.h"
+
+namespace tessera::api {
+
+namespace json = boost::json;
+using engine::NamedVectors;
+using engine::PointId;
+
+namespace {
+Status ExpectedType(std::string_view path, const json::value& v, std::string_view expected) {
+  return DeserializeError(path, "invalid type: " + std::string(JsonTypeName(v)) + ", expected " +
+                                    std::string(expected));
+}
+
+Status ParseStringList(const json::value& v, std::string_view path, std::vector<std::string>* out) {
+  if (!v.is_array()) {
+    return ExpectedType(path, v, "a sequence of strings");
+  }
+  for (const json::value& item : v.get_array()) {
+    if (!item.is_string()) {
+      return ExpectedType(path, item, "a string");
+    }
+    out->emplace_back(item.get_string());
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Status ParseWithPayload(const json::value* v, bool default_all, PayloadSelector* out) {
+  *out = PayloadSelector{};
+  if (v == nullptr || v->is_null()) {
+    out->mode = default_all ? PayloadSelector::Mode::kAll : PayloadSelector::Mode::kNone;
+    return Status::Ok();
+  }
+  if (v->is_bool()) {
+    out->mode = v->get_bool() ? PayloadSelector::Mode::kAll : PayloadSelector::Mode::kNone;
+    return Status::Ok();
+  }
+  if (v->is_array()) {
+    out->mode = PayloadSelector::Mode::kInclude;
+    return ParseStringList(*v, "with_payload", &out->keys);
+  }
+  if (v->is_object()) {
+    const json::object& o = v->get_object();
+    if (const json::value* include = o.if_contains("include")) {
+      out->mode = PayloadSelector::Mode::kInclude;
+      return ParseStringList(*include, "with_payload.include", &out->keys);
+    }
+    if (const json::value* exclude = o.if_contains("exclude")) {
+      out->mode = PayloadSelector::Mode::kExclude;
+      return ParseStringList(*exclude, "with_payload.exclude", &out->keys);
+    }
+  }
+  return DeserializeError("with_payload",
+                          "expected a boolean, a list of keys, {\"include\": [...]} or "
+                          "{\"exclude\": [...]}");
+}
+
+Status ParseWithVector(const json::value* v, bool default_all, VectorSelector* out) {
+  *out = VectorSelector{};
+  if (v == nullptr || v->is_null()) {
+    out->all = default_all;
+    return Status::Ok();
+  }
+  if (v->is_bool()) {
+    out->all = v->get_bool();
+    return Status::Ok();
+  }
+  if (v->is_array()) {
+    return ParseStringList(*v, "with_vector", &out->names);
+  }
+  return ExpectedType("with_vector", *v, "a boolean or a list of vector names");
+}
+
+Result<PointId> ParsePointId(const json::value& v, std::string_view path) {
+  if (v.is_uint64()) {
+    return PointId::Num(v.get_uint64());
+  }
+  if (v.is_int64() && v.get_int64() >= 0) {
+    return PointId::Num(static_cast<uint64_t>(v.get_int64()));
+  }
+  if (v.is_string()) {
+    if (auto id = PointId::ParseUuid(v.get_string())) {
+      return *id;
+    }
+    return DeserializeError(path, "`" + std::string(v.get_string()) +
+                                      "` is not a valid point ID, valid values are either an "
+                                      "unsigned integer or a UUID");
+  }
+  return DeserializeError(path, "invalid point id (" + std::string(JsonTypeName(v)) +
+                                    "): expected an unsigned integer or a UUID");
+}
+
+Result<PointId> ParsePointIdText(std::string_view text) {
+  uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec == std::errc() && end == text.data() + text.size() && !text.empty()) {
+    return PointId::Num(n);
+  }
+  if (auto id = PointId::ParseUuid(text)) {
+    return *id;
+  }
+  return Status::InvalidArgument("Wrong input: `" + std::string(text) +
+                                 "` is not a valid point ID, valid values are either an "
+                                 "unsigned integer or a UUID");
+}
+
+Status ParsePointIds(const json::value& v, std::string_view path, std::vector<PointId>* out) {
+  if (!v.is_array()) {
+    return ExpectedType(path, v, "a sequence of point ids");
+  }
+  out->reserve(v.get_array().size());
+  size_t i = 0;
+  for (const json::value& item : v.get_array()) {
+    TESSERA_ASSIGN_OR_RETURN(
+        PointId id, ParsePointId(item, std::string(path) + "[" + std::to_string(i++) + "]"));
+    out->push_back(id);
+  }
+  return Status::Ok();
+}
+
+Status ParseDenseVector(const json::value& v, std::string_view path, std::vector<float>* out) {
+  if (!v.is_array()) {
+    if (v.is_object()) {
+      return Status::InvalidArgument("Wrong input: " + std::string(path) +
+                                     ": sparse vectors are not supported by Tessera");
+    }
+    return ExpectedType(path, v, "a sequence of numbers");
+  }
+  const json::array& a = v.get_array();
+  out->resize(a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].is_number()) {
+      return ExpectedType(std::string(path) + "[" + std::to_string(i) + "]", a[i], "a number");
+    }
+    const double d = a[i].to_number<double>();
+    if (!std::isfinite(d) || std::fabs(d) > std::numeric_limits<float>::max()) {
+      return DeserializeError(std::string(path) + "[" + std::to_string(i) + "]",
+                              "vector values must be finite 32-bit floats");
+    }
+    (*out)[i] = static_cast<float>(d);
+  }
+  return Status::Ok();
+}
+
+Status ParseVectorStruct(const json::value& v, std::string_view path, NamedVectors* out) {
+  out->clear();
+  if (v.is_array()) {
+    return ParseDenseVector(v, path, &(*out)[""]);
+  }
+  if (!v.is_object()) {
+    return ExpectedType(path, v, "a vector or a map of named vectors");
+  }
+  for (const auto& [name, values] : v.get_object()) {
+    TESSERA_RETURN_IF_ERROR(ParseDenseVector(values, std::string(path) + "." + std::string(name),
+                                             &(*out)[std::string(name)]));
+  }
+  return Status::Ok();
+}
+
+Status ParsePayload(const json::value* v, std::string_view path, json::object* out) {
+  out->clear();
+  if (v == nullptr || v->is_null()) {
+    return Status::Ok();
+  }
+  if (!v->is_object()) {
+    return ExpectedType(path, *v, "a map");
+  }
+  *out = v->get_object();
+  return Status::Ok();
+}
+
+Result<engine::UpsertOp> ParseUpsert(const json::value& body) {
+  FieldReader r(body, "");
+  TESSERA_RETURN_IF_ERROR(r.status());
+  engine::UpsertOp op;
+  if (const json::value* points = r.Find("points")) {
+    if (!points->is_array()) {
+      return ExpectedType("points", *points, "a sequence");
+    }
+    op.points.reserve(points->get_array().size());
+    size_t i = 0;
+    for (const json::value& p : points->get_array()) {
+      const std::string path = "points[" + std::to_string(i++) + "]";
+      FieldReader pr(p, path);
+      TESSERA_RETURN_IF_ERROR(pr.status());
+      engine::PointStruct point;
+      const json::value* id = pr.Find("id");
+      if (id == nullptr) {
+        return DeserializeError(path, "missing field `id`");
+      }
+      TESSERA_ASSIGN_OR_RETURN(point.id, ParsePointId(*id, pr.PathOf("id")));
+      const json::value* vector = pr.Find("vector");
+      if (vector == nullptr) {
+        vector = pr.Find("vectors");  // accepted by Qdrant as an alias
+      }
+      if (vector == nullptr) {
+        return DeserializeError(path, "missing field `vector`");
+      }
+      TESSERA_RETURN_IF_ERROR(ParseVectorStruct(*vector, pr.PathOf("vector"), &point.vectors));
+      TESSERA_RETURN_IF_ERROR(
+          ParsePayload(pr.Find("payload"), pr.PathOf("payload"), &point.payload));
+      op.points.push_back(std::move(point));
+    }
+  } else if (const json::value* batch = r.Find("batch")) {
+    FieldReader br(*batch, "batch");
+    TESSERA_RETURN_IF_ERROR(br.status());
+    const json::value* ids = br.Find("ids");
+    const json::value* vectors = br.Find("vectors");
+    if (ids == nullptr) {
+      return DeserializeError("batch", "missing field `ids`");
+    }
+    if (vectors == nullptr) {
+      return DeserializeError("batch", "missing field `vectors`");
+    }
+    std::vector<PointId> id_list;
+    TESSERA_RETURN_IF_ERROR(ParsePointIds(*ids, "batch.ids", &id_list));
+    const size_t n = id_list.size();
+    op.points.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      op.points[i].id = id_list[i];
+    }
+    auto column = [&](const json::value& list, const std::string& name,
+                      const std::string& path) -> Status {
+      if (!list.is_array()) {
+        return ExpectedType(path, list, "a sequence of vectors");
+      }
+      if (list.get_array().size() != n) {
+        return Status::InvalidArgument("Wrong input: " + path + " has " +
+                                       std::to_string(list.get_array().size()) + " vectors for " +
+                                       std::to_string(n) + " ids");
+      }
+      for (size_t i = 0; i < n; ++i) {
+        TESSERA_RETURN_IF_ERROR(ParseDenseVector(list.get_array()[i],
+                                                 path + "[" + std::to_string(i) + "]",
+                                                 &op.points[i].vectors[name]));
+      }
+      return Status::Ok();
+    };
+    if (vectors->is_array()) {
+      TESSERA_RETURN_IF_ERROR(column(*vectors, "", "batch.vectors"));
+    } else if (vectors->is_object()) {
+      for (const auto& [name, list] : vectors->get_object()) {
+        TESSERA_RETURN_IF_ERROR(
+            column(list, std::string(name), "batch.vectors." + std::string(name)));
+      }
+    } else {
+      return ExpectedType("batch.vectors", *vectors, "a sequence or a map of sequences");
+    }
+    if (const json::value* payloads = br.Find("payloads")) {
+      if (!payloads->is_array()) {
+        return ExpectedType("batch.payloads", *payloads, "a sequence");
+      }
+      if (payloads->get_array().size() != n) {
+        return Status::InvalidArgument("Wrong input: batch.payloads has " +
+                                       std::to_string(payloads->get_array().size()) +
+                                       " payloads for " + std::to_string(n) + " ids");
+      }
+      for (size_t i = 0; i < n; ++i) {
+        TESSERA_RETURN_IF_ERROR(ParsePayload(&payloads->get_array()[i],
+                                             "batch.payloads[" + std::to_string(i) + "]",
+                                             &op.points[i].payload));
+      }
+    }
+  } else {
+    return DeserializeError("", "expected `points` or `batch`");
+  }
+  return op;
+}
+
+json::value FloatToJson(float f) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf) - 1, f);
+  *end = '\0';
+  (void)ec;
+  return json::value(std::strtod(buf, nullptr));
+}
+
+json::value PointIdToJson(const PointId& id) {
+  if (id.is_uuid()) {
+    return json::value(id.ToString());
+  }
+  return json::value(id.num());
+}
+
+namespace {
+
+// Copies the value at dotted `path` from `from` into `to`, creating parents.
+void CopyPath(const json::object& from, std::string_view path, json::object& to) {
+  const size_t dot = path.find('.');
+  const std::string_view head = path.substr(0, dot);
+  const json::value* v = from.if_contains(head);
+  if (v == nullptr) {
+    return;
+  }
+  if (dot == std::string_view::npos) {
+    to[head] = *v;
+    return;
+  }
+  if (!v->is_object()) {
+    return;
+  }
+  json::value& child = to[head];
+  if (!child.is_object()) {
+    child = json::object();
+  }
+  CopyPath(v->get_object(), path.substr(dot + 1), child.as_object());
+}
+
+void ErasePath(json::object& o, std::string_view path) {
+  const size_t dot = path.find('.');
+  const std::string_view head = path.substr(0, dot);
+  if (dot == std::string_view::npos) {
+    o.erase(head);
+    return;
+  }
+  if (json::value* v = o.if_contains(head); v != nullptr && v->is_object()) {
+    ErasePath(v->as_object(), path.substr(dot + 1));
+  }
+}
+
+json::array VectorToJson(const std::vector<float>& values) {
+  json::array a;
+  a.reserve(values.size());
+  for (float f : values) {
+    a.push_back(FloatToJson(f));
+  }
+  return a;
+}
+
+void AddPayloadAndVectors(const engine::PointRecord& r, const PayloadSelector& payload,
+                          const VectorSelector& vectors, bool single_unnamed, json::object& o) {
+  switch (payload.mode) {
+    case PayloadSelector::Mode::kNone:
+      break;
+    case PayloadSelector::Mode::kAll:
+      o["payload"] = r.payload;
+      break;
+    case PayloadSelector::Mode::kInclude: {
+      json::object selected;
+      for (const std::string& key : payload.keys) {
+        CopyPath(r.payload, key, selected);
+      }
+      o["payload"] = std::move(selected);
+      break;
+    }
+    case PayloadSelector::Mode::kExclude: {
+      json::object rest = r.payload;
+      for (const std::string& key : payload.keys) {
+        ErasePath(rest, key);
+      }
+      o["payload"] = std::move(rest);
+      break;
+    }
+  }
+  if (vectors.any()) {
+    if (single_unnamed) {
+      auto it = r.vectors.find("");
+      if (it != r.vectors.end()) {
+        o["vector"] = VectorToJson(it->second);
+      }
+    } else {
+      json::object named;
+      for (const auto& [name, values] : r.vectors) {
+        if (vectors.all ||
+            std::find(vectors.names.begin(), vectors.names.end(), name) != vectors.names.end()) {
+          named[name] = VectorToJson(values);
+        }
+      }
+      o["vector"] = std::move(named);
+    }
+  }
+}
+
+}  // namespace
+
+json::object RecordToJson(const engine::PointRecord& r, const PayloadSelector& payload,
+                          const VectorSelector& vectors, bool single_unnamed) {
+  json::object o;
+  o["id"] = PointIdToJson(r.id);
+  AddPayloadAndVectors(r, payload, vectors, single_unnamed, o);
+  return o;
+}
+
+json::object ScoredPointToJson(const engine::ScoredPoint& p, const PayloadSelector& payload,
+                               const VectorSelector& vectors, bool single_unnamed) {
+  json::object o;
+  o["id"] = PointIdToJson(p.record.id);
+  o["version"] = p.record.version;
+  o["score"] = FloatToJson(p.score);
+  AddPayloadAndVectors(p.record, payload, vectors, single_unnamed, o);
+  return o;
+}
+
+}  // namespace tessera::api
