@@ -1,5 +1,6 @@
 #include "common/file.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -10,6 +11,17 @@
 namespace tessera {
 
 namespace fs = std::filesystem;
+
+namespace {
+std::atomic<FileObserver*> g_observer{nullptr};
+FileObserver* Observer() {
+  return g_observer.load(std::memory_order_acquire);
+}
+}  // namespace
+
+void SetFileObserver(FileObserver* observer) {
+  g_observer.store(observer);
+}
 
 Status ErrnoStatus(std::string_view what, const fs::path& path, int err) {
   std::string message(what);
@@ -46,6 +58,9 @@ File& File::operator=(File&& other) noexcept {
 }
 
 Result<File> File::Open(const fs::path& path, int flags, int mode) {
+  FileObserver* observer = Observer();
+  const bool creating =
+      observer != nullptr && (flags & O_CREAT) != 0 && ::access(path.c_str(), F_OK) != 0;
   int fd;
   do {
     fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
@@ -53,10 +68,16 @@ Result<File> File::Open(const fs::path& path, int flags, int mode) {
   if (fd < 0) {
     return ErrnoStatus("open", path, errno);
   }
+  if (creating) {
+    observer->Created(path);
+  }
   return File(fd, path);
 }
 
 Status File::Append(std::string_view data) {
+  if (FileObserver* observer = Observer()) {
+    TESSERA_RETURN_IF_ERROR(observer->BeforeWrite(path_));
+  }
   const char* p = data.data();
   size_t left = data.size();
   while (left > 0) {
@@ -103,24 +124,44 @@ Result<uint64_t> File::Size() const {
 }
 
 Status File::Truncate(uint64_t size) {
+  if (FileObserver* observer = Observer()) {
+    TESSERA_RETURN_IF_ERROR(observer->BeforeWrite(path_));
+  }
   if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
     return ErrnoStatus("ftruncate", path_, errno);
   }
   return Status::Ok();
 }
 
-Status File::DataSync() {
-  if (::fdatasync(fd_) != 0) {
-    return ErrnoStatus("fdatasync", path_, errno);
+namespace {
+// fsync or fdatasync through the observer, if any.
+Status SyncFd(int fd, const fs::path& path, bool data_only) {
+  FileObserver* observer = Observer();
+  bool skip = false;
+  if (observer != nullptr) {
+    TESSERA_RETURN_IF_ERROR(observer->BeforeSync(path, &skip));
+  }
+  if (!skip && (data_only ? ::fdatasync(fd) : ::fsync(fd)) != 0) {
+    return ErrnoStatus(data_only ? "fdatasync" : "fsync", path, errno);
+  }
+  if (observer != nullptr) {
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      observer->Synced(path, static_cast<uint64_t>(st.st_size), skip);
+    } else if (S_ISDIR(st.st_mode) && !skip) {
+      observer->DirSynced(path);
+    }
   }
   return Status::Ok();
 }
+}  // namespace
+
+Status File::DataSync() {
+  return SyncFd(fd_, path_, true);
+}
 
 Status File::Sync() {
-  if (::fsync(fd_) != 0) {
-    return ErrnoStatus("fsync", path_, errno);
-  }
-  return Status::Ok();
+  return SyncFd(fd_, path_, false);
 }
 
 Status File::Close() {
@@ -150,10 +191,18 @@ Status WriteFileAtomically(const fs::path& path, std::string_view data) {
     TESSERA_RETURN_IF_ERROR(f.Sync());
     TESSERA_RETURN_IF_ERROR(f.Close());
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return ErrnoStatus("rename", tmp, errno);
-  }
+  TESSERA_RETURN_IF_ERROR(RenameFile(tmp, path));
   return SyncDir(path.has_parent_path() ? path.parent_path() : fs::path("."));
+}
+
+Status RenameFile(const fs::path& from, const fs::path& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return ErrnoStatus("rename", from, errno);
+  }
+  if (FileObserver* observer = Observer()) {
+    observer->Renamed(from, to);
+  }
+  return Status::Ok();
 }
 
 Result<std::string> ReadFileToString(const fs::path& path) {
@@ -180,9 +229,7 @@ Status RemoveDirDurably(const fs::path& dir) {
   const fs::path parent = dir.has_parent_path() ? dir.parent_path() : fs::path(".");
   fs::path doomed = parent / ("." + dir.filename().string() + ".deleting");
   fs::remove_all(doomed, ec);
-  if (::rename(dir.c_str(), doomed.c_str()) != 0) {
-    return ErrnoStatus("rename", dir, errno);
-  }
+  TESSERA_RETURN_IF_ERROR(RenameFile(dir, doomed));
   TESSERA_RETURN_IF_ERROR(SyncDir(parent));
   fs::remove_all(doomed, ec);
   if (ec) {

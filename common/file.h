@@ -45,6 +45,41 @@ class File {
   std::filesystem::path path_;
 };
 
+// Moves `from` over `to` (rename(2)); durable once the parent folder is synced.
+Status RenameFile(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// A test seam over every write, fsync, create and rename that goes through this file layer:
+// tests install one to inject failures (EIO, a full disk) or to record what has been made
+// durable, so that they can build the state a power cut would leave. Production installs none.
+class FileObserver {
+ public:
+  virtual ~FileObserver() = default;
+  // Before a write to `path`; a non-OK status fails the write without writing.
+  virtual Status BeforeWrite(const std::filesystem::path& path) {
+    (void)path;
+    return Status::Ok();
+  }
+  // Before an fsync/fdatasync of `path`; a non-OK status fails it. Setting `*skip` makes the
+  // sync report success without syncing (to prove a test notices a missing fsync).
+  virtual Status BeforeSync(const std::filesystem::path& path, bool* skip) {
+    (void)path;
+    (void)skip;
+    return Status::Ok();
+  }
+  // After a sync that succeeded (or was skipped): the file's size at that moment.
+  virtual void Synced(const std::filesystem::path& path, uint64_t size, bool skipped) {
+    (void)path, (void)size, (void)skipped;
+  }
+  virtual void Created(const std::filesystem::path& path) { (void)path; }
+  virtual void Renamed(const std::filesystem::path& from, const std::filesystem::path& to) {
+    (void)from, (void)to;
+  }
+  virtual void DirSynced(const std::filesystem::path& dir) { (void)dir; }
+};
+// Installs `observer` (nullptr: none) for the whole process. Not thread-safe against file
+// operations in flight: install before, remove after.
+void SetFileObserver(FileObserver* observer);
+
 // Builds "what path: strerror(errno)" as an IoError.
 Status ErrnoStatus(std::string_view what, const std::filesystem::path& path, int err);
 

@@ -249,9 +249,7 @@ Result<uint32_t> HnswGraph::SaveTo(const fs::path& file) const {
     TESSERA_ASSIGN_OR_RETURN(File f, File::Open(tmp, O_RDONLY));
     TESSERA_RETURN_IF_ERROR(f.Sync());
   }
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    return ErrnoStatus("rename", tmp, errno);
-  }
+  TESSERA_RETURN_IF_ERROR(RenameFile(tmp, file));
   TESSERA_RETURN_IF_ERROR(SyncDir(file.parent_path()));
   return crc32c::Value(bytes);
 }
