@@ -4,7 +4,10 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
+#include "api/filter_codec.h"
 #include "api/json_util.h"
 #include "api/points_codec.h"
 #include "api/routes.h"
@@ -79,7 +82,129 @@ asio::awaitable<Reply> Api::Write(const Request& r, std::shared_ptr<Collection> 
   });
 }
 
-asio::awaitable<Reply> Api::UpsertPoints(Request& r, engine::Catalog& c) {
+namespace {
+
+// Resolves a `filter` to the ids of the points it matches now, after the collection has
+// applied every write acknowledged so far.
+std::vector<PointId> Resolve(Collection& collection, const engine::Filter& filter) {
+  collection.WaitApplied(collection.wal().last_seq(), Clock::now() + std::chrono::seconds(60));
+  return collection.MatchingIds(&filter);
+}
+
+// PointsSelector: {"points": [ids]} or {"filter": {...}}.
+Status ParseSelector(const FieldReader& r, Collection& collection, std::vector<PointId>* ids) {
+  if (const json::value* points = r.Find("points")) {
+    return ParsePointIds(*points, r.PathOf("points"), ids);
+  }
+  if (const json::value* filter = r.Find("filter")) {
+    TESSERA_ASSIGN_OR_RETURN(auto parsed, ParseFilter(*filter, r.PathOf("filter")));
+    *ids = Resolve(collection, *parsed);
+    return Status::Ok();
+  }
+  return DeserializeError(r.PathOf(""), "expected `points` or `filter`");
+}
+
+Result<json::object> RequireObject(const FieldReader& r, std::string_view key) {
+  const json::value* v = r.Find(key);
+  if (v == nullptr) {
+    return DeserializeError(r.PathOf(""), "missing field `" + std::string(key) + "`");
+  }
+  if (!v->is_object()) {
+    return DeserializeError(r.PathOf(key),
+                            "invalid type: " + std::string(JsonTypeName(*v)) + ", expected a map");
+  }
+  return v->get_object();
+}
+
+Status ParseNames(const json::value* v, std::string_view path, std::vector<std::string>* out) {
+  if (v == nullptr || !v->is_array()) {
+    return DeserializeError(path, "expected a list of strings");
+  }
+  for (const json::value& item : v->get_array()) {
+    if (!item.is_string()) {
+      return DeserializeError(path, "expected a list of strings");
+    }
+    out->emplace_back(item.get_string());
+  }
+  return Status::Ok();
+}
+
+// One write operation in the shapes of the points API, by its batch name.
+Result<engine::Operation> ParseOperation(std::string_view kind, const json::value& body,
+                                         const std::string& path, Collection& collection) {
+  if (kind == "upsert") {
+    TESSERA_ASSIGN_OR_RETURN(engine::UpsertOp op, ParseUpsert(body));
+    return engine::Operation(std::move(op));
+  }
+  FieldReader r(body, path);
+  TESSERA_RETURN_IF_ERROR(r.status());
+  if (kind == "delete") {
+    engine::DeletePointsOp op;
+    TESSERA_RETURN_IF_ERROR(ParseSelector(r, collection, &op.ids));
+    return engine::Operation(std::move(op));
+  }
+  if (kind == "set_payload" || kind == "overwrite_payload") {
+    TESSERA_ASSIGN_OR_RETURN(json::object payload, RequireObject(r, "payload"));
+    std::vector<PointId> ids;
+    TESSERA_RETURN_IF_ERROR(ParseSelector(r, collection, &ids));
+    std::optional<std::string> key;
+    TESSERA_RETURN_IF_ERROR(r.Get("key", &key));
+    if (kind == "overwrite_payload") {
+      return engine::Operation(
+          engine::OverwritePayloadOp{std::move(ids), std::move(payload), key.value_or("")});
+    }
+    return engine::Operation(
+        engine::SetPayloadOp{std::move(ids), std::move(payload), key.value_or("")});
+  }
+  if (kind == "delete_payload") {
+    engine::DeletePayloadOp op;
+    TESSERA_RETURN_IF_ERROR(ParseNames(r.Find("keys"), r.PathOf("keys"), &op.keys));
+    TESSERA_RETURN_IF_ERROR(ParseSelector(r, collection, &op.ids));
+    return engine::Operation(std::move(op));
+  }
+  if (kind == "clear_payload") {
+    engine::ClearPayloadOp op;
+    TESSERA_RETURN_IF_ERROR(ParseSelector(r, collection, &op.ids));
+    return engine::Operation(std::move(op));
+  }
+  if (kind == "update_vectors") {
+    const json::value* points = r.Find("points");
+    if (points == nullptr || !points->is_array()) {
+      return DeserializeError(r.PathOf("points"), "expected a list of {id, vector}");
+    }
+    engine::UpdateVectorsOp op;
+    size_t i = 0;
+    for (const json::value& p : points->get_array()) {
+      const std::string ppath = r.PathOf("points") + "[" + std::to_string(i++) + "]";
+      FieldReader pr(p, ppath);
+      TESSERA_RETURN_IF_ERROR(pr.status());
+      const json::value* id = pr.Find("id");
+      const json::value* vector = pr.Find("vector");
+      if (id == nullptr || vector == nullptr) {
+        return DeserializeError(ppath, "expected `id` and `vector`");
+      }
+      engine::PointVectors pv;
+      TESSERA_ASSIGN_OR_RETURN(pv.id, ParsePointId(*id, pr.PathOf("id")));
+      TESSERA_RETURN_IF_ERROR(ParseVectorStruct(*vector, pr.PathOf("vector"), &pv.vectors));
+      op.points.push_back(std::move(pv));
+    }
+    return engine::Operation(std::move(op));
+  }
+  if (kind == "delete_vectors") {
+    engine::DeleteVectorsOp op;
+    TESSERA_RETURN_IF_ERROR(ParseNames(r.Find("vector"), r.PathOf("vector"), &op.names));
+    TESSERA_RETURN_IF_ERROR(ParseSelector(r, collection, &op.ids));
+    return engine::Operation(std::move(op));
+  }
+  return DeserializeError(path, "unknown variant `" + std::string(kind) +
+                                    "`, expected one of `upsert`, `delete`, `set_payload`, "
+                                    "`overwrite_payload`, `delete_payload`, `clear_payload`, "
+                                    "`update_vectors`, `delete_vectors`");
+}
+
+}  // namespace
+
+asio::awaitable<Reply> Api::WriteOne(Request& r, engine::Catalog& c, std::string_view kind) {
   WriteOptions options;
   if (Status s = ParseWriteOptions(r, &options); !s.ok()) {
     co_return StatusReply(s, r.start);
@@ -92,16 +217,16 @@ asio::awaitable<Reply> Api::UpsertPoints(Request& r, engine::Catalog& c) {
   if (!body.ok()) {
     co_return StatusReply(body.status(), r.start);
   }
-  Result<engine::UpsertOp> upsert = ParseUpsert(*body);
-  if (!upsert.ok()) {
-    co_return StatusReply(upsert.status(), r.start);
+  Result<engine::Operation> op = ParseOperation(kind, *body, "", **collection);
+  if (!op.ok()) {
+    co_return StatusReply(op.status(), r.start);
   }
   engine::OperationList ops;
-  ops.emplace_back(std::move(upsert).value());
+  ops.push_back(std::move(op).value());
   co_return co_await Write(r, std::move(collection).value(), std::move(ops), options);
 }
 
-asio::awaitable<Reply> Api::DeletePoints(Request& r, engine::Catalog& c) {
+asio::awaitable<Reply> Api::BatchUpdate(Request& r, engine::Catalog& c) {
   WriteOptions options;
   if (Status s = ParseWriteOptions(r, &options); !s.ok()) {
     co_return StatusReply(s, r.start);
@@ -115,20 +240,160 @@ asio::awaitable<Reply> Api::DeletePoints(Request& r, engine::Catalog& c) {
     co_return StatusReply(body.status(), r.start);
   }
   FieldReader reader(*body, "");
-  if (!reader.status().ok()) {
-    co_return StatusReply(reader.status(), r.start);
-  }
-  engine::DeletePointsOp del;
-  if (const json::value* points = reader.Find("points")) {
-    if (Status s = ParsePointIds(*points, "points", &del.ids); !s.ok()) {
-      co_return StatusReply(s, r.start);
-    }
-  } else {
-    co_return StatusReply(DeserializeError("", "expected `points`"), r.start);
+  const json::value* operations = reader.Find("operations");
+  Status s = reader.status();
+  if (s.ok() && (operations == nullptr || !operations->is_array())) {
+    s = DeserializeError("operations", "expected a list of operations");
   }
   engine::OperationList ops;
-  ops.emplace_back(std::move(del));
-  co_return co_await Write(r, std::move(collection).value(), std::move(ops), options);
+  for (size_t i = 0; s.ok() && i < operations->get_array().size(); ++i) {
+    const json::value& entry = operations->get_array()[i];
+    const std::string path = "operations[" + std::to_string(i) + "]";
+    if (!entry.is_object() || entry.get_object().size() != 1) {
+      s = DeserializeError(path, "expected an object with exactly one operation");
+      break;
+    }
+    const auto& [kind, args] = *entry.get_object().begin();
+    Result<engine::Operation> op =
+        ParseOperation(kind, args, path + "." + std::string(kind), **collection);
+    if (!op.ok()) {
+      s = op.status();
+      break;
+    }
+    ops.push_back(std::move(op).value());
+  }
+  if (s.ok() && ops.empty()) {
+    s = Status::ValidationFailed("operations: must contain at least one operation");
+  }
+  if (!s.ok()) {
+    co_return StatusReply(s, r.start);
+  }
+  const size_t n = ops.size();
+  Reply reply = co_await Write(r, std::move(collection).value(), std::move(ops), options);
+  if (reply.status != http::status::ok) {
+    co_return reply;
+  }
+  // One record: every operation shares its operation_id and status.
+  json::value parsed = json::parse(reply.body);
+  json::array results;
+  for (size_t i = 0; i < n; ++i) {
+    results.push_back(parsed.at("result"));
+  }
+  parsed.as_object()["result"] = std::move(results);
+  reply.body = json::serialize(parsed);
+  co_return reply;
+}
+
+asio::awaitable<Reply> Api::ScrollPoints(Request& r, engine::Catalog& c) {
+  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
+  if (!collection.ok()) {
+    co_return StatusReply(collection.status(), r.start);
+  }
+  Result<json::value> body =
+      r.body.empty() ? Result<json::value>(json::object()) : ParseJsonBody(r.body);
+  if (!body.ok()) {
+    co_return StatusReply(body.status(), r.start);
+  }
+  FieldReader reader(*body, "");
+  Status s = reader.status();
+  std::optional<uint64_t> limit;
+  std::optional<PointId> offset;
+  std::shared_ptr<const engine::Filter> filter;
+  PayloadSelector payload;
+  VectorSelector vectors;
+  if (s.ok()) {
+    s = reader.Get("limit", &limit);
+  }
+  if (s.ok() && limit && (*limit == 0 || *limit > 1000000)) {
+    s = Status::ValidationFailed("limit: value " + std::to_string(*limit) +
+                                 " invalid, must be from 1 to 1000000");
+  }
+  if (s.ok()) {
+    if (const json::value* o = reader.Find("offset")) {
+      Result<PointId> id = ParsePointId(*o, "offset");
+      s = id.status();
+      if (id.ok()) {
+        offset = *id;
+      }
+    }
+  }
+  if (s.ok()) {
+    if (const json::value* f = reader.Find("filter")) {
+      Result<std::shared_ptr<const engine::Filter>> parsed = ParseFilter(*f, "filter");
+      s = parsed.status();
+      if (parsed.ok()) {
+        filter = *parsed;
+      }
+    }
+  }
+  if (s.ok()) {
+    s = ParseWithPayload(reader.Find("with_payload"), true, &payload);
+  }
+  if (s.ok()) {
+    s = ParseWithVector(reader.Find("with_vector"), false, &vectors);
+  }
+  if (s.ok()) {
+    if (const json::value* order_by = reader.Find("order_by")) {
+      std::string key = order_by->is_string() ? std::string(order_by->get_string()) : "";
+      if (order_by->is_object() && order_by->get_object().contains("key") &&
+          order_by->get_object().at("key").is_string()) {
+        key = std::string(order_by->get_object().at("key").get_string());
+      }
+      s = Status::InvalidArgument(
+          "Bad request: No range index for `order_by` key: `" + key +
+          "`. Please create one to use `order_by`. Check "
+          "https://qdrant.tech/documentation/concepts/indexing/#payload-index "
+          "to see which payload schemas support Range conditions");
+    }
+  }
+  if (!s.ok()) {
+    co_return StatusReply(s, r.start);
+  }
+  std::optional<PointId> next;
+  const auto records =
+      (*collection)
+          ->Scroll(offset, limit.value_or(10), filter.get(), payload.any(), vectors.any(), &next);
+  const bool single = (*collection)->config().single_unnamed_vector;
+  json::array points;
+  for (const engine::PointRecord& rec : records) {
+    points.push_back(RecordToJson(rec, payload, vectors, single));
+  }
+  json::object result{{"points", std::move(points)},
+                      {"next_page_offset", next ? PointIdToJson(*next) : json::value(nullptr)}};
+  co_return JsonResult(result, r.start);
+}
+
+asio::awaitable<Reply> Api::CountPoints(Request& r, engine::Catalog& c) {
+  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
+  if (!collection.ok()) {
+    co_return StatusReply(collection.status(), r.start);
+  }
+  Result<json::value> body =
+      r.body.empty() ? Result<json::value>(json::object()) : ParseJsonBody(r.body);
+  if (!body.ok()) {
+    co_return StatusReply(body.status(), r.start);
+  }
+  FieldReader reader(*body, "");
+  Status s = reader.status();
+  std::shared_ptr<const engine::Filter> filter;
+  std::optional<bool> exact;
+  if (s.ok()) {
+    s = reader.Get("exact", &exact);
+  }
+  if (s.ok()) {
+    if (const json::value* f = reader.Find("filter")) {
+      Result<std::shared_ptr<const engine::Filter>> parsed = ParseFilter(*f, "filter");
+      s = parsed.status();
+      if (parsed.ok()) {
+        filter = *parsed;
+      }
+    }
+  }
+  if (!s.ok()) {
+    co_return StatusReply(s, r.start);
+  }
+  // Counts are always exact here: `exact: false` gets the exact figure too.
+  co_return JsonResult(json::object{{"count", (*collection)->Count(filter.get())}}, r.start);
 }
 
 asio::awaitable<Reply> Api::RetrievePoints(Request& r, engine::Catalog& c) {
@@ -199,6 +464,7 @@ struct SearchInput {
   engine::SearchRequest request;
   PayloadSelector payload;
   VectorSelector vectors;
+  std::shared_ptr<const engine::Filter> filter;  // owns what request.filter points to
 };
 
 Status ParseSearchCommon(const FieldReader& r, SearchInput* in) {
@@ -232,8 +498,9 @@ Status ParseSearchCommon(const FieldReader& r, SearchInput* in) {
     }
     in->request.exact = exact.value_or(false);
   }
-  if (r.Find("filter") != nullptr) {
-    return Status::InvalidArgument("Wrong input: filters are not supported by this build yet");
+  if (const json::value* filter = r.Find("filter")) {
+    TESSERA_ASSIGN_OR_RETURN(in->filter, ParseFilter(*filter, "filter"));
+    in->request.filter = in->filter.get();
   }
   TESSERA_RETURN_IF_ERROR(ParseWithPayload(r.Find("with_payload"), false, &in->payload));
   TESSERA_RETURN_IF_ERROR(ParseWithVector(r.Find("with_vector"), false, &in->vectors));

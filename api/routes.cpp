@@ -97,14 +97,41 @@ void Api::AddRoutes() {
   router_.Add(V::get, "/collections/{collection_name}/aliases", Access::kRead,
               bind_storage(&Api::ListCollectionAliases));
 
-  router_.Add(V::put, "/collections/{collection_name}/points", Access::kWrite,
-              bind_storage(&Api::UpsertPoints));
+  // The write routes, each one operation of the batch vocabulary.
+  auto write = [this](std::string_view kind) {
+    return [this, kind](Request& r) -> asio::awaitable<Reply> {
+      engine::Catalog* c = catalog();
+      if (c == nullptr) {
+        return NotReadyAsync(r.start);
+      }
+      return WriteOne(r, *c, kind);
+    };
+  };
+  router_.Add(V::put, "/collections/{collection_name}/points", Access::kWrite, write("upsert"));
+  router_.Add(V::post, "/collections/{collection_name}/points/delete", Access::kWrite,
+              write("delete"));
+  router_.Add(V::post, "/collections/{collection_name}/points/payload", Access::kWrite,
+              write("set_payload"));
+  router_.Add(V::put, "/collections/{collection_name}/points/payload", Access::kWrite,
+              write("overwrite_payload"));
+  router_.Add(V::post, "/collections/{collection_name}/points/payload/delete", Access::kWrite,
+              write("delete_payload"));
+  router_.Add(V::post, "/collections/{collection_name}/points/payload/clear", Access::kWrite,
+              write("clear_payload"));
+  router_.Add(V::put, "/collections/{collection_name}/points/vectors", Access::kWrite,
+              write("update_vectors"));
+  router_.Add(V::post, "/collections/{collection_name}/points/vectors/delete", Access::kWrite,
+              write("delete_vectors"));
+  router_.Add(V::post, "/collections/{collection_name}/points/batch", Access::kWrite,
+              bind_storage(&Api::BatchUpdate));
+  router_.Add(V::post, "/collections/{collection_name}/points/scroll", Access::kRead,
+              bind_storage(&Api::ScrollPoints));
+  router_.Add(V::post, "/collections/{collection_name}/points/count", Access::kRead,
+              bind_storage(&Api::CountPoints));
   router_.Add(V::post, "/collections/{collection_name}/points", Access::kRead,
               bind_storage(&Api::RetrievePoints));
   router_.Add(V::get, "/collections/{collection_name}/points/{id}", Access::kRead,
               bind_storage(&Api::GetPoint));
-  router_.Add(V::post, "/collections/{collection_name}/points/delete", Access::kWrite,
-              bind_storage(&Api::DeletePoints));
   router_.Add(V::post, "/collections/{collection_name}/points/query", Access::kRead,
               bind_storage(&Api::QueryPoints));
   router_.Add(V::post, "/collections/{collection_name}/points/search", Access::kRead,

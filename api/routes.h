@@ -64,10 +64,13 @@ class Api {
   asio::awaitable<Reply> ListAliases(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> ListCollectionAliases(Request& r, engine::Catalog& c);
 
-  asio::awaitable<Reply> UpsertPoints(Request& r, engine::Catalog& c);
+  // One write operation of the batch vocabulary ("upsert", "set_payload", ...) from its own route.
+  asio::awaitable<Reply> WriteOne(Request& r, engine::Catalog& c, std::string_view kind);
+  asio::awaitable<Reply> BatchUpdate(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> RetrievePoints(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> GetPoint(Request& r, engine::Catalog& c);
-  asio::awaitable<Reply> DeletePoints(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> ScrollPoints(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> CountPoints(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> QueryPoints(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> SearchPoints(Request& r, engine::Catalog& c);
 

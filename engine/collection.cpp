@@ -610,7 +610,7 @@ Status Collection::ApplyLocked(SeqNo seq, const OperationList& ops) {
     } else if (const auto* overwrite = std::get_if<OverwritePayloadOp>(&op)) {
       for (const PointId& id : overwrite->ids) {
         if (auto o = writable(id)) {
-          app.mutable_payload(*o) = overwrite->payload;
+          ReplacePayloadAt(app.mutable_payload(*o), overwrite->key, overwrite->payload);
         }
       }
     } else if (const auto* delete_payload = std::get_if<DeletePayloadOp>(&op)) {
@@ -796,6 +796,17 @@ Status Collection::Flush() {
 
 // ---- reads ----
 
+bool Collection::Accepts(PointFilter filter, const Segment& segment, Offset o) {
+  if (filter == nullptr) {
+    return true;
+  }
+  const std::function<bool(std::string_view)> has_vector = [&](std::string_view name) {
+    const int v = segment.VectorIndex(name);
+    return v >= 0 && segment.has_vector(static_cast<size_t>(v), o);
+  };
+  return Matches(*filter, PointView{segment.point_id(o), segment.payload(o), has_vector});
+}
+
 PointRecord Collection::MakeRecord(const Segment& segment, Offset o, bool with_payload,
                                    bool with_vectors) const {
   PointRecord r;
@@ -857,8 +868,8 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchRequest& request
       continue;
     }
     index::AcceptFn accept;
-    if (request.filter) {
-      accept = [&](Offset o) { return request.filter(s.point_id(o), s.payload(o)); };
+    if (request.filter != nullptr) {
+      accept = [&](Offset o) { return Accepts(request.filter, s, o); };
     }
     for (const index::Hit& h :
          s.Search(static_cast<size_t>(v), q, want, ef, request.exact, accept)) {
@@ -896,8 +907,7 @@ std::vector<PointRecord> Collection::Scroll(const std::optional<PointId>& from, 
   for (size_t i = 0; i < segments_.size(); ++i) {
     const Segment& s = *segments_[i];
     for (Offset o = 0; o < s.size(); ++o) {
-      if (!s.deleted(o) && (!from || !(s.point_id(o) < *from)) &&
-          (!filter || filter(s.point_id(o), s.payload(o)))) {
+      if (!s.deleted(o) && (!from || !(s.point_id(o) < *from)) && Accepts(filter, s, o)) {
         live.emplace_back(s.point_id(o), i, o);
       }
     }
@@ -922,12 +932,12 @@ uint64_t Collection::Count(const PointFilter& filter) const {
   std::shared_lock state(state_mu_);
   uint64_t n = 0;
   for (const auto& s : segments_) {
-    if (!filter) {
+    if (filter == nullptr) {
       n += s->live_count();
       continue;
     }
     for (Offset o = 0; o < s->size(); ++o) {
-      n += !s->deleted(o) && filter(s->point_id(o), s->payload(o));
+      n += !s->deleted(o) && Accepts(filter, *s, o);
     }
   }
   return n;
@@ -938,7 +948,7 @@ std::vector<PointId> Collection::MatchingIds(const PointFilter& filter) const {
   std::vector<PointId> out;
   for (const auto& s : segments_) {
     for (Offset o = 0; o < s->size(); ++o) {
-      if (!s->deleted(o) && (!filter || filter(s->point_id(o), s->payload(o)))) {
+      if (!s->deleted(o) && Accepts(filter, *s, o)) {
         out.push_back(s->point_id(o));
       }
     }

@@ -32,6 +32,7 @@
 
 #include "common/status.h"
 #include "engine/collection_config.h"
+#include "engine/filter.h"
 #include "engine/operations.h"
 #include "engine/segment.h"
 #include "wal/log.h"
@@ -74,8 +75,8 @@ struct ScoredPoint {
   float score = 0;
 };
 
-// Decides, for a live point, whether a read may return it.
-using PointFilter = std::function<bool(const PointId&, const boost::json::object& payload)>;
+// Decides, for a live point, whether a read may return it; nullptr accepts every point.
+using PointFilter = const Filter*;
 
 struct SearchRequest {
   std::string vector_name;  // "" for the unnamed vector
@@ -85,7 +86,7 @@ struct SearchRequest {
   std::optional<size_t> ef;  // default: the HNSW ef_construct
   bool exact = false;
   std::optional<float> score_threshold;
-  PointFilter filter;  // may be empty
+  PointFilter filter = nullptr;
   bool with_payload = false;
   bool with_vectors = false;
 };
@@ -167,6 +168,8 @@ class Collection {
   void OptimizerLoop(std::stop_token stop);
   Status OptimizeOne(std::shared_ptr<Segment> frozen);
 
+  // Whether `filter` accepts the live point at `o` of `segment`.
+  static bool Accepts(PointFilter filter, const Segment& segment, Offset o);
   PointRecord MakeRecord(const Segment& segment, Offset o, bool with_payload,
                          bool with_vectors) const;
 

@@ -265,9 +265,11 @@ bool DecodeOne(OpDecoder& in, uint8_t kind, Operation* op) {
     }
     case 3: {
       OverwritePayloadOp o;
-      if (!in.Ids(&o.ids) || !in.Payload(&o.payload)) {
+      std::string_view key;
+      if (!in.Ids(&o.ids) || !in.Payload(&o.payload) || !in.d().GetLengthPrefixed(&key)) {
         return false;
       }
+      o.key = std::string(key);
       *op = std::move(o);
       return true;
     }
@@ -343,6 +345,7 @@ std::string EncodeOperationList(const OperationList& ops) {
           } else if constexpr (std::is_same_v<T, OverwritePayloadOp>) {
             PutIds(&out, o.ids);
             PutPayload(&out, o.payload);
+            PutLengthPrefixed(&out, o.key);
           } else if constexpr (std::is_same_v<T, DeletePayloadOp>) {
             PutIds(&out, o.ids);
             PutStrings(&out, o.keys);

@@ -40,9 +40,11 @@ struct SetPayloadOp {
   boost::json::object payload;
   std::string key;  // empty: top level
 };
+// Replaces each point's payload, or the value at `key` (a dotted path), with `payload`.
 struct OverwritePayloadOp {
   std::vector<PointId> ids;
   boost::json::object payload;
+  std::string key;  // empty: the whole payload
 };
 struct DeletePayloadOp {
   std::vector<PointId> ids;
@@ -78,7 +80,7 @@ Status PrepareOperations(const CollectionConfig& config, OperationList* ops);
 //   list    := version:u8(=1) count:varint op*
 //   op      := kind:u8 (0 upsert .. 7 delete_vectors, in Operation's order) fields
 //   upsert  := n:varint (id vectors payload)*        delete := ids
-//   set     := ids payload key:lp                    overwrite := ids payload
+//   set     := ids payload key:lp                    overwrite := ids payload key:lp
 //   delpay  := ids n:varint key:lp*                  clear := ids
 //   updvec  := n:varint (id vectors)*                delvec := ids n:varint name:lp*
 //   ids     := n:varint id*      id := 0 num:varint | 1 uuid:16 bytes

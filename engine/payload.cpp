@@ -77,6 +77,31 @@ void SetPayloadAt(json::object& payload, std::string_view path, const json::obje
   }
 }
 
+void ReplacePayloadAt(json::object& payload, std::string_view path, const json::object& values) {
+  if (path.empty()) {
+    payload = values;
+    return;
+  }
+  const size_t last_dot = path.rfind('.');
+  const std::string_view parent =
+      last_dot == std::string_view::npos ? std::string_view() : path.substr(0, last_dot);
+  const std::string_view leaf =
+      last_dot == std::string_view::npos ? path : path.substr(last_dot + 1);
+  json::object* target = &payload;
+  std::string_view walk = parent;
+  while (!walk.empty()) {
+    std::string_view tail;
+    const std::string_view head = Head(walk, &tail);
+    json::value& next = (*target)[head];
+    if (!next.is_object()) {
+      next = json::object();
+    }
+    target = &next.as_object();
+    walk = tail;
+  }
+  (*target)[leaf] = values;
+}
+
 void DeletePayloadPath(json::object& payload, std::string_view path) {
   DeleteInObject(payload, path);
 }

@@ -14,6 +14,10 @@ namespace tessera::engine {
 void SetPayloadAt(boost::json::object& payload, std::string_view path,
                   const boost::json::object& values);
 
+// Replaces the value at `path` (created if missing) with `values`; empty path: everything.
+void ReplacePayloadAt(boost::json::object& payload, std::string_view path,
+                      const boost::json::object& values);
+
 // Removes the value at `path`; a missing path is not an error.
 void DeletePayloadPath(boost::json::object& payload, std::string_view path);
 

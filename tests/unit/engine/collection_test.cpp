@@ -94,7 +94,7 @@ TEST(CollectionTest, AFailingOperationLeavesNoTraceOfTheList) {
             std::string::npos)
       << r.status().message();
   EXPECT_EQ(c->wal().last_seq(), wal_before);  // nothing was written
-  EXPECT_EQ(c->Count({}), 1u);
+  EXPECT_EQ(c->Count(nullptr), 1u);
   auto records = c->Retrieve({PointId::Num(1)}, true, true);
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].payload, json::parse(R"({"k":"v"})").as_object());
@@ -211,7 +211,7 @@ TEST(CollectionTest, MatchesAModelOnRandomOperationLists) {
       TempDir crashed;
       fs::copy(dir.path(), crashed.path(), fs::copy_options::recursive);
       auto recovered = OpenOrDie(crashed.path());
-      ASSERT_EQ(recovered->Count({}), model.size()) << "round " << round;
+      ASSERT_EQ(recovered->Count(nullptr), model.size()) << "round " << round;
       for (const auto& [id, m] : model) {
         auto rec = recovered->Retrieve({PointId::Num(id)}, true, true);
         ASSERT_EQ(rec.size(), 1u) << "round " << round << " id " << id;
@@ -234,7 +234,7 @@ TEST(CollectionTest, MatchesAModelOnRandomOperationLists) {
       ASSERT_EQ(rec.vectors.at(""), m.vector) << "round " << round << " id " << rec.id.num();
       ASSERT_EQ(rec.payload, m.payload) << "round " << round << " id " << rec.id.num();
     }
-    ASSERT_EQ(c->Count({}), model.size());
+    ASSERT_EQ(c->Count(nullptr), model.size());
   }
 }
 
@@ -304,7 +304,7 @@ TEST(CollectionTest, FlushTruncatesTheLog) {
   EXPECT_EQ(c->wal().file_count(), 1u);
   c.reset();
   auto reopened = OpenOrDie(dir.path());
-  EXPECT_EQ(reopened->Count({}), 20u);
+  EXPECT_EQ(reopened->Count(nullptr), 20u);
 }
 
 TEST(CollectionTest, WaitAppliedTimesOutOnlyForTheFuture) {

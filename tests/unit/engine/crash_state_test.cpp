@@ -221,7 +221,7 @@ TEST(CrashStateTest, AFailedWriteIsNeverAcknowledged) {
   Result<SeqNo> r = c->Submit({UpsertOp{{PointStruct{PointId::Num(1), {{"", {1, 2}}}, {}}}}},
                               Durability::kWritten);
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
-  EXPECT_EQ(c->Count({}), 0u);
+  EXPECT_EQ(c->Count(nullptr), 0u);
 }
 
 }  // namespace

@@ -1,0 +1,356 @@
+#include "api/filter_codec.h"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "api/json_util.h"
+#include "api/points_codec.h"
+
+namespace tessera::api {
+
+namespace json = boost::json;
+using namespace engine;
+
+namespace {
+
+constexpr int kMaxFilterDepth = 32;
+
+Status Bad(std::string_view path, std::string_view what) {
+  return DeserializeError(path, what);
+}
+
+Result<MatchScalar> ParseScalar(const json::value& v, std::string_view path) {
+  if (v.is_string()) {
+    return MatchScalar(std::string(v.get_string()));
+  }
+  if (v.is_bool()) {
+    return MatchScalar(v.get_bool());
+  }
+  if (v.is_int64()) {
+    return MatchScalar(v.get_int64());
+  }
+  if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
+    return MatchScalar(static_cast<int64_t>(v.get_uint64()));
+  }
+  return Bad(path, "expected a string, an integer or a boolean to match");
+}
+
+Status ParseScalars(const json::value& v, std::string_view path, std::vector<MatchScalar>* out) {
+  if (!v.is_array()) {
+    return Bad(path, "expected a list of values");
+  }
+  for (const json::value& item : v.get_array()) {
+    TESSERA_ASSIGN_OR_RETURN(MatchScalar s, ParseScalar(item, path));
+    out->push_back(std::move(s));
+  }
+  return Status::Ok();
+}
+
+Result<Match> ParseMatch(const json::value& v, const std::string& path) {
+  FieldReader r(v, path);
+  TESSERA_RETURN_IF_ERROR(r.status());
+  if (const json::value* value = r.Find("value")) {
+    TESSERA_ASSIGN_OR_RETURN(MatchScalar s, ParseScalar(*value, r.PathOf("value")));
+    return Match(MatchValue{std::move(s)});
+  }
+  if (const json::value* any = r.Find("any")) {
+    MatchAny m;
+    TESSERA_RETURN_IF_ERROR(ParseScalars(*any, r.PathOf("any"), &m.values));
+    return Match(std::move(m));
+  }
+  if (const json::value* except = r.Find("except")) {
+    MatchExcept m;
+    TESSERA_RETURN_IF_ERROR(ParseScalars(*except, r.PathOf("except"), &m.values));
+    return Match(std::move(m));
+  }
+  if (const json::value* text = r.Find("text")) {
+    if (!text->is_string()) {
+      return Bad(r.PathOf("text"), "expected a string");
+    }
+    return Match(MatchText{std::string(text->get_string())});
+  }
+  return Bad(path, "expected one of `value`, `any`, `except`, `text`");
+}
+
+// Range bounds: numbers, or (datetime) RFC 3339 strings.
+Status ParseRange(const json::value& v, const std::string& path, bool datetime, RangeBounds* out,
+                  bool* saw_string) {
+  FieldReader r(v, path);
+  TESSERA_RETURN_IF_ERROR(r.status());
+  *saw_string = false;
+  for (const char* key : {"gt", "gte", "lt", "lte"}) {
+    const json::value* bound = r.Find(key);
+    if (bound == nullptr) {
+      continue;
+    }
+    double value;
+    if (bound->is_number() && !datetime) {
+      value = bound->to_number<double>();
+    } else if (bound->is_string()) {
+      auto micros = ParseDatetimeMicros(bound->get_string());
+      if (!micros) {
+        return Bad(r.PathOf(key),
+                   "`" + std::string(bound->get_string()) + "` is not an RFC 3339 datetime");
+      }
+      value = static_cast<double>(*micros);
+      *saw_string = true;
+    } else {
+      return Bad(r.PathOf(key),
+                 datetime ? "expected an RFC 3339 datetime string" : "expected a number");
+    }
+    std::string_view k(key);
+    (k == "gt" ? out->gt : k == "gte" ? out->gte : k == "lt" ? out->lt : out->lte) = value;
+  }
+  return Status::Ok();
+}
+
+Result<GeoPoint> ParseGeoPoint(const json::value& v, const std::string& path) {
+  FieldReader r(v, path);
+  TESSERA_RETURN_IF_ERROR(r.status());
+  std::optional<double> lon, lat;
+  TESSERA_RETURN_IF_ERROR(r.Get("lon", &lon));
+  TESSERA_RETURN_IF_ERROR(r.Get("lat", &lat));
+  if (!lon || !lat) {
+    return Bad(path, "expected {\"lon\": number, \"lat\": number}");
+  }
+  if (*lat < -90 || *lat > 90 || *lon < -180 || *lon > 180) {
+    return Status::ValidationFailed(path +
+                                    ": latitude must be within [-90, 90] and longitude "
+                                    "within [-180, 180]");
+  }
+  return GeoPoint{*lon, *lat};
+}
+
+Result<std::vector<GeoPoint>> ParseRing(const json::value& v, const std::string& path) {
+  FieldReader r(v, path);
+  TESSERA_RETURN_IF_ERROR(r.status());
+  const json::value* points = r.Find("points");
+  if (points == nullptr || !points->is_array()) {
+    return Bad(path, "expected {\"points\": [...]}");
+  }
+  std::vector<GeoPoint> ring;
+  for (const json::value& p : points->get_array()) {
+    TESSERA_ASSIGN_OR_RETURN(GeoPoint g, ParseGeoPoint(p, r.PathOf("points")));
+    ring.push_back(g);
+  }
+  if (ring.size() < 4) {
+    return Status::ValidationFailed(path + ": a polygon ring needs at least 4 points");
+  }
+  return ring;
+}
+
+Result<std::shared_ptr<const Filter>> ParseFilterAt(const json::value& v, const std::string& path,
+                                                    int depth);
+
+Result<Condition> ParseCondition(const json::value& v, const std::string& path, int depth) {
+  FieldReader r(v, path);
+  TESSERA_RETURN_IF_ERROR(r.status());
+  const json::object& o = *r.object();
+  if (o.contains("must") || o.contains("should") || o.contains("must_not") ||
+      o.contains("min_should")) {
+    TESSERA_ASSIGN_OR_RETURN(auto filter, ParseFilterAt(v, path, depth + 1));
+    return Condition(FilterCondition{std::move(filter)});
+  }
+  if (const json::value* is_empty = r.Find("is_empty")) {
+    FieldReader er(*is_empty, r.PathOf("is_empty"));
+    IsEmptyCondition c;
+    TESSERA_RETURN_IF_ERROR(er.status());
+    TESSERA_RETURN_IF_ERROR(er.Require("key", &c.key));
+    return Condition(std::move(c));
+  }
+  if (const json::value* is_null = r.Find("is_null")) {
+    FieldReader nr(*is_null, r.PathOf("is_null"));
+    IsNullCondition c;
+    TESSERA_RETURN_IF_ERROR(nr.status());
+    TESSERA_RETURN_IF_ERROR(nr.Require("key", &c.key));
+    return Condition(std::move(c));
+  }
+  if (const json::value* has_id = r.Find("has_id")) {
+    std::vector<PointId> ids;
+    TESSERA_RETURN_IF_ERROR(ParsePointIds(*has_id, r.PathOf("has_id"), &ids));
+    HasIdCondition c;
+    c.ids.insert(ids.begin(), ids.end());
+    return Condition(std::move(c));
+  }
+  if (const json::value* has_vector = r.Find("has_vector")) {
+    if (!has_vector->is_string()) {
+      return Bad(r.PathOf("has_vector"), "expected a vector name");
+    }
+    return Condition(HasVectorCondition{std::string(has_vector->get_string())});
+  }
+  if (const json::value* nested = r.Find("nested")) {
+    FieldReader nr(*nested, r.PathOf("nested"));
+    TESSERA_RETURN_IF_ERROR(nr.status());
+    NestedCondition c;
+    TESSERA_RETURN_IF_ERROR(nr.Require("key", &c.key));
+    const json::value* inner = nr.Find("filter");
+    if (inner == nullptr) {
+      return Bad(nr.PathOf("filter"), "missing field `filter`");
+    }
+    TESSERA_ASSIGN_OR_RETURN(c.filter, ParseFilterAt(*inner, nr.PathOf("filter"), depth + 1));
+    return Condition(std::move(c));
+  }
+  if (r.Has("key")) {
+    FieldCondition c;
+    TESSERA_RETURN_IF_ERROR(r.Require("key", &c.key));
+    if (c.key.empty()) {
+      return Status::ValidationFailed(r.PathOf("key") + ": must not be empty");
+    }
+    bool any = false;
+    if (const json::value* match = r.Find("match")) {
+      TESSERA_ASSIGN_OR_RETURN(c.match, ParseMatch(*match, r.PathOf("match")));
+      any = true;
+    }
+    if (const json::value* range = r.Find("range")) {
+      RangeBounds bounds;
+      bool strings = false;
+      TESSERA_RETURN_IF_ERROR(ParseRange(*range, r.PathOf("range"), false, &bounds, &strings));
+      (strings ? c.datetime_range : c.range) = bounds;
+      any = true;
+    }
+    if (const json::value* range = r.Find("datetime_range")) {
+      RangeBounds bounds;
+      bool strings = false;
+      TESSERA_RETURN_IF_ERROR(
+          ParseRange(*range, r.PathOf("datetime_range"), true, &bounds, &strings));
+      c.datetime_range = bounds;
+      any = true;
+    }
+    if (const json::value* count = r.Find("values_count")) {
+      RangeBounds bounds;
+      FieldReader cr(*count, r.PathOf("values_count"));
+      TESSERA_RETURN_IF_ERROR(cr.status());
+      std::optional<uint64_t> gt, gte, lt, lte;
+      TESSERA_RETURN_IF_ERROR(cr.Get("gt", &gt));
+      TESSERA_RETURN_IF_ERROR(cr.Get("gte", &gte));
+      TESSERA_RETURN_IF_ERROR(cr.Get("lt", &lt));
+      TESSERA_RETURN_IF_ERROR(cr.Get("lte", &lte));
+      auto to_double = [](std::optional<uint64_t> x) -> std::optional<double> {
+        return x ? std::optional<double>(static_cast<double>(*x)) : std::nullopt;
+      };
+      bounds = {to_double(gt), to_double(gte), to_double(lt), to_double(lte)};
+      c.values_count = bounds;
+      any = true;
+    }
+    if (const json::value* box = r.Find("geo_bounding_box")) {
+      FieldReader br(*box, r.PathOf("geo_bounding_box"));
+      TESSERA_RETURN_IF_ERROR(br.status());
+      const json::value* tl = br.Find("top_left");
+      const json::value* bottom = br.Find("bottom_right");
+      if (tl == nullptr || bottom == nullptr) {
+        return Bad(br.PathOf(""), "expected `top_left` and `bottom_right`");
+      }
+      GeoBoundingBox b;
+      TESSERA_ASSIGN_OR_RETURN(b.top_left, ParseGeoPoint(*tl, br.PathOf("top_left")));
+      TESSERA_ASSIGN_OR_RETURN(b.bottom_right, ParseGeoPoint(*bottom, br.PathOf("bottom_right")));
+      c.geo_bounding_box = b;
+      any = true;
+    }
+    if (const json::value* radius = r.Find("geo_radius")) {
+      FieldReader rr(*radius, r.PathOf("geo_radius"));
+      TESSERA_RETURN_IF_ERROR(rr.status());
+      const json::value* center = rr.Find("center");
+      std::optional<double> meters;
+      TESSERA_RETURN_IF_ERROR(rr.Get("radius", &meters));
+      if (center == nullptr || !meters) {
+        return Bad(r.PathOf("geo_radius"), "expected `center` and `radius`");
+      }
+      GeoRadius g;
+      TESSERA_ASSIGN_OR_RETURN(g.center, ParseGeoPoint(*center, rr.PathOf("center")));
+      g.radius_m = *meters;
+      c.geo_radius = g;
+      any = true;
+    }
+    if (const json::value* polygon = r.Find("geo_polygon")) {
+      FieldReader pr(*polygon, r.PathOf("geo_polygon"));
+      TESSERA_RETURN_IF_ERROR(pr.status());
+      const json::value* exterior = pr.Find("exterior");
+      if (exterior == nullptr) {
+        return Bad(r.PathOf("geo_polygon"), "missing field `exterior`");
+      }
+      GeoPolygon g;
+      TESSERA_ASSIGN_OR_RETURN(g.exterior, ParseRing(*exterior, pr.PathOf("exterior")));
+      if (const json::value* interiors = pr.Find("interiors")) {
+        if (!interiors->is_array()) {
+          return Bad(pr.PathOf("interiors"), "expected a list of rings");
+        }
+        for (const json::value& ring : interiors->get_array()) {
+          TESSERA_ASSIGN_OR_RETURN(auto parsed, ParseRing(ring, pr.PathOf("interiors")));
+          g.interiors.push_back(std::move(parsed));
+        }
+      }
+      c.geo_polygon = std::move(g);
+      any = true;
+    }
+    if (!any) {
+      return Bad(path,
+                 "a field condition needs one of `match`, `range`, `datetime_range`, "
+                 "`values_count`, `geo_bounding_box`, `geo_radius`, `geo_polygon`");
+    }
+    return Condition(std::move(c));
+  }
+  return Bad(path,
+             "unknown condition: expected a field condition (`key`), `is_empty`, "
+             "`is_null`, `has_id`, `has_vector`, `nested` or a nested filter");
+}
+
+Status ParseConditions(const json::value& v, const std::string& path, int depth,
+                       std::vector<Condition>* out) {
+  if (v.is_array()) {
+    size_t i = 0;
+    for (const json::value& item : v.get_array()) {
+      TESSERA_ASSIGN_OR_RETURN(Condition c,
+                               ParseCondition(item, path + "[" + std::to_string(i++) + "]", depth));
+      out->push_back(std::move(c));
+    }
+    return Status::Ok();
+  }
+  TESSERA_ASSIGN_OR_RETURN(Condition c, ParseCondition(v, path, depth));  // a single condition
+  out->push_back(std::move(c));
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<const Filter>> ParseFilterAt(const json::value& v, const std::string& path,
+                                                    int depth) {
+  if (depth > kMaxFilterDepth) {
+    return Status::InvalidArgument("Wrong input: filter nested deeper than " +
+                                   std::to_string(kMaxFilterDepth) + " levels");
+  }
+  FieldReader r(v, path);
+  TESSERA_RETURN_IF_ERROR(r.status());
+  auto filter = std::make_shared<Filter>();
+  if (const json::value* must = r.Find("must")) {
+    TESSERA_RETURN_IF_ERROR(ParseConditions(*must, r.PathOf("must"), depth, &filter->must));
+  }
+  if (const json::value* should = r.Find("should")) {
+    TESSERA_RETURN_IF_ERROR(ParseConditions(*should, r.PathOf("should"), depth, &filter->should));
+  }
+  if (const json::value* must_not = r.Find("must_not")) {
+    TESSERA_RETURN_IF_ERROR(
+        ParseConditions(*must_not, r.PathOf("must_not"), depth, &filter->must_not));
+  }
+  if (const json::value* min_should = r.Find("min_should")) {
+    FieldReader mr(*min_should, r.PathOf("min_should"));
+    TESSERA_RETURN_IF_ERROR(mr.status());
+    MinShould m;
+    uint64_t min_count = 0;
+    TESSERA_RETURN_IF_ERROR(mr.Require("min_count", &min_count));
+    m.min_count = static_cast<size_t>(min_count);
+    const json::value* conditions = mr.Find("conditions");
+    if (conditions == nullptr) {
+      return Bad(mr.PathOf("conditions"), "missing field `conditions`");
+    }
+    TESSERA_RETURN_IF_ERROR(
+        ParseConditions(*conditions, mr.PathOf("conditions"), depth, &m.conditions));
+    filter->min_should = std::move(m);
+  }
+  return std::shared_ptr<const Filter>(std::move(filter));
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Filter>> ParseFilter(const json::value& v, std::string_view path) {
+  return ParseFilterAt(v, std::string(path), 0);
+}
+
+}  // namespace tessera::api

@@ -1,0 +1,398 @@
+#include "engine/filter.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+namespace tessera::engine {
+
+namespace json = boost::json;
+
+bool RangeBounds::Contains(double x) const {
+  return (!gt || x > *gt) && (!gte || x >= *gte) && (!lt || x < *lt) && (!lte || x <= *lte);
+}
+
+namespace {
+
+// One step of a path: a key, optionally followed by "[]" (all elements) or "[N]".
+struct Step {
+  std::string_view key;
+  enum { kPlain, kAll, kIndex } mode = kPlain;
+  size_t index = 0;
+};
+
+std::vector<Step> ParsePath(std::string_view path) {
+  std::vector<Step> steps;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t dot = path.find('.', pos);
+    if (dot == std::string_view::npos) {
+      dot = path.size();
+    }
+    std::string_view part = path.substr(pos, dot - pos);
+    Step step;
+    if (const size_t open = part.find('['); open != std::string_view::npos && part.back() == ']') {
+      const std::string_view inside = part.substr(open + 1, part.size() - open - 2);
+      step.key = part.substr(0, open);
+      if (inside.empty()) {
+        step.mode = Step::kAll;
+      } else {
+        step.mode = Step::kIndex;
+        std::from_chars(inside.data(), inside.data() + inside.size(), step.index);
+      }
+    } else {
+      step.key = part;
+    }
+    steps.push_back(step);
+    pos = dot + 1;
+  }
+  return steps;
+}
+
+void CollectFrom(const json::object& object, const std::vector<Step>& steps, size_t i,
+                 std::vector<const json::value*>* out) {
+  const Step& step = steps[i];
+  const json::value* child = object.if_contains(step.key);
+  if (child == nullptr) {
+    return;
+  }
+  const bool last = i + 1 == steps.size();
+  // `v` is the value this step selected; `element` says it came out of an array.
+  auto next = [&](const json::value& v, bool element) {
+    if (last) {
+      if (v.is_array() && !element) {
+        for (const json::value& e : v.get_array()) {
+          out->push_back(&e);
+        }
+      } else {
+        out->push_back(&v);
+      }
+    } else if (v.is_object()) {
+      CollectFrom(v.get_object(), steps, i + 1, out);
+    } else if (v.is_array() && !element) {
+      // Qdrant walks into arrays of objects implicitly ("a.b" on {"a": [{"b": 1}]}).
+      for (const json::value& e : v.get_array()) {
+        if (e.is_object()) {
+          CollectFrom(e.get_object(), steps, i + 1, out);
+        }
+      }
+    }
+  };
+  switch (step.mode) {
+    case Step::kPlain:
+      next(*child, false);
+      break;
+    case Step::kAll:
+      if (child->is_array()) {
+        for (const json::value& e : child->get_array()) {
+          next(e, true);
+        }
+      }
+      break;
+    case Step::kIndex:
+      if (child->is_array() && step.index < child->get_array().size()) {
+        next(child->get_array()[step.index], true);
+      }
+      break;
+  }
+}
+
+// The value at a plain dotted path, without flattening; nullptr if absent.
+const json::value* RawAt(const json::object& object, std::string_view path) {
+  const json::object* current = &object;
+  const json::value* v = nullptr;
+  for (const Step& step : ParsePath(path)) {
+    if (current == nullptr) {
+      return nullptr;
+    }
+    v = current->if_contains(step.key);
+    if (v == nullptr) {
+      return nullptr;
+    }
+    current = v->is_object() ? &v->get_object() : nullptr;
+  }
+  return v;
+}
+
+bool ScalarEquals(const json::value& v, const MatchScalar& m) {
+  if (const auto* s = std::get_if<std::string>(&m)) {
+    return v.is_string() && v.get_string() == *s;
+  }
+  if (const auto* b = std::get_if<bool>(&m)) {
+    return v.is_bool() && v.get_bool() == *b;
+  }
+  const int64_t i = std::get<int64_t>(m);
+  if (v.is_int64()) {
+    return v.get_int64() == i;
+  }
+  if (v.is_uint64()) {
+    return i >= 0 && v.get_uint64() == static_cast<uint64_t>(i);
+  }
+  return false;
+}
+
+bool AnyEquals(const json::value& v, const std::vector<MatchScalar>& set) {
+  return std::any_of(set.begin(), set.end(),
+                     [&](const MatchScalar& m) { return ScalarEquals(v, m); });
+}
+
+std::optional<GeoPoint> AsGeo(const json::value& v) {
+  if (!v.is_object()) {
+    return std::nullopt;
+  }
+  const json::value* lon = v.get_object().if_contains("lon");
+  const json::value* lat = v.get_object().if_contains("lat");
+  if (lon == nullptr || lat == nullptr || !lon->is_number() || !lat->is_number()) {
+    return std::nullopt;
+  }
+  return GeoPoint{lon->to_number<double>(), lat->to_number<double>()};
+}
+
+double HaversineMeters(const GeoPoint& a, const GeoPoint& b) {
+  constexpr double kEarthRadiusM = 6371008.8;
+  constexpr double kRad = M_PI / 180.0;
+  const double dlat = (b.lat - a.lat) * kRad;
+  const double dlon = (b.lon - a.lon) * kRad;
+  const double h =
+      std::sin(dlat / 2) * std::sin(dlat / 2) +
+      std::cos(a.lat * kRad) * std::cos(b.lat * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
+  return 2 * kEarthRadiusM * std::asin(std::min(1.0, std::sqrt(h)));
+}
+
+bool InRing(const GeoPoint& p, const std::vector<GeoPoint>& ring) {
+  bool inside = false;
+  for (size_t i = 0, j = ring.size() - 1; i < ring.size(); j = i++) {
+    const GeoPoint& a = ring[i];
+    const GeoPoint& b = ring[j];
+    if ((a.lat > p.lat) != (b.lat > p.lat) &&
+        p.lon < (b.lon - a.lon) * (p.lat - a.lat) / (b.lat - a.lat) + a.lon) {
+      inside = !inside;
+    }
+  }
+  return inside;
+}
+
+bool MatchField(const FieldCondition& c, const json::object& payload) {
+  const std::vector<const json::value*> values = ValuesAt(payload, c.key);
+  if (c.match) {
+    if (const auto* except = std::get_if<MatchExcept>(&*c.match)) {
+      return std::none_of(values.begin(), values.end(),
+                          [&](const json::value* v) { return AnyEquals(*v, except->values); });
+    }
+    const bool any = std::any_of(values.begin(), values.end(), [&](const json::value* v) {
+      if (const auto* m = std::get_if<MatchValue>(&*c.match)) {
+        return ScalarEquals(*v, m->value);
+      }
+      if (const auto* m = std::get_if<MatchAny>(&*c.match)) {
+        return AnyEquals(*v, m->values);
+      }
+      const auto& text = std::get<MatchText>(*c.match).text;
+      return v->is_string() &&
+             std::string_view(v->get_string()).find(text) != std::string_view::npos;
+    });
+    if (!any) {
+      return false;
+    }
+  }
+  if (c.range && std::none_of(values.begin(), values.end(), [&](const json::value* v) {
+        return v->is_number() && c.range->Contains(v->to_number<double>());
+      })) {
+    return false;
+  }
+  if (c.datetime_range && std::none_of(values.begin(), values.end(), [&](const json::value* v) {
+        if (!v->is_string()) {
+          return false;
+        }
+        auto micros = ParseDatetimeMicros(v->get_string());
+        return micros && c.datetime_range->Contains(static_cast<double>(*micros));
+      })) {
+    return false;
+  }
+  if (c.values_count && !c.values_count->Contains(static_cast<double>(values.size()))) {
+    return false;
+  }
+  auto any_geo = [&](auto&& predicate) {
+    return std::any_of(values.begin(), values.end(), [&](const json::value* v) {
+      auto p = AsGeo(*v);
+      return p && predicate(*p);
+    });
+  };
+  if (c.geo_bounding_box && !any_geo([&](const GeoPoint& p) {
+        const auto& box = *c.geo_bounding_box;
+        const bool lat_ok = p.lat <= box.top_left.lat && p.lat >= box.bottom_right.lat;
+        const bool lon_ok = box.top_left.lon <= box.bottom_right.lon
+                                ? p.lon >= box.top_left.lon && p.lon <= box.bottom_right.lon
+                                : p.lon >= box.top_left.lon || p.lon <= box.bottom_right.lon;
+        return lat_ok && lon_ok;
+      })) {
+    return false;
+  }
+  if (c.geo_radius && !any_geo([&](const GeoPoint& p) {
+        return HaversineMeters(p, c.geo_radius->center) <= c.geo_radius->radius_m;
+      })) {
+    return false;
+  }
+  if (c.geo_polygon && !any_geo([&](const GeoPoint& p) {
+        if (!InRing(p, c.geo_polygon->exterior)) {
+          return false;
+        }
+        return std::none_of(c.geo_polygon->interiors.begin(), c.geo_polygon->interiors.end(),
+                            [&](const auto& ring) { return InRing(p, ring); });
+      })) {
+    return false;
+  }
+  return true;
+}
+
+bool MatchCondition(const Condition& condition, const PointView& point);
+
+bool MatchNested(const NestedCondition& c, const PointView& point) {
+  static const std::function<bool(std::string_view)> kNoVectors = [](std::string_view) {
+    return false;
+  };
+  for (const json::value* element : ValuesAt(point.payload, c.key)) {
+    if (element->is_object()) {
+      PointView inner{point.id, element->get_object(), kNoVectors};
+      if (Matches(*c.filter, inner)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool MatchCondition(const Condition& condition, const PointView& point) {
+  return std::visit(
+      [&](const auto& c) -> bool {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, FieldCondition>) {
+          return MatchField(c, point.payload);
+        } else if constexpr (std::is_same_v<T, IsEmptyCondition>) {
+          const auto values = ValuesAt(point.payload, c.key);
+          return std::all_of(values.begin(), values.end(),
+                             [](const json::value* v) { return v->is_null(); });
+        } else if constexpr (std::is_same_v<T, IsNullCondition>) {
+          // The key is present and null (an empty array is not null).
+          const json::value* v = RawAt(point.payload, c.key);
+          return v != nullptr &&
+                 (v->is_null() || (v->is_array() && !v->get_array().empty() &&
+                                   std::all_of(v->get_array().begin(), v->get_array().end(),
+                                               [](const json::value& e) { return e.is_null(); })));
+        } else if constexpr (std::is_same_v<T, HasIdCondition>) {
+          return c.ids.contains(point.id);
+        } else if constexpr (std::is_same_v<T, HasVectorCondition>) {
+          return point.has_vector(c.name);
+        } else if constexpr (std::is_same_v<T, NestedCondition>) {
+          return MatchNested(c, point);
+        } else {
+          return Matches(*c.filter, point);
+        }
+      },
+      condition);
+}
+
+}  // namespace
+
+std::vector<const json::value*> ValuesAt(const json::object& payload, std::string_view path) {
+  std::vector<const json::value*> out;
+  CollectFrom(payload, ParsePath(path), 0, &out);
+  return out;
+}
+
+bool Matches(const Filter& filter, const PointView& point) {
+  for (const Condition& c : filter.must) {
+    if (!MatchCondition(c, point)) {
+      return false;
+    }
+  }
+  for (const Condition& c : filter.must_not) {
+    if (MatchCondition(c, point)) {
+      return false;
+    }
+  }
+  if (!filter.should.empty() &&
+      std::none_of(filter.should.begin(), filter.should.end(),
+                   [&](const Condition& c) { return MatchCondition(c, point); })) {
+    return false;
+  }
+  if (filter.min_should) {
+    size_t n = 0;
+    for (const Condition& c : filter.min_should->conditions) {
+      n += MatchCondition(c, point) ? 1 : 0;
+    }
+    if (n < filter.min_should->min_count) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<int64_t> ParseDatetimeMicros(std::string_view s) {
+  auto num = [&](size_t pos, size_t len, int* out) {
+    if (pos + len > s.size()) {
+      return false;
+    }
+    const auto [end, ec] = std::from_chars(s.data() + pos, s.data() + pos + len, *out);
+    return ec == std::errc() && end == s.data() + pos + len;
+  };
+  int year, month, day, hour = 0, minute = 0, second = 0;
+  if (!num(0, 4, &year) || s.size() < 10 || s[4] != '-' || !num(5, 2, &month) || s[7] != '-' ||
+      !num(8, 2, &day) || month < 1 || month > 12 || day < 1 || day > 31) {
+    return std::nullopt;
+  }
+  size_t pos = 10;
+  int64_t micros = 0;
+  int64_t offset_s = 0;
+  if (pos < s.size()) {
+    if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') {
+      return std::nullopt;
+    }
+    if (!num(pos + 1, 2, &hour) || s.size() < pos + 6 || s[pos + 3] != ':' ||
+        !num(pos + 4, 2, &minute)) {
+      return std::nullopt;
+    }
+    pos += 6;
+    if (pos < s.size() && s[pos] == ':') {
+      if (!num(pos + 1, 2, &second)) {
+        return std::nullopt;
+      }
+      pos += 3;
+    }
+    if (pos < s.size() && s[pos] == '.') {
+      ++pos;
+      int64_t scale = 100000;
+      while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+        micros += (s[pos] - '0') * scale;
+        scale /= 10;
+        ++pos;
+      }
+    }
+    if (pos < s.size()) {
+      if (s[pos] == 'Z' || s[pos] == 'z') {
+        ++pos;
+      } else if (s[pos] == '+' || s[pos] == '-') {
+        int oh, om;
+        if (!num(pos + 1, 2, &oh) || s.size() < pos + 6 || s[pos + 3] != ':' ||
+            !num(pos + 4, 2, &om)) {
+          return std::nullopt;
+        }
+        offset_s = (s[pos] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+        pos += 6;
+      }
+    }
+    if (pos != s.size() || hour > 23 || minute > 59 || second > 60) {
+      return std::nullopt;
+    }
+  }
+  // Days from civil (Howard Hinnant's algorithm).
+  const int y = year - (month <= 2 ? 1 : 0);
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const int64_t days = static_cast<int64_t>(era) * 146097 + static_cast<int64_t>(doe) - 719468;
+  const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
+  return secs * 1000000 + micros;
+}
+
+}  // namespace tessera::engine

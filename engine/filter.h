@@ -1,0 +1,132 @@
+#pragma once
+
+// Qdrant's filter language, evaluated against a point's id, payload and vectors.
+//
+//   Filter    := must[] should[] must_not[] min_should{conditions[], min_count}
+//   Condition := Field{key, match | range | datetime_range | values_count | geo_*}
+//              | IsEmpty{key} | IsNull{key} | HasId{ids} | HasVector{name}
+//              | Nested{key, Filter} | Filter
+//
+// Keys are paths into the payload: "a.b", "a[].b" (every element of array a), "a[2]".
+// A path that ends on an array yields its elements, so {"tags": ["x", "y"]} matches "x".
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <variant>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "engine/point_id.h"
+
+namespace tessera::engine {
+
+struct Filter;
+
+// A value to match: a string, an integer or a boolean.
+using MatchScalar = std::variant<std::string, int64_t, bool>;
+
+struct MatchValue {
+  MatchScalar value;
+};
+struct MatchAny {
+  std::vector<MatchScalar> values;
+};
+struct MatchExcept {
+  std::vector<MatchScalar> values;
+};
+struct MatchText {
+  std::string text;
+};
+using Match = std::variant<MatchValue, MatchAny, MatchExcept, MatchText>;
+
+struct RangeBounds {  // numbers, or datetimes as microseconds since the epoch
+  std::optional<double> gt, gte, lt, lte;
+  bool Contains(double x) const;
+};
+
+struct GeoPoint {
+  double lon = 0;
+  double lat = 0;
+};
+struct GeoBoundingBox {
+  GeoPoint top_left, bottom_right;
+};
+struct GeoRadius {
+  GeoPoint center;
+  double radius_m = 0;
+};
+struct GeoPolygon {
+  std::vector<GeoPoint> exterior;
+  std::vector<std::vector<GeoPoint>> interiors;
+};
+
+struct FieldCondition {
+  std::string key;
+  std::optional<Match> match;
+  std::optional<RangeBounds> range;
+  std::optional<RangeBounds> datetime_range;
+  std::optional<RangeBounds> values_count;
+  std::optional<GeoBoundingBox> geo_bounding_box;
+  std::optional<GeoRadius> geo_radius;
+  std::optional<GeoPolygon> geo_polygon;
+};
+struct IsEmptyCondition {
+  std::string key;
+};
+struct IsNullCondition {
+  std::string key;
+};
+struct HasIdCondition {
+  std::unordered_set<PointId, PointIdHash> ids;
+};
+struct HasVectorCondition {
+  std::string name;
+};
+struct NestedCondition {
+  std::string key;
+  std::shared_ptr<const Filter> filter;
+};
+struct FilterCondition {
+  std::shared_ptr<const Filter> filter;
+};
+
+using Condition = std::variant<FieldCondition, IsEmptyCondition, IsNullCondition, HasIdCondition,
+                               HasVectorCondition, NestedCondition, FilterCondition>;
+
+struct MinShould {
+  std::vector<Condition> conditions;
+  size_t min_count = 0;
+};
+
+struct Filter {
+  std::vector<Condition> must;
+  std::vector<Condition> should;
+  std::vector<Condition> must_not;
+  std::optional<MinShould> min_should;
+};
+
+// What a filter sees of one point.
+struct PointView {
+  const PointId& id;
+  const boost::json::object& payload;
+  // Whether the point has the named vector ("" for the unnamed one).
+  const std::function<bool(std::string_view)>& has_vector;
+};
+
+bool Matches(const Filter& filter, const PointView& point);
+
+// The values at `path` in `payload` (arrays at the end of the path are flattened).
+std::vector<const boost::json::value*> ValuesAt(const boost::json::object& payload,
+                                                std::string_view path);
+
+// RFC 3339 datetimes ("2024-01-31T10:00:00Z", "...+02:00", "2024-01-31 10:00:00",
+// "2024-01-31") as microseconds since the epoch (UTC when no offset is given).
+std::optional<int64_t> ParseDatetimeMicros(std::string_view text);
+
+}  // namespace tessera::engine

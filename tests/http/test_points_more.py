@@ -1,0 +1,223 @@
+"""HTTP tests of payload and vector updates, the atomic batch, scroll, count and filters."""
+
+import unittest
+
+from tessera_server import TesseraServer
+from test_collections import assert_error, assert_ok
+
+
+class PointsMoreTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = TesseraServer().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.__exit__()
+
+    def req(self, *args, **kwargs):
+        status, body, _ = self.server.request(*args, **kwargs)
+        return status, body
+
+    def fresh(self, name, points, vectors=None):
+        self.req("DELETE", f"/collections/{name}")
+        assert_ok(self, *self.req("PUT", f"/collections/{name}",
+                                  {"vectors": vectors or {"size": 2, "distance": "Euclid"}}))
+        assert_ok(self, *self.req("PUT", f"/collections/{name}/points", {"points": points}))
+
+    def get(self, name, ids, **extra):
+        body = {"ids": ids}
+        body.update(extra)
+        records = assert_ok(self, *self.req("POST", f"/collections/{name}/points", body))
+        return {r["id"]: r for r in records}
+
+    def test_payload_operations(self):
+        self.fresh("pl", [{"id": i, "vector": [i, 0], "payload": {"a": i, "n": {"x": 1}}} for i in range(4)])
+        assert_ok(self, *self.req("POST", "/collections/pl/points/payload",
+                                  {"payload": {"b": "new"}, "points": [0, 1]}))
+        assert_ok(self, *self.req("POST", "/collections/pl/points/payload",
+                                  {"payload": {"y": 2}, "points": [0], "key": "n"}))
+        assert_ok(self, *self.req("PUT", "/collections/pl/points/payload",
+                                  {"payload": {"only": True}, "points": [2]}))
+        assert_ok(self, *self.req("POST", "/collections/pl/points/payload/delete",
+                                  {"keys": ["a", "n.x"], "points": [1]}))
+        assert_ok(self, *self.req("POST", "/collections/pl/points/payload/clear", {"points": [3]}))
+        got = self.get("pl", [0, 1, 2, 3])
+        self.assertEqual(got[0]["payload"], {"a": 0, "n": {"x": 1, "y": 2}, "b": "new"})
+        self.assertEqual(got[1]["payload"], {"n": {}, "b": "new"})
+        self.assertEqual(got[2]["payload"], {"only": True})
+        self.assertEqual(got[3]["payload"], {})
+        # By filter.
+        assert_ok(self, *self.req("POST", "/collections/pl/points/payload",
+                                  {"payload": {"flag": 1}, "filter": {"must": [{"key": "b", "match": {"value": "new"}}]}}))
+        got = self.get("pl", [0, 1, 2, 3])
+        self.assertEqual([i for i in range(4) if "flag" in got[i]["payload"]], [0, 1])
+        # Missing point: 404 and nothing changes.
+        status, body = self.req("POST", "/collections/pl/points/payload", {"payload": {"z": 1}, "points": [0, 99]})
+        assert_error(self, status, body, 404, "No point with id 99 found")
+        self.assertNotIn("z", self.get("pl", [0])[0]["payload"])
+        status, body = self.req("POST", "/collections/pl/points/payload", {"points": [0]})
+        assert_error(self, status, body, 400, "payload")
+
+    def test_vector_updates(self):
+        self.fresh("vec", [{"id": 1, "vector": {"a": [1, 1], "b": [2, 2]}}, {"id": 2, "vector": {"a": [5, 5]}}],
+                   vectors={"a": {"size": 2, "distance": "Euclid"}, "b": {"size": 2, "distance": "Dot"}})
+        assert_ok(self, *self.req("PUT", "/collections/vec/points/vectors",
+                                  {"points": [{"id": 2, "vector": {"b": [7, 7]}}]}))
+        assert_ok(self, *self.req("POST", "/collections/vec/points/vectors/delete",
+                                  {"points": [1], "vector": ["b"]}))
+        got = self.get("vec", [1, 2], with_vector=True)
+        self.assertEqual(got[1]["vector"], {"a": [1.0, 1.0]})
+        self.assertEqual(got[2]["vector"], {"a": [5.0, 5.0], "b": [7.0, 7.0]})
+        status, body = self.req("PUT", "/collections/vec/points/vectors", {"points": [{"id": 3, "vector": {"a": [0, 0]}}]})
+        assert_error(self, status, body, 404, "No point with id 3 found")
+        status, body = self.req("PUT", "/collections/vec/points/vectors", {"points": [{"id": 1, "vector": {"a": [0]}}]})
+        assert_error(self, status, body, 400, "dimension")
+        status, body = self.req("POST", "/collections/vec/points/vectors/delete", {"points": [1], "vector": ["zz"]})
+        assert_error(self, status, body, 400, "Not existing vector name")
+        # has_vector filter sees the change.
+        count = assert_ok(self, *self.req("POST", "/collections/vec/points/count", {"filter": {"must": [{"has_vector": "b"}]}}))
+        self.assertEqual(count, {"count": 1})
+
+    def test_batch_is_atomic_and_ordered(self):
+        self.fresh("b", [{"id": 1, "vector": [1, 1], "payload": {"v": 1}}])
+        ops = {"operations": [
+            {"upsert": {"points": [{"id": 2, "vector": [2, 2], "payload": {"v": 2}}]}},
+            {"set_payload": {"payload": {"s": 1}, "points": [2]}},
+            {"overwrite_payload": {"payload": {"o": 1}, "points": [1]}},
+            {"delete_payload": {"keys": ["s"], "points": [2]}},
+            {"update_vectors": {"points": [{"id": 1, "vector": [9, 9]}]}},
+            {"clear_payload": {"points": [2]}},
+            {"set_payload": {"payload": {"after_clear": True}, "points": [2]}},
+            {"delete": {"points": [1]}},
+        ]}
+        results = assert_ok(self, *self.req("POST", "/collections/b/points/batch?wait=true", ops))
+        self.assertEqual(len(results), 8)
+        self.assertTrue(all(r["status"] == "completed" for r in results))
+        self.assertEqual(len({r["operation_id"] for r in results}), 1)
+        got = self.get("b", [1, 2], with_vector=True)
+        self.assertEqual(set(got), {2})
+        self.assertEqual(got[2]["payload"], {"after_clear": True})
+
+        before = self.get("b", [2, 3], with_vector=True)
+        failing = {"operations": [
+            {"upsert": {"points": [{"id": 3, "vector": [3, 3]}]}},
+            {"set_payload": {"payload": {"x": 1}, "points": [2]}},
+            {"delete": {"points": [2]}},
+            {"update_vectors": {"points": [{"id": 2, "vector": [0, 0]}]}},
+        ]}
+        for wait in ["true", "false"]:
+            status, body = self.req("POST", f"/collections/b/points/batch?wait={wait}", failing)
+            assert_error(self, status, body, 404, "No point with id 2 found", "operation 3: update_vectors")
+            self.assertEqual(self.get("b", [2, 3], with_vector=True), before)
+        status, body = self.req("POST", "/collections/b/points/batch", {"operations": [{"explode": {}}]})
+        assert_error(self, status, body, 400, "unknown variant `explode`")
+        status, body = self.req("POST", "/collections/b/points/batch", {"operations": [
+            {"upsert": {"points": [{"id": 5, "vector": [5, 5]}]}},
+            {"upsert": {"points": [{"id": 6, "vector": [6]}]}}]})
+        assert_error(self, status, body, 400, "dimension")
+        self.assertEqual(self.get("b", [5, 6]), {})
+
+    def test_scroll_pages_through_everything_once(self):
+        uuids = ["00000000-0000-0000-0000-00000000000%d" % i for i in range(1, 4)]
+        points = [{"id": i, "vector": [i, 0], "payload": {"even": i % 2 == 0}} for i in range(25)]
+        points += [{"id": u, "vector": [0, 0]} for u in uuids]
+        self.fresh("s", points)
+        seen, offset, pages = [], None, 0
+        while True:
+            body = {"limit": 7}
+            if offset is not None:
+                body["offset"] = offset
+            page = assert_ok(self, *self.req("POST", "/collections/s/points/scroll", body))
+            seen += [p["id"] for p in page["points"]]
+            self.assertTrue(all("payload" in p and "vector" not in p for p in page["points"]))
+            pages += 1
+            offset = page["next_page_offset"]
+            if offset is None:
+                break
+        self.assertEqual(seen, list(range(25)) + uuids)  # integers ascending, then UUIDs
+        self.assertEqual(pages, 4)
+        page = assert_ok(self, *self.req("POST", "/collections/s/points/scroll",
+                                         {"filter": {"must": [{"key": "even", "match": {"value": True}}]},
+                                          "limit": 100, "with_payload": False, "with_vector": True}))
+        self.assertEqual([p["id"] for p in page["points"]], list(range(0, 25, 2)))
+        self.assertIsNone(page["next_page_offset"])
+        self.assertTrue(all("vector" in p and "payload" not in p for p in page["points"]))
+        page = assert_ok(self, *self.req("POST", "/collections/s/points/scroll", {"offset": 20, "limit": 2}))
+        self.assertEqual([p["id"] for p in page["points"]], [20, 21])
+        self.assertEqual(page["next_page_offset"], 22)
+        status, body = self.req("POST", "/collections/s/points/scroll", {"order_by": "x"})
+        assert_error(self, status, body, 400, "No range index for `order_by` key")
+        status, body = self.req("POST", "/collections/s/points/scroll", {"limit": 0})
+        assert_error(self, status, body, 422)
+
+    def test_count_and_filter_language(self):
+        points = [
+            {"id": 1, "vector": [1, 0], "payload": {"city": "Berlin", "price": 10, "tags": ["a", "b"],
+                                                     "loc": {"lon": 13.4, "lat": 52.5}, "at": "2024-01-10T00:00:00Z"}},
+            {"id": 2, "vector": [2, 0], "payload": {"city": "Paris", "price": 20, "tags": [],
+                                                     "loc": {"lon": 2.35, "lat": 48.85}, "at": "2024-02-10T00:00:00Z"}},
+            {"id": 3, "vector": [3, 0], "payload": {"city": "Berlin", "price": 30, "note": None,
+                                                     "items": [{"k": 1, "c": "red"}, {"k": 2, "c": "blue"}]}},
+            {"id": 4, "vector": [4, 0], "payload": {"city": "Rome", "desc": "a quick brown fox"}},
+        ]
+        self.fresh("f", points)
+
+        def count(flt):
+            return assert_ok(self, *self.req("POST", "/collections/f/points/count", {"filter": flt, "exact": True}))["count"]
+
+        self.assertEqual(assert_ok(self, *self.req("POST", "/collections/f/points/count", {}))["count"], 4)
+        self.assertEqual(count({"must": [{"key": "city", "match": {"value": "Berlin"}}]}), 2)
+        self.assertEqual(count({"must": {"key": "city", "match": {"value": "Berlin"}}}), 2)  # single condition
+        self.assertEqual(count({"should": [{"key": "city", "match": {"any": ["Paris", "Rome"]}}]}), 2)
+        self.assertEqual(count({"must": [{"key": "city", "match": {"except": ["Berlin"]}}]}), 2)
+        self.assertEqual(count({"must_not": [{"key": "city", "match": {"value": "Berlin"}}]}), 2)
+        self.assertEqual(count({"must": [{"key": "price", "range": {"gte": 15, "lt": 30}}]}), 1)
+        self.assertEqual(count({"must": [{"key": "tags", "match": {"value": "b"}}]}), 1)
+        self.assertEqual(count({"must": [{"key": "tags", "values_count": {"gte": 1}}]}), 1)
+        self.assertEqual(count({"must": [{"is_empty": {"key": "tags"}}]}), 3)
+        self.assertEqual(count({"must": [{"is_null": {"key": "note"}}]}), 1)
+        self.assertEqual(count({"must": [{"has_id": [1, 4, 99]}]}), 2)
+        self.assertEqual(count({"must": [{"key": "desc", "match": {"text": "brown"}}]}), 1)
+        self.assertEqual(count({"must": [{"key": "at", "datetime_range": {"gt": "2024-02-01T00:00:00Z"}}]}), 1)
+        self.assertEqual(count({"must": [{"key": "loc", "geo_radius": {"center": {"lon": 13.4, "lat": 52.5}, "radius": 1000}}]}), 1)
+        self.assertEqual(count({"must": [{"key": "loc", "geo_bounding_box": {
+            "top_left": {"lon": 0, "lat": 55}, "bottom_right": {"lon": 20, "lat": 45}}}]}), 2)
+        self.assertEqual(count({"must": [{"key": "loc", "geo_polygon": {"exterior": {"points": [
+            {"lon": 0, "lat": 45}, {"lon": 5, "lat": 45}, {"lon": 5, "lat": 50}, {"lon": 0, "lat": 50}, {"lon": 0, "lat": 45}]}}}]}), 1)
+        self.assertEqual(count({"must": [{"nested": {"key": "items", "filter": {"must": [
+            {"key": "k", "match": {"value": 1}}, {"key": "c", "match": {"value": "red"}}]}}}]}), 1)
+        self.assertEqual(count({"must": [{"nested": {"key": "items", "filter": {"must": [
+            {"key": "k", "match": {"value": 1}}, {"key": "c", "match": {"value": "blue"}}]}}}]}), 0)
+        self.assertEqual(count({"must": [{"key": "items[].c", "match": {"value": "blue"}}]}), 1)
+        self.assertEqual(count({"min_should": {"conditions": [
+            {"key": "city", "match": {"value": "Berlin"}}, {"key": "price", "range": {"gt": 15}}], "min_count": 2}}), 1)
+        self.assertEqual(count({"must": [{"must": [{"has_id": [1, 2]}], "must_not": [{"has_id": [2]}]}]}), 1)
+
+        # Filtered search never returns a rejected point; filtered delete removes what matches.
+        hits = assert_ok(self, *self.req("POST", "/collections/f/points/query", {
+            "query": [4, 0], "limit": 10, "filter": {"must": [{"key": "city", "match": {"value": "Berlin"}}]}}))
+        self.assertEqual([h["id"] for h in hits["points"]], [3, 1])
+        assert_ok(self, *self.req("POST", "/collections/f/points/delete",
+                                  {"filter": {"must": [{"key": "city", "match": {"value": "Berlin"}}]}}))
+        self.assertEqual(count({}), 2)
+
+        for bad, fragment in [({"must": [{"key": "city"}]}, "field condition needs"),
+                              ({"must": [{"unknown": 1}]}, "unknown condition"),
+                              ({"must": [{"key": "p", "range": {"gt": "x"}}]}, "RFC 3339"),
+                              ({"must": [{"key": "c", "match": {"value": 1.5}}]}, "expected a string"),
+                              ({"must": [{"has_id": ["nope"]}]}, "not a valid point ID")]:
+            status, body = self.req("POST", "/collections/f/points/count", {"filter": bad})
+            assert_error(self, status, body, 400, fragment)
+        deep = {"must": []}
+        node = deep
+        for _ in range(40):
+            child = {"must": []}
+            node["must"].append(child)
+            node = child
+        status, body = self.req("POST", "/collections/f/points/count", {"filter": deep})
+        self.assertIn(status, (400,))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,244 @@
+#include "engine/operations.h"
+
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+#include "engine/filter.h"
+#include "engine/payload.h"
+
+namespace tessera::engine {
+namespace {
+
+namespace json = boost::json;
+
+OperationList EveryKind() {
+  const PointId uuid = *PointId::ParseUuid("550e8400-e29b-41d4-a716-446655440000");
+  return {
+      UpsertOp{{PointStruct{PointId::Num(1),
+                            {{"", {1.5f, -2.0f}}, {"img", {3.0f}}},
+                            json::parse(R"({"a":[1,"x",{"b":null}]})").as_object()},
+                PointStruct{uuid, {}, {}}}},
+      DeletePointsOp{{PointId::Num(7), uuid}},
+      SetPayloadOp{{PointId::Num(1)}, json::parse(R"({"k":1})").as_object(), "a.b"},
+      OverwritePayloadOp{{PointId::Num(2)}, json::parse(R"({"z":true})").as_object(), ""},
+      DeletePayloadOp{{PointId::Num(3)}, {"a", "b.c"}},
+      ClearPayloadOp{{PointId::Num(4)}},
+      UpdateVectorsOp{{PointVectors{PointId::Num(5), {{"", {0.25f, 8.0f}}}}}},
+      DeleteVectorsOp{{PointId::Num(6)}, {"img"}},
+  };
+}
+
+bool SameLists(const OperationList& a, const OperationList& b) {
+  return EncodeOperationList(a) == EncodeOperationList(b) && a.size() == b.size();
+}
+
+TEST(OperationsTest, CodecRoundTripsEveryOperationKind) {
+  const OperationList ops = EveryKind();
+  Result<OperationList> decoded = DecodeOperationList(EncodeOperationList(ops));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_EQ(decoded->size(), ops.size());
+  EXPECT_TRUE(SameLists(*decoded, ops));
+  const auto& upsert = std::get<UpsertOp>((*decoded)[0]);
+  EXPECT_EQ(upsert.points[0].vectors.at("img"), std::vector<float>{3.0f});
+  EXPECT_EQ(upsert.points[0].payload, json::parse(R"({"a":[1,"x",{"b":null}]})").as_object());
+  EXPECT_EQ(std::get<SetPayloadOp>((*decoded)[2]).key, "a.b");
+  for (size_t i = 0; i < ops.size(); ++i) {
+    EXPECT_EQ(OperationName((*decoded)[i]), OperationName(ops[i]));
+  }
+}
+
+TEST(OperationsTest, DecodeRejectsEveryTruncation) {
+  const std::string bytes = EncodeOperationList(EveryKind());
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    EXPECT_FALSE(DecodeOperationList(bytes.substr(0, cut)).ok()) << "cut " << cut;
+  }
+  EXPECT_FALSE(DecodeOperationList(bytes + "x").ok());
+}
+
+TEST(OperationsTest, PrepareChecksNamesAndDimensionsAndNormalisesCosine) {
+  CollectionConfig config;
+  config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kCosine};
+  OperationList ok{UpsertOp{{PointStruct{PointId::Num(1), {{"", {3, 4}}}, {}}}}};
+  ASSERT_TRUE(PrepareOperations(config, &ok).ok());
+  EXPECT_EQ(std::get<UpsertOp>(ok[0]).points[0].vectors.at(""), (std::vector<float>{0.6f, 0.8f}));
+  OperationList bad_dim{UpdateVectorsOp{{PointVectors{PointId::Num(1), {{"", {1, 2, 3}}}}}}};
+  EXPECT_NE(PrepareOperations(config, &bad_dim).message().find("expected dim: 2, got 3"),
+            std::string::npos);
+  OperationList bad_name{DeleteVectorsOp{{PointId::Num(1)}, {"nope"}}};
+  EXPECT_EQ(PrepareOperations(config, &bad_name).code(), Code::kInvalidArgument);
+  OperationList missing{UpsertOp{{PointStruct{PointId::Num(1), {}, {}}}}};
+  EXPECT_EQ(PrepareOperations(config, &missing).code(), Code::kInvalidArgument);
+}
+
+TEST(PayloadTest, SetReplaceAndDeleteByPath) {
+  json::object p = json::parse(R"({"a":{"b":1,"c":2},"list":[{"x":1,"y":2},{"x":3}]})").as_object();
+  SetPayloadAt(p, "a", json::parse(R"({"b":9,"d":4})").as_object());
+  EXPECT_EQ(p.at("a"), json::parse(R"({"b":9,"c":2,"d":4})"));
+  SetPayloadAt(p, "new.deep", json::parse(R"({"k":true})").as_object());
+  EXPECT_EQ(p.at("new"), json::parse(R"({"deep":{"k":true}})"));
+  ReplacePayloadAt(p, "a", json::parse(R"({"only":1})").as_object());
+  EXPECT_EQ(p.at("a"), json::parse(R"({"only":1})"));
+  DeletePayloadPath(p, "list[].x");
+  EXPECT_EQ(p.at("list"), json::parse(R"([{"y":2},{}])"));
+  DeletePayloadPath(p, "new.deep.k");
+  EXPECT_EQ(p.at("new"), json::parse(R"({"deep":{}})"));
+  DeletePayloadPath(p, "missing.path");
+  ReplacePayloadAt(p, "", json::parse(R"({"z":0})").as_object());
+  EXPECT_EQ(p, json::parse(R"({"z":0})").as_object());
+}
+
+// ---- filters ----
+
+struct Doc {
+  PointId id;
+  json::object payload;
+  std::function<bool(std::string_view)> has_vector = [](std::string_view n) { return n == "img"; };
+  PointView view() const { return PointView{id, payload, has_vector}; }
+};
+
+Doc D(uint64_t id, const char* payload) {
+  return Doc{PointId::Num(id), json::parse(payload).as_object()};
+}
+
+Filter Must(Condition c) {
+  Filter f;
+  f.must.push_back(std::move(c));
+  return f;
+}
+
+FieldCondition Field(std::string key) {
+  FieldCondition c;
+  c.key = std::move(key);
+  return c;
+}
+
+TEST(FilterTest, MatchValueAnyExceptText) {
+  const Doc d = D(1, R"({"city":"Berlin","tags":["a","b"],"n":3,"ok":true,"desc":"big red fox"})");
+  auto match = [&](std::string key, Match m) {
+    FieldCondition c = Field(std::move(key));
+    c.match = std::move(m);
+    return Matches(Must(c), d.view());
+  };
+  EXPECT_TRUE(match("city", MatchValue{std::string("Berlin")}));
+  EXPECT_FALSE(match("city", MatchValue{std::string("Paris")}));
+  EXPECT_TRUE(match("tags", MatchValue{std::string("b")}));  // arrays match by element
+  EXPECT_TRUE(match("n", MatchValue{int64_t{3}}));
+  EXPECT_FALSE(match("n", MatchValue{std::string("3")}));
+  EXPECT_TRUE(match("ok", MatchValue{true}));
+  EXPECT_TRUE(match("city", MatchAny{{std::string("Paris"), std::string("Berlin")}}));
+  EXPECT_FALSE(match("city", MatchExcept{{std::string("Berlin")}}));
+  EXPECT_TRUE(match("city", MatchExcept{{std::string("Paris")}}));
+  EXPECT_TRUE(match("desc", MatchText{"red"}));
+  EXPECT_FALSE(match("desc", MatchText{"blue"}));
+  EXPECT_FALSE(match("missing", MatchValue{std::string("x")}));
+}
+
+TEST(FilterTest, RangesCountsAndDatetimes) {
+  const Doc d = D(1, R"({"price":10.5,"list":[1,2,3],"at":"2024-03-01T12:00:00Z"})");
+  auto with = [&](auto setter) {
+    FieldCondition c = Field("");
+    setter(c);
+    return Matches(Must(c), d.view());
+  };
+  EXPECT_TRUE(with([](FieldCondition& c) {
+    c.key = "price";
+    c.range = RangeBounds{.gte = 10, .lt = 11};
+  }));
+  EXPECT_FALSE(with([](FieldCondition& c) {
+    c.key = "price";
+    c.range = RangeBounds{.gt = 10.5};
+  }));
+  EXPECT_TRUE(with([](FieldCondition& c) {
+    c.key = "list";
+    c.values_count = RangeBounds{.gte = 3};
+  }));
+  EXPECT_FALSE(with([](FieldCondition& c) {
+    c.key = "list";
+    c.values_count = RangeBounds{.lt = 3};
+  }));
+  const double march = static_cast<double>(*ParseDatetimeMicros("2024-03-01"));
+  EXPECT_TRUE(with([&](FieldCondition& c) {
+    c.key = "at";
+    c.datetime_range = RangeBounds{.gt = march};
+  }));
+  EXPECT_FALSE(with([&](FieldCondition& c) {
+    c.key = "at";
+    c.datetime_range = RangeBounds{.lt = march};
+  }));
+}
+
+TEST(FilterTest, DatetimeParsing) {
+  EXPECT_EQ(ParseDatetimeMicros("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(ParseDatetimeMicros("1970-01-02"), 86400LL * 1000000);
+  EXPECT_EQ(ParseDatetimeMicros("2000-01-01T01:00:00+01:00"),
+            ParseDatetimeMicros("2000-01-01T00:00:00Z"));
+  EXPECT_EQ(ParseDatetimeMicros("2000-01-01 00:00:00.5"),
+            *ParseDatetimeMicros("2000-01-01T00:00:00Z") + 500000);
+  EXPECT_FALSE(ParseDatetimeMicros("yesterday").has_value());
+  EXPECT_FALSE(ParseDatetimeMicros("2000-13-01").has_value());
+}
+
+TEST(FilterTest, EmptyNullIdsVectorsNestedAndClauses) {
+  const Doc d = D(5, R"({"e":[],"n":null,"x":1,"items":[{"a":1,"b":"u"},{"a":2,"b":"v"}]})");
+  EXPECT_TRUE(Matches(Must(IsEmptyCondition{"e"}), d.view()));
+  EXPECT_TRUE(Matches(Must(IsEmptyCondition{"missing"}), d.view()));
+  EXPECT_TRUE(Matches(Must(IsEmptyCondition{"n"}), d.view()));
+  EXPECT_FALSE(Matches(Must(IsEmptyCondition{"x"}), d.view()));
+  EXPECT_TRUE(Matches(Must(IsNullCondition{"n"}), d.view()));
+  EXPECT_FALSE(Matches(Must(IsNullCondition{"e"}), d.view()));
+  EXPECT_FALSE(Matches(Must(IsNullCondition{"missing"}), d.view()));
+  HasIdCondition ids;
+  ids.ids = {PointId::Num(5), PointId::Num(6)};
+  EXPECT_TRUE(Matches(Must(ids), d.view()));
+  EXPECT_TRUE(Matches(Must(HasVectorCondition{"img"}), d.view()));
+  EXPECT_FALSE(Matches(Must(HasVectorCondition{"txt"}), d.view()));
+
+  // nested: one element must satisfy the whole inner filter.
+  auto inner = std::make_shared<Filter>();
+  FieldCondition a = Field("a");
+  a.match = MatchValue{int64_t{1}};
+  FieldCondition b = Field("b");
+  b.match = MatchValue{std::string("v")};
+  inner->must = {a, b};
+  EXPECT_FALSE(Matches(Must(NestedCondition{"items", inner}), d.view()));
+  // ... while plain paths match across elements.
+  FieldCondition pa = Field("items[].a");
+  pa.match = MatchValue{int64_t{1}};
+  FieldCondition pb = Field("items[].b");
+  pb.match = MatchValue{std::string("v")};
+  Filter across;
+  across.must = {pa, pb};
+  EXPECT_TRUE(Matches(across, d.view()));
+
+  Filter clauses;
+  clauses.should = {IsNullCondition{"x"}, IsNullCondition{"n"}};
+  clauses.must_not = {IsEmptyCondition{"x"}};
+  EXPECT_TRUE(Matches(clauses, d.view()));
+  clauses.min_should =
+      MinShould{{IsNullCondition{"n"}, IsEmptyCondition{"e"}, IsNullCondition{"x"}}, 3};
+  EXPECT_FALSE(Matches(clauses, d.view()));
+  clauses.min_should->min_count = 2;
+  EXPECT_TRUE(Matches(clauses, d.view()));
+  EXPECT_TRUE(Matches(Filter{}, d.view()));
+}
+
+TEST(FilterTest, GeoConditions) {
+  const Doc d = D(1, R"({"loc":{"lon":13.4,"lat":52.52}})");  // Berlin
+  FieldCondition box = Field("loc");
+  box.geo_bounding_box = GeoBoundingBox{{13.0, 53.0}, {14.0, 52.0}};
+  EXPECT_TRUE(Matches(Must(box), d.view()));
+  FieldCondition radius = Field("loc");
+  radius.geo_radius = GeoRadius{{13.38, 52.52}, 5000};  // ~1.4 km away
+  EXPECT_TRUE(Matches(Must(radius), d.view()));
+  radius.geo_radius->radius_m = 1000;
+  EXPECT_FALSE(Matches(Must(radius), d.view()));
+  FieldCondition poly = Field("loc");
+  poly.geo_polygon = GeoPolygon{{{13, 52}, {14, 52}, {14, 53}, {13, 53}, {13, 52}}, {}};
+  EXPECT_TRUE(Matches(Must(poly), d.view()));
+  poly.geo_polygon->interiors = {
+      {{13.3, 52.4}, {13.5, 52.4}, {13.5, 52.6}, {13.3, 52.6}, {13.3, 52.4}}};
+  EXPECT_FALSE(Matches(Must(poly), d.view()));
+}
+
+}  // namespace
+}  // namespace tessera::engine
