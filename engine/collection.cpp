@@ -488,6 +488,7 @@ Status Collection::OptimizeOne(std::shared_ptr<Segment> frozen) {
     }
     *it = copy;
   }
+  ++graphs_built_;
   TESSERA_LOG(kInfo)
       << "collection " << name_ << ": indexed segment " << copy->id() << " (" << copy->live_count()
       << " points) in "

@@ -121,6 +121,8 @@ class Collection {
   SeqNo applied_seq() const;
   SeqNo persisted_seq() const;
   wal::Log& wal() { return *wal_; }
+  // How many segments this process has indexed (HNSW graphs built) since it opened.
+  uint64_t graphs_built() const { return graphs_built_.load(); }
 
   // Persists every segment now (also done on an interval and at shutdown).
   Status Flush();
@@ -206,6 +208,7 @@ class Collection {
   std::mutex flush_mu_;
   std::atomic<SeqNo> persisted_seq_{0};
   std::atomic<bool> optimizing_{false};
+  std::atomic<uint64_t> graphs_built_{0};
   std::mutex optimizer_mu_;
   std::condition_variable_any optimizer_cv_;
 
