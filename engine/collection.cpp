@@ -797,6 +797,28 @@ Status Collection::Flush() {
 
 // ---- reads ----
 
+uint64_t Collection::EstimateMatches(PointFilter filter, const Segment& segment) {
+  // Count exactly on small segments; otherwise evaluate an even sample and scale up, rounding
+  // towards more matches (a too-high estimate only costs an HNSW walk, never recall).
+  constexpr size_t kSample = 2048;
+  const size_t n = segment.size();
+  if (n <= kSample) {
+    uint64_t matches = 0;
+    for (Offset o = 0; o < n; ++o) {
+      matches += !segment.deleted(o) && Accepts(filter, segment, o);
+    }
+    return matches;
+  }
+  uint64_t hits = 0;
+  const size_t step = n / kSample;
+  for (size_t i = 0; i < kSample; ++i) {
+    const auto o = static_cast<Offset>(i * step);
+    hits += !segment.deleted(o) && Accepts(filter, segment, o);
+  }
+  const double rate = (static_cast<double>(hits) + 1.0) / kSample;
+  return static_cast<uint64_t>(rate * static_cast<double>(segment.live_count()));
+}
+
 bool Collection::Accepts(PointFilter filter, const Segment& segment, Offset o) {
   if (filter == nullptr) {
     return true;
@@ -872,8 +894,20 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchRequest& request
     if (request.filter != nullptr) {
       accept = [&](Offset o) { return Accepts(request.filter, s, o); };
     }
-    for (const index::Hit& h :
-         s.Search(static_cast<size_t>(v), q, want, ef, request.exact, accept)) {
+    // Plan as Qdrant does: a full scan when the vectors it would touch (the segment's, or the
+    // estimated matches of the filter) are under full_scan_threshold KB; HNSW otherwise.
+    const uint64_t estimate =
+        request.filter != nullptr ? EstimateMatches(request.filter, s) : s.live_count();
+    const uint64_t kb = estimate * it->second.size * sizeof(float) / 1024;
+    const uint64_t threshold_kb =
+        it->second.hnsw_config && it->second.hnsw_config->full_scan_threshold
+            ? *it->second.hnsw_config->full_scan_threshold
+            : c.hnsw.full_scan_threshold;
+    const bool exact = request.exact || !s.has_graph(static_cast<size_t>(v)) || kb < threshold_kb;
+    if (request.stats != nullptr) {
+      ++(exact ? request.stats->exact_segments : request.stats->hnsw_segments);
+    }
+    for (const index::Hit& h : s.Search(static_cast<size_t>(v), q, want, ef, exact, accept)) {
       all.push_back({h.distance, i, h.offset});
     }
   }

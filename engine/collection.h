@@ -78,6 +78,12 @@ struct ScoredPoint {
 // Decides, for a live point, whether a read may return it; nullptr accepts every point.
 using PointFilter = const Filter*;
 
+// Which search path each segment took (query planning, as Qdrant plans it).
+struct SearchStats {
+  size_t exact_segments = 0;  // full scan: small segment, selective filter, no graph, or exact
+  size_t hnsw_segments = 0;   // HNSW walk, with the filter consulted during the walk
+};
+
 struct SearchRequest {
   std::string vector_name;  // "" for the unnamed vector
   std::vector<float> query;
@@ -89,6 +95,7 @@ struct SearchRequest {
   PointFilter filter = nullptr;
   bool with_payload = false;
   bool with_vectors = false;
+  SearchStats* stats = nullptr;  // filled when set
 };
 
 class Collection {
@@ -172,6 +179,8 @@ class Collection {
 
   // Whether `filter` accepts the live point at `o` of `segment`.
   static bool Accepts(PointFilter filter, const Segment& segment, Offset o);
+  // Estimated number of live points of `segment` that `filter` accepts.
+  static uint64_t EstimateMatches(PointFilter filter, const Segment& segment);
   PointRecord MakeRecord(const Segment& segment, Offset o, bool with_payload,
                          bool with_vectors) const;
 
