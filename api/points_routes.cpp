@@ -459,27 +459,28 @@ asio::awaitable<Reply> Api::GetPoint(Request& r, engine::Catalog& c) {
 
 namespace {
 
-// The fields /points/query and /points/search share.
+// What a search-like request asks for, parsed.
 struct SearchInput {
   engine::SearchRequest request;
   PayloadSelector payload;
   VectorSelector vectors;
   std::shared_ptr<const engine::Filter> filter;  // owns what request.filter points to
+  std::vector<PointId> exclude;                  // example points (recommend)
 };
 
-Status ParseSearchCommon(const FieldReader& r, SearchInput* in) {
+Status ParseSearchCommon(const FieldReader& r, SearchInput* in, uint64_t default_limit = 10) {
   std::optional<uint64_t> limit, offset, ef;
   std::optional<double> threshold;
   TESSERA_RETURN_IF_ERROR(r.Get("limit", &limit));
   TESSERA_RETURN_IF_ERROR(r.Get("offset", &offset));
   TESSERA_RETURN_IF_ERROR(r.Get("score_threshold", &threshold));
-  in->request.limit = limit.value_or(10);
+  in->request.limit = limit.value_or(default_limit);
   in->request.offset = offset.value_or(0);
   if (in->request.limit == 0) {
     return Status::ValidationFailed("limit: value 0 invalid, must be 1 or larger");
   }
-  if (in->request.limit > 1000000 || in->request.offset > 1000000) {
-    return Status::ValidationFailed("limit and offset must be at most 1000000");
+  if (in->request.limit > 100000 || in->request.offset > 100000) {
+    return Status::ValidationFailed("limit and offset must be at most 100000");
   }
   if (threshold) {
     in->request.score_threshold = static_cast<float>(*threshold);
@@ -509,6 +510,285 @@ Status ParseSearchCommon(const FieldReader& r, SearchInput* in) {
   return Status::Ok();
 }
 
+// The stored vector `name` of point `id`.
+Result<std::vector<float>> VectorOf(const Collection& c, const PointId& id,
+                                    const std::string& name) {
+  auto records = c.Retrieve({id}, false, true);
+  if (records.empty()) {
+    return Status::NotFound("Not found: No point with id " + id.ToString() + " found");
+  }
+  auto it = records[0].vectors.find(name);
+  if (it == records[0].vectors.end()) {
+    return Status::InvalidArgument("Wrong input: point " + id.ToString() + " has no vector `" +
+                                   name + "`");
+  }
+  return it->second;
+}
+
+// An example for recommend: a point id (its vector is used and it is left out of the results)
+// or a vector.
+Status ParseExamples(const json::value* v, std::string_view path, const Collection& c,
+                     const std::string& name, std::vector<std::vector<float>>* out,
+                     std::vector<PointId>* ids) {
+  if (v == nullptr) {
+    return Status::Ok();
+  }
+  if (!v->is_array()) {
+    return DeserializeError(path, "expected a list of point ids or vectors");
+  }
+  for (const json::value& e : v->get_array()) {
+    if (e.is_array()) {
+      std::vector<float> vec;
+      TESSERA_RETURN_IF_ERROR(ParseDenseVector(e, path, &vec));
+      out->push_back(std::move(vec));
+    } else {
+      TESSERA_ASSIGN_OR_RETURN(PointId id, ParsePointId(e, path));
+      TESSERA_ASSIGN_OR_RETURN(std::vector<float> vec, VectorOf(c, id, name));
+      out->push_back(std::move(vec));
+      ids->push_back(id);
+    }
+  }
+  return Status::Ok();
+}
+
+// Recommend by the average_vector strategy: avg(positive) + (avg(positive) - avg(negative)).
+Status RecommendQuery(const json::value* positive, const json::value* negative,
+                      const json::value* strategy, const Collection& c, SearchInput* in) {
+  if (strategy != nullptr &&
+      !(strategy->is_string() && strategy->get_string() == "average_vector")) {
+    return Status::InvalidArgument(
+        "Wrong input: only the `average_vector` recommend strategy "
+        "is supported by Tessera");
+  }
+  std::vector<std::vector<float>> pos, neg;
+  TESSERA_RETURN_IF_ERROR(
+      ParseExamples(positive, "positive", c, in->request.vector_name, &pos, &in->exclude));
+  TESSERA_RETURN_IF_ERROR(
+      ParseExamples(negative, "negative", c, in->request.vector_name, &neg, &in->exclude));
+  if (pos.empty()) {
+    return Status::InvalidArgument("Wrong input: at least one positive example is required");
+  }
+  auto average = [](const std::vector<std::vector<float>>& vs) {
+    std::vector<float> avg(vs[0].size(), 0.0f);
+    for (const auto& v : vs) {
+      if (v.size() != avg.size()) {
+        return std::vector<float>();
+      }
+      for (size_t i = 0; i < v.size(); ++i) {
+        avg[i] += v[i] / static_cast<float>(vs.size());
+      }
+    }
+    return avg;
+  };
+  std::vector<float> query = average(pos);
+  if (query.empty()) {
+    return Status::InvalidArgument("Wrong input: examples have different dimensions");
+  }
+  if (!neg.empty()) {
+    const std::vector<float> n = average(neg);
+    if (n.size() != query.size()) {
+      return Status::InvalidArgument("Wrong input: examples have different dimensions");
+    }
+    for (size_t i = 0; i < query.size(); ++i) {
+      query[i] += query[i] - n[i];
+    }
+  }
+  in->request.query = std::move(query);
+  return Status::Ok();
+}
+
+// Runs a search, leaving out `exclude`d points.
+Result<std::vector<engine::ScoredPoint>> RunSearch(const Collection& c, SearchInput& in) {
+  if (in.exclude.empty()) {
+    return c.Search(in.request);
+  }
+  engine::SearchRequest widened = in.request;
+  widened.limit += in.exclude.size();
+  TESSERA_ASSIGN_OR_RETURN(auto hits, c.Search(widened));
+  std::erase_if(hits, [&](const engine::ScoredPoint& p) {
+    return std::find(in.exclude.begin(), in.exclude.end(), p.record.id) != in.exclude.end();
+  });
+  if (hits.size() > in.request.limit) {
+    hits.resize(in.request.limit);
+  }
+  return hits;
+}
+
+json::array HitsToJson(const std::vector<engine::ScoredPoint>& hits, const SearchInput& in,
+                       bool single) {
+  json::array out;
+  for (const engine::ScoredPoint& p : hits) {
+    out.push_back(ScoredPointToJson(p, in.payload, in.vectors, single));
+  }
+  return out;
+}
+
+Result<std::vector<engine::ScoredPoint>> RunQueryRequest(const Collection& c,
+                                                         const json::value& body,
+                                                         const std::string& path, SearchInput* in,
+                                                         int depth);
+
+// Fuses ranked lists by Reciprocal Rank Fusion: score = sum over lists of 1 / (k + rank).
+std::vector<engine::ScoredPoint> Rrf(const std::vector<std::vector<engine::ScoredPoint>>& lists,
+                                     double k) {
+  std::vector<engine::ScoredPoint> fused;
+  std::unordered_map<PointId, size_t, engine::PointIdHash> at;
+  for (const auto& list : lists) {
+    for (size_t rank = 0; rank < list.size(); ++rank) {
+      const double add = 1.0 / (k + static_cast<double>(rank) + 1.0);
+      auto [it, inserted] = at.try_emplace(list[rank].record.id, fused.size());
+      if (inserted) {
+        fused.push_back(list[rank]);
+        fused.back().score = 0;
+      }
+      fused[it->second].score += static_cast<float>(add);
+    }
+  }
+  std::stable_sort(fused.begin(), fused.end(), [](const auto& a, const auto& b) {
+    return a.score > b.score || (a.score == b.score && a.record.id < b.record.id);
+  });
+  return fused;
+}
+
+// The universal query: a vector / {nearest} / point id / {recommend} / {fusion} over prefetches.
+Result<std::vector<engine::ScoredPoint>> RunQueryRequest(const Collection& c,
+                                                         const json::value& body,
+                                                         const std::string& path, SearchInput* in,
+                                                         int depth) {
+  if (depth > 4) {
+    return Status::InvalidArgument("Wrong input: prefetch nested too deeply");
+  }
+  FieldReader reader(body, path);
+  TESSERA_RETURN_IF_ERROR(reader.status());
+  TESSERA_RETURN_IF_ERROR(ParseSearchCommon(reader, in));
+  std::optional<std::string> using_name;
+  TESSERA_RETURN_IF_ERROR(reader.Get("using", &using_name));
+  in->request.vector_name = using_name.value_or("");
+
+  std::vector<std::vector<engine::ScoredPoint>> prefetched;
+  if (const json::value* prefetch = reader.Find("prefetch")) {
+    std::vector<const json::value*> subs;
+    if (prefetch->is_array()) {
+      for (const json::value& p : prefetch->get_array()) {
+        subs.push_back(&p);
+      }
+    } else {
+      subs.push_back(prefetch);
+    }
+    for (size_t i = 0; i < subs.size(); ++i) {
+      SearchInput sub;
+      TESSERA_ASSIGN_OR_RETURN(
+          auto hits, RunQueryRequest(c, *subs[i], path + "prefetch[" + std::to_string(i) + "].",
+                                     &sub, depth + 1));
+      prefetched.push_back(std::move(hits));
+    }
+  }
+
+  const json::value* query = reader.Find("query");
+  if (query == nullptr) {
+    if (!prefetched.empty()) {
+      return Status::InvalidArgument("Wrong input: a `query` is required with `prefetch`");
+    }
+    return Status::InvalidArgument(
+        "Wrong input: `query` is required by Tessera (id-ordered "
+        "listing without a query is not supported yet)");
+  }
+  if (query->is_object() && query->get_object().contains("fusion")) {
+    const json::value& fusion = query->get_object().at("fusion");
+    if (!(fusion.is_string() && fusion.get_string() == "rrf")) {
+      return Status::InvalidArgument("Wrong input: only `rrf` fusion is supported by Tessera");
+    }
+    if (prefetched.empty()) {
+      return Status::InvalidArgument("Wrong input: fusion needs `prefetch`");
+    }
+    auto fused = Rrf(prefetched, 2.0);
+    if (in->request.offset >= fused.size()) {
+      return std::vector<engine::ScoredPoint>();
+    }
+    fused.erase(fused.begin(), fused.begin() + static_cast<std::ptrdiff_t>(in->request.offset));
+    if (fused.size() > in->request.limit) {
+      fused.resize(in->request.limit);
+    }
+    if (in->request.with_payload || in->request.with_vectors) {
+      for (auto& p : fused) {
+        auto rec = c.Retrieve({p.record.id}, in->request.with_payload, in->request.with_vectors);
+        if (!rec.empty()) {
+          rec[0].version = p.record.version;
+          p.record = std::move(rec[0]);
+        }
+      }
+    }
+    return fused;
+  }
+  const json::value* nearest = query;
+  if (query->is_object() && query->get_object().contains("nearest")) {
+    nearest = &query->get_object().at("nearest");
+  }
+  if (query->is_object() && query->get_object().contains("recommend")) {
+    FieldReader rr(query->get_object().at("recommend"), "query.recommend");
+    TESSERA_RETURN_IF_ERROR(rr.status());
+    TESSERA_RETURN_IF_ERROR(
+        RecommendQuery(rr.Find("positive"), rr.Find("negative"), rr.Find("strategy"), c, in));
+  } else if (nearest->is_array()) {
+    TESSERA_RETURN_IF_ERROR(ParseDenseVector(*nearest, "query", &in->request.query));
+  } else if (nearest->is_object()) {
+    return Status::InvalidArgument(
+        "Wrong input: this query variant is not supported by Tessera "
+        "(supported: a vector, nearest, a point id, recommend, fusion)");
+  } else {
+    TESSERA_ASSIGN_OR_RETURN(PointId id, ParsePointId(*nearest, "query"));
+    TESSERA_ASSIGN_OR_RETURN(in->request.query, VectorOf(c, id, in->request.vector_name));
+  }
+  if (!prefetched.empty()) {
+    // Re-score the prefetched candidates with this query.
+    auto ids = std::make_shared<engine::Filter>();
+    engine::HasIdCondition has;
+    for (const auto& list : prefetched) {
+      for (const auto& p : list) {
+        has.ids.insert(p.record.id);
+      }
+    }
+    ids->must.push_back(has);
+    if (in->filter) {
+      ids->must.push_back(engine::FilterCondition{in->filter});
+    }
+    in->filter = ids;
+    in->request.filter = ids.get();
+    in->request.exact = true;
+  }
+  return RunSearch(c, *in);
+}
+
+// Groups hits by the payload value at `group_by` (strings and integers; arrays by element).
+json::array GroupHits(const std::vector<engine::ScoredPoint>& hits, const std::string& group_by,
+                      size_t group_size, size_t groups_limit, const SearchInput& in, bool single) {
+  std::vector<std::pair<json::value, json::array>> groups;
+  for (const engine::ScoredPoint& p : hits) {
+    for (const json::value* key : engine::ValuesAt(p.record.payload, group_by)) {
+      if (!key->is_string() && !key->is_int64() && !key->is_uint64()) {
+        continue;
+      }
+      auto it = std::find_if(groups.begin(), groups.end(),
+                             [&](const auto& g) { return g.first == *key; });
+      if (it == groups.end()) {
+        if (groups.size() >= groups_limit) {
+          continue;
+        }
+        groups.emplace_back(*key, json::array());
+        it = groups.end() - 1;
+      }
+      if (it->second.size() < group_size) {
+        it->second.push_back(ScoredPointToJson(p, in.payload, in.vectors, single));
+      }
+    }
+  }
+  json::array out;
+  for (auto& [key, members] : groups) {
+    out.push_back(json::object{{"id", key}, {"hits", std::move(members)}});
+  }
+  return out;
+}
+
 }  // namespace
 
 asio::awaitable<Reply> Api::QueryPoints(Request& r, engine::Catalog& c) {
@@ -520,61 +800,16 @@ asio::awaitable<Reply> Api::QueryPoints(Request& r, engine::Catalog& c) {
   if (!body.ok()) {
     co_return StatusReply(body.status(), r.start);
   }
-  FieldReader reader(*body, "");
   SearchInput in;
-  Status s = reader.status();
-  if (s.ok()) {
-    s = ParseSearchCommon(reader, &in);
-  }
-  std::optional<std::string> using_name;
-  if (s.ok()) {
-    s = reader.Get("using", &using_name);
-  }
-  in.request.vector_name = using_name.value_or("");
-  const json::value* query = reader.Find("query");
-  if (s.ok() && query == nullptr) {
-    s = Status::InvalidArgument(
-        "Wrong input: `query` is required by Tessera (prefetch and "
-        "id-ordered listing are not supported yet)");
-  }
-  if (s.ok()) {
-    const json::value* nearest = query;
-    if (query->is_object() && query->get_object().contains("nearest")) {
-      nearest = &query->get_object().at("nearest");
-    }
-    if (nearest->is_array()) {
-      s = ParseDenseVector(*nearest, "query", &in.request.query);
-    } else {
-      Result<PointId> id = ParsePointId(*nearest, "query");
-      if (!id.ok()) {
-        s = id.status();
-      } else {
-        auto records = (*collection)->Retrieve({*id}, false, true);
-        auto vector = records.empty() ? records.end() : records.begin();
-        if (records.empty() || !records[0].vectors.contains(in.request.vector_name)) {
-          s = Status::NotFound("Not found: No point with id " + id->ToString() + " found");
-        } else {
-          in.request.query = vector->vectors.at(in.request.vector_name);
-        }
-      }
-    }
-  }
-  if (!s.ok()) {
-    co_return StatusReply(s, r.start);
-  }
-  Result<std::vector<engine::ScoredPoint>> hits = (*collection)->Search(in.request);
+  Result<std::vector<engine::ScoredPoint>> hits = RunQueryRequest(**collection, *body, "", &in, 0);
   if (!hits.ok()) {
     co_return StatusReply(hits.status(), r.start);
   }
   const bool single = (*collection)->config().single_unnamed_vector;
-  json::array points;
-  for (const engine::ScoredPoint& p : *hits) {
-    points.push_back(ScoredPointToJson(p, in.payload, in.vectors, single));
-  }
-  co_return JsonResult(json::object{{"points", std::move(points)}}, r.start);
+  co_return JsonResult(json::object{{"points", HitsToJson(*hits, in, single)}}, r.start);
 }
 
-asio::awaitable<Reply> Api::SearchPoints(Request& r, engine::Catalog& c) {
+asio::awaitable<Reply> Api::QueryBatch(Request& r, engine::Catalog& c) {
   Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
   if (!collection.ok()) {
     co_return StatusReply(collection.status(), r.start);
@@ -584,46 +819,169 @@ asio::awaitable<Reply> Api::SearchPoints(Request& r, engine::Catalog& c) {
     co_return StatusReply(body.status(), r.start);
   }
   FieldReader reader(*body, "");
-  SearchInput in;
-  Status s = reader.status();
-  if (s.ok() && !reader.Has("limit")) {
-    s = DeserializeError("", "missing field `limit`");
+  const json::value* searches = reader.Find("searches");
+  if (!reader.status().ok() || searches == nullptr || !searches->is_array()) {
+    co_return StatusReply(DeserializeError("searches", "expected a list of queries"), r.start);
   }
-  if (s.ok()) {
-    s = ParseSearchCommon(reader, &in);
-  }
-  if (s.ok()) {
-    // NamedVectorStruct: [..] or {"name": "...", "vector": [..]}.
-    const json::value* vector = reader.Find("vector");
-    if (vector == nullptr) {
-      s = DeserializeError("", "missing field `vector`");
-    } else if (vector->is_object()) {
-      FieldReader vr(*vector, "vector");
-      std::string name;
-      s = vr.Require("name", &name);
-      in.request.vector_name = name;
-      if (s.ok()) {
-        const json::value* values = vr.Find("vector");
-        s = values == nullptr ? DeserializeError("vector", "missing field `vector`")
-                              : ParseDenseVector(*values, "vector.vector", &in.request.query);
-      }
-    } else {
-      s = ParseDenseVector(*vector, "vector", &in.request.query);
+  const bool single = (*collection)->config().single_unnamed_vector;
+  json::array results;
+  for (size_t i = 0; i < searches->get_array().size(); ++i) {
+    SearchInput in;
+    auto hits = RunQueryRequest(**collection, searches->get_array()[i],
+                                "searches[" + std::to_string(i) + "]", &in, 0);
+    if (!hits.ok()) {
+      co_return StatusReply(hits.status(), r.start);
     }
+    results.push_back(json::object{{"points", HitsToJson(*hits, in, single)}});
+  }
+  co_return JsonResult(results, r.start);
+}
+
+asio::awaitable<Reply> Api::QueryGroups(Request& r, engine::Catalog& c) {
+  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
+  if (!collection.ok()) {
+    co_return StatusReply(collection.status(), r.start);
+  }
+  Result<json::value> body = ParseJsonBody(r.body);
+  if (!body.ok()) {
+    co_return StatusReply(body.status(), r.start);
+  }
+  FieldReader reader(*body, "");
+  std::string group_by;
+  std::optional<uint64_t> group_size, limit;
+  Status s = reader.status();
+  if (s.ok()) {
+    s = reader.Require("group_by", &group_by);
+  }
+  if (s.ok()) {
+    s = reader.Get("group_size", &group_size);
+  }
+  if (s.ok()) {
+    s = reader.Get("limit", &limit);
+  }
+  if (s.ok() && ((group_size && (*group_size == 0 || *group_size > 1000)) ||
+                 (limit && (*limit == 0 || *limit > 1000)))) {
+    s = Status::ValidationFailed("group_size and limit must be from 1 to 1000");
   }
   if (!s.ok()) {
     co_return StatusReply(s, r.start);
   }
-  Result<std::vector<engine::ScoredPoint>> hits = (*collection)->Search(in.request);
+  // Search deep enough to fill the groups, then group. The payload is needed to group.
+  json::object widened = body->as_object();
+  widened["limit"] = std::min<uint64_t>(limit.value_or(10) * group_size.value_or(3) * 8, 10000);
+  widened.erase("offset");
+  SearchInput in;
+  auto hits = RunQueryRequest(**collection, widened, "", &in, 0);
   if (!hits.ok()) {
     co_return StatusReply(hits.status(), r.start);
   }
-  const bool single = (*collection)->config().single_unnamed_vector;
-  json::array points;
-  for (const engine::ScoredPoint& p : *hits) {
-    points.push_back(ScoredPointToJson(p, in.payload, in.vectors, single));
+  std::vector<PointId> ids;
+  for (const auto& h : *hits) {
+    ids.push_back(h.record.id);
   }
-  co_return JsonResult(points, r.start);
+  std::unordered_map<PointId, json::object, engine::PointIdHash> payloads;
+  for (auto& rec : (*collection)->Retrieve(ids, true, false)) {
+    payloads[rec.id] = std::move(rec.payload);
+  }
+  // Group on the full payload; ScoredPointToJson then shows what was asked for.
+  std::vector<engine::ScoredPoint> grouped = std::move(hits).value();
+  for (auto& h : grouped) {
+    h.record.payload = std::move(payloads[h.record.id]);
+  }
+  const bool single = (*collection)->config().single_unnamed_vector;
+  json::array groups =
+      GroupHits(grouped, group_by, group_size.value_or(3), limit.value_or(10), in, single);
+  co_return JsonResult(json::object{{"groups", std::move(groups)}}, r.start);
+}
+
+namespace {
+
+// /points/search body: {vector: [..] | {name, vector}, ...}.
+Status ParseLegacySearch(const json::value& body, const std::string& path, SearchInput* in) {
+  FieldReader reader(body, path);
+  TESSERA_RETURN_IF_ERROR(reader.status());
+  if (!reader.Has("limit")) {
+    return DeserializeError(path, "missing field `limit`");
+  }
+  TESSERA_RETURN_IF_ERROR(ParseSearchCommon(reader, in));
+  const json::value* vector = reader.Find("vector");
+  if (vector == nullptr) {
+    return DeserializeError(path, "missing field `vector`");
+  }
+  if (vector->is_object()) {
+    FieldReader vr(*vector, reader.PathOf("vector"));
+    std::string name;
+    TESSERA_RETURN_IF_ERROR(vr.Require("name", &name));
+    in->request.vector_name = name;
+    const json::value* values = vr.Find("vector");
+    if (values == nullptr) {
+      return DeserializeError(vr.PathOf("vector"), "missing field `vector`");
+    }
+    return ParseDenseVector(*values, vr.PathOf("vector"), &in->request.query);
+  }
+  return ParseDenseVector(*vector, reader.PathOf("vector"), &in->request.query);
+}
+
+// /points/recommend body: {positive, negative, strategy, using, ...}.
+Status ParseLegacyRecommend(const json::value& body, const std::string& path, const Collection& c,
+                            SearchInput* in) {
+  FieldReader reader(body, path);
+  TESSERA_RETURN_IF_ERROR(reader.status());
+  if (!reader.Has("limit")) {
+    return DeserializeError(path, "missing field `limit`");
+  }
+  TESSERA_RETURN_IF_ERROR(ParseSearchCommon(reader, in));
+  std::optional<std::string> using_name;
+  TESSERA_RETURN_IF_ERROR(reader.Get("using", &using_name));
+  in->request.vector_name = using_name.value_or("");
+  return RecommendQuery(reader.Find("positive"), reader.Find("negative"), reader.Find("strategy"),
+                        c, in);
+}
+
+}  // namespace
+
+asio::awaitable<Reply> Api::LegacySearch(Request& r, engine::Catalog& c, bool recommend,
+                                         bool batch) {
+  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
+  if (!collection.ok()) {
+    co_return StatusReply(collection.status(), r.start);
+  }
+  Result<json::value> body = ParseJsonBody(r.body);
+  if (!body.ok()) {
+    co_return StatusReply(body.status(), r.start);
+  }
+  std::vector<std::pair<const json::value*, std::string>> requests;
+  if (batch) {
+    FieldReader reader(*body, "");
+    const json::value* searches = reader.Find("searches");
+    if (!reader.status().ok() || searches == nullptr || !searches->is_array()) {
+      co_return StatusReply(DeserializeError("searches", "expected a list of requests"), r.start);
+    }
+    for (size_t i = 0; i < searches->get_array().size(); ++i) {
+      requests.emplace_back(&searches->get_array()[i], "searches[" + std::to_string(i) + "]");
+    }
+  } else {
+    requests.emplace_back(&*body, "");
+  }
+  const bool single = (*collection)->config().single_unnamed_vector;
+  json::array results;
+  for (const auto& [request, path] : requests) {
+    SearchInput in;
+    Status s = recommend ? ParseLegacyRecommend(*request, path, **collection, &in)
+                         : ParseLegacySearch(*request, path, &in);
+    if (!s.ok()) {
+      co_return StatusReply(s, r.start);
+    }
+    auto hits = RunSearch(**collection, in);
+    if (!hits.ok()) {
+      co_return StatusReply(hits.status(), r.start);
+    }
+    results.push_back(HitsToJson(*hits, in, single));
+  }
+  if (!batch) {
+    co_return JsonResult(results[0], r.start);
+  }
+  co_return JsonResult(results, r.start);
 }
 
 }  // namespace tessera::api

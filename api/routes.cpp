@@ -134,8 +134,27 @@ void Api::AddRoutes() {
               bind_storage(&Api::GetPoint));
   router_.Add(V::post, "/collections/{collection_name}/points/query", Access::kRead,
               bind_storage(&Api::QueryPoints));
+  router_.Add(V::post, "/collections/{collection_name}/points/query/batch", Access::kRead,
+              bind_storage(&Api::QueryBatch));
+  router_.Add(V::post, "/collections/{collection_name}/points/query/groups", Access::kRead,
+              bind_storage(&Api::QueryGroups));
+  auto legacy = [this](bool recommend, bool batch) {
+    return [this, recommend, batch](Request& r) -> asio::awaitable<Reply> {
+      engine::Catalog* c = catalog();
+      if (c == nullptr) {
+        return NotReadyAsync(r.start);
+      }
+      return LegacySearch(r, *c, recommend, batch);
+    };
+  };
   router_.Add(V::post, "/collections/{collection_name}/points/search", Access::kRead,
-              bind_storage(&Api::SearchPoints));
+              legacy(false, false));
+  router_.Add(V::post, "/collections/{collection_name}/points/search/batch", Access::kRead,
+              legacy(false, true));
+  router_.Add(V::post, "/collections/{collection_name}/points/recommend", Access::kRead,
+              legacy(true, false));
+  router_.Add(V::post, "/collections/{collection_name}/points/recommend/batch", Access::kRead,
+              legacy(true, true));
 }
 
 std::optional<Reply> Api::CheckAccess(const http::request<http::string_body>& raw, Access access,

@@ -72,7 +72,10 @@ class Api {
   asio::awaitable<Reply> ScrollPoints(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> CountPoints(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> QueryPoints(Request& r, engine::Catalog& c);
-  asio::awaitable<Reply> SearchPoints(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> QueryBatch(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> QueryGroups(Request& r, engine::Catalog& c);
+  // The 1.18 routes: /points/search and /points/recommend, single or batch.
+  asio::awaitable<Reply> LegacySearch(Request& r, engine::Catalog& c, bool recommend, bool batch);
 
   // Submits `ops` and replies with an UpdateResult once `options` are met. Runs on the
   // blocking pool: fsync and apply waits never hold an I/O thread.

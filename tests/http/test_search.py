@@ -1,0 +1,100 @@
+"""HTTP tests of query batch, groups, recommend, prefetch with RRF fusion, and search batch."""
+
+import unittest
+
+from tessera_server import TesseraServer
+from test_collections import assert_error, assert_ok
+
+
+class SearchApiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = TesseraServer().start()
+        cls.req("PUT", "/collections/s", {"vectors": {"dense": {"size": 2, "distance": "Euclid"},
+                                                      "other": {"size": 2, "distance": "Dot"}}})
+        points = []
+        for i in range(20):
+            points.append({"id": i, "vector": {"dense": [float(i), 0.0], "other": [float(20 - i), 1.0]},
+                           "payload": {"group": "g%d" % (i % 3), "i": i}})
+        status, body, _ = cls.server.request("PUT", "/collections/s/points", {"points": points})
+        assert status == 200, body
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.__exit__()
+
+    @classmethod
+    def req(cls, *args, **kwargs):
+        status, body, _ = cls.server.request(*args, **kwargs)
+        return status, body
+
+    def ids(self, points):
+        return [p["id"] for p in points]
+
+    def test_query_batch(self):
+        results = assert_ok(self, *self.req("POST", "/collections/s/points/query/batch", {"searches": [
+            {"query": [0, 0], "using": "dense", "limit": 2},
+            {"query": [10, 0], "using": "dense", "limit": 3, "filter": {"must": [{"key": "group", "match": {"value": "g1"}}]}},
+        ]}))
+        self.assertEqual(len(results), 2)
+        self.assertEqual(self.ids(results[0]["points"]), [0, 1])
+        self.assertEqual(self.ids(results[1]["points"]), [10, 7, 13])
+        status, body = self.req("POST", "/collections/s/points/query/batch", {"searches": [{"query": [0, 0], "using": "nope"}]})
+        assert_error(self, status, body, 400)
+
+    def test_groups(self):
+        result = assert_ok(self, *self.req("POST", "/collections/s/points/query/groups", {
+            "query": [0, 0], "using": "dense", "group_by": "group", "group_size": 2, "limit": 2, "with_payload": True}))
+        groups = result["groups"]
+        self.assertEqual([g["id"] for g in groups], ["g0", "g1"])
+        self.assertEqual(self.ids(groups[0]["hits"]), [0, 3])
+        self.assertEqual(self.ids(groups[1]["hits"]), [1, 4])
+        self.assertEqual(groups[0]["hits"][0]["payload"]["group"], "g0")
+        status, body = self.req("POST", "/collections/s/points/query/groups", {"query": [0, 0], "using": "dense"})
+        assert_error(self, status, body, 400, "group_by")
+
+    def test_recommend(self):
+        # average_vector: avg(positive) + (avg(positive) - avg(negative)); examples excluded.
+        hits = assert_ok(self, *self.req("POST", "/collections/s/points/recommend", {
+            "positive": [5], "negative": [3], "using": "dense", "limit": 3}))
+        self.assertEqual(self.ids(hits), [7, 6, 8])  # query = 5 + (5 - 3) = 7
+        hits = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+            "query": {"recommend": {"positive": [5, [9.0, 0.0]]}}, "using": "dense", "limit": 2}))
+        self.assertEqual(self.ids(hits["points"]), [7, 6])  # 5 itself is left out
+        batch = assert_ok(self, *self.req("POST", "/collections/s/points/recommend/batch", {"searches": [
+            {"positive": [1], "using": "dense", "limit": 1}, {"positive": [18], "using": "dense", "limit": 1}]}))
+        self.assertEqual([self.ids(b) for b in batch], [[0], [17]])
+        status, body = self.req("POST", "/collections/s/points/recommend", {"positive": [999], "using": "dense", "limit": 1})
+        assert_error(self, status, body, 404)
+        status, body = self.req("POST", "/collections/s/points/recommend", {"positive": [], "using": "dense", "limit": 1})
+        assert_error(self, status, body, 400, "positive")
+
+    def test_search_batch_and_named_vector_search(self):
+        results = assert_ok(self, *self.req("POST", "/collections/s/points/search/batch", {"searches": [
+            {"vector": {"name": "dense", "vector": [3, 0]}, "limit": 1},
+            {"vector": {"name": "other", "vector": [1, 0]}, "limit": 1, "with_payload": ["i"]}]}))
+        self.assertEqual(self.ids(results[0]), [3])
+        self.assertEqual(results[1][0]["id"], 0)  # Dot: the largest first coordinate
+        self.assertEqual(results[1][0]["payload"], {"i": 0})
+
+    def test_prefetch_with_rrf_fusion_and_rescoring(self):
+        fused = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+            "prefetch": [{"query": [0, 0], "using": "dense", "limit": 5},
+                         {"query": [1, 0], "using": "other", "limit": 5}],
+            "query": {"fusion": "rrf"}, "limit": 3}))["points"]
+        # dense ranks 0,1,2,3,4; other (Dot, larger first coordinate = smaller id) ranks 0,1,2,3,4.
+        self.assertEqual(self.ids(fused), [0, 1, 2])
+        self.assertAlmostEqual(fused[0]["score"], 2 * (1 / 3), places=5)  # k = 2, rank 1
+        rescored = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+            "prefetch": {"query": [0, 0], "using": "dense", "limit": 5},
+            "query": [10, 0], "using": "dense", "limit": 2}))["points"]
+        self.assertEqual(self.ids(rescored), [4, 3])  # only among the prefetched 0..4
+        status, body = self.req("POST", "/collections/s/points/query", {"query": {"fusion": "rrf"}})
+        assert_error(self, status, body, 400, "prefetch")
+        status, body = self.req("POST", "/collections/s/points/query", {
+            "prefetch": [{"query": [0, 0], "using": "dense"}], "query": {"fusion": "dbsf"}})
+        assert_error(self, status, body, 400, "rrf")
+
+
+if __name__ == "__main__":
+    unittest.main()
