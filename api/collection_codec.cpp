@@ -224,6 +224,41 @@ Result<CollectionUpdate> ParseUpdateCollection(const json::value& body) {
   return update;
 }
 
+Result<std::pair<std::string, engine::PayloadIndexInfo>> ParseCreateIndex(const json::value& body) {
+  FieldReader r(body, "");
+  TESSERA_RETURN_IF_ERROR(r.status());
+  std::string field;
+  TESSERA_RETURN_IF_ERROR(r.Require("field_name", &field));
+  const json::value* schema = r.Find("field_schema");
+  if (schema == nullptr) {
+    schema = r.Find("field_type");  // the older name
+  }
+  if (schema == nullptr) {
+    return DeserializeError("", "missing field `field_schema`");
+  }
+  engine::PayloadIndexInfo info;
+  std::string type;
+  if (schema->is_string()) {
+    type = std::string(schema->get_string());
+  } else if (schema->is_object() && schema->get_object().contains("type") &&
+             schema->get_object().at("type").is_string()) {
+    type = std::string(schema->get_object().at("type").get_string());
+    info.params = schema->get_object();
+    info.params.erase("type");
+  } else {
+    return DeserializeError("field_schema", "expected a schema type name or {\"type\": ...}");
+  }
+  const auto parsed = engine::ParsePayloadSchemaType(type);
+  if (!parsed) {
+    return DeserializeError("field_schema",
+                            "unknown variant `" + type +
+                                "`, expected one of `keyword`, `integer`, `float`, `geo`, "
+                                "`text`, `bool`, `datetime`, `uuid`");
+  }
+  info.type = *parsed;
+  return std::make_pair(std::move(field), std::move(info));
+}
+
 Result<std::vector<engine::AliasAction>> ParseAliasActions(const json::value& body) {
   FieldReader r(body, "");
   TESSERA_RETURN_IF_ERROR(r.status());
@@ -376,7 +411,18 @@ json::object CollectionInfoToJson(const engine::CollectionInfo& info) {
   o["points_count"] = info.points_count;
   o["segments_count"] = info.segments_count;
   o["config"] = CollectionConfigToJson(info.config);
-  o["payload_schema"] = json::object();
+  json::object schema;
+  for (const auto& [field, info] : info.payload_schema) {
+    json::object entry{{"data_type", engine::PayloadSchemaName(info.index.type)},
+                       {"points", info.points}};
+    if (!info.index.params.empty()) {
+      json::object params = info.index.params;
+      params["type"] = engine::PayloadSchemaName(info.index.type);
+      entry["params"] = std::move(params);
+    }
+    schema[field] = std::move(entry);
+  }
+  o["payload_schema"] = std::move(schema);
   return o;
 }
 

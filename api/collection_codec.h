@@ -20,6 +20,9 @@ namespace tessera::api {
 Result<engine::CollectionConfig> ParseCreateCollection(const boost::json::value& body);
 Result<engine::CollectionUpdate> ParseUpdateCollection(const boost::json::value& body);
 Result<std::vector<engine::AliasAction>> ParseAliasActions(const boost::json::value& body);
+// CreateFieldIndex: {field_name, field_schema: "keyword" | {"type": "keyword", ...}}.
+Result<std::pair<std::string, engine::PayloadIndexInfo>> ParseCreateIndex(
+    const boost::json::value& body);
 
 boost::json::object CollectionConfigToJson(const engine::CollectionConfig& config);
 boost::json::object CollectionInfoToJson(const engine::CollectionInfo& info);

@@ -388,6 +388,14 @@ json::object RecordToJson(const engine::PointRecord& r, const PayloadSelector& p
   json::object o;
   o["id"] = PointIdToJson(r.id);
   AddPayloadAndVectors(r, payload, vectors, single_unnamed, o);
+  if (r.order_value) {
+    const double v = *r.order_value;
+    if (v == std::floor(v) && std::fabs(v) < 9e15) {
+      o["order_value"] = static_cast<int64_t>(v);
+    } else {
+      o["order_value"] = v;
+    }
+  }
   return o;
 }
 

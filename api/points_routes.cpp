@@ -332,22 +332,67 @@ asio::awaitable<Reply> Api::ScrollPoints(Request& r, engine::Catalog& c) {
   if (s.ok()) {
     s = ParseWithVector(reader.Find("with_vector"), false, &vectors);
   }
+  std::optional<Collection::OrderBy> order;
   if (s.ok()) {
     if (const json::value* order_by = reader.Find("order_by")) {
-      std::string key = order_by->is_string() ? std::string(order_by->get_string()) : "";
-      if (order_by->is_object() && order_by->get_object().contains("key") &&
-          order_by->get_object().at("key").is_string()) {
-        key = std::string(order_by->get_object().at("key").get_string());
+      order.emplace();
+      if (order_by->is_string()) {
+        order->key = std::string(order_by->get_string());
+      } else {
+        FieldReader orr(*order_by, "order_by");
+        std::optional<std::string> direction;
+        std::optional<double> start_from;
+        s = orr.status();
+        if (s.ok()) {
+          s = orr.Require("key", &order->key);
+        }
+        if (s.ok()) {
+          s = orr.Get("direction", &direction);
+        }
+        if (s.ok() && direction && *direction != "asc" && *direction != "desc") {
+          s = DeserializeError("order_by.direction",
+                               "unknown variant `" + *direction + "`, expected `asc` or `desc`");
+        }
+        if (s.ok()) {
+          if (const json::value* from = orr.Find("start_from");
+              from != nullptr && from->is_string()) {
+            auto micros = engine::ParseDatetimeMicros(from->get_string());
+            if (!micros) {
+              s = DeserializeError("order_by.start_from", "expected a number or a datetime");
+            } else {
+              start_from = static_cast<double>(*micros);
+            }
+          } else {
+            s = orr.Get("start_from", &start_from);
+          }
+        }
+        order->descending = direction.value_or("asc") == "desc";
+        order->start_from = start_from;
       }
-      s = Status::InvalidArgument(
-          "Bad request: No range index for `order_by` key: `" + key +
-          "`. Please create one to use `order_by`. Check "
-          "https://qdrant.tech/documentation/concepts/indexing/#payload-index "
-          "to see which payload schemas support Range conditions");
     }
   }
   if (!s.ok()) {
     co_return StatusReply(s, r.start);
+  }
+  if (order) {
+    if (offset) {
+      co_return StatusReply(
+          Status::InvalidArgument("Bad request: Cannot use an `offset` when using `order_by`"),
+          r.start);
+    }
+    auto ordered =
+        (*collection)
+            ->ScrollOrdered(*order, limit.value_or(10), filter.get(), payload.any(), vectors.any());
+    if (!ordered.ok()) {
+      co_return StatusReply(ordered.status(), r.start);
+    }
+    const bool single_vector = (*collection)->config().single_unnamed_vector;
+    json::array points;
+    for (const engine::PointRecord& rec : *ordered) {
+      points.push_back(RecordToJson(rec, payload, vectors, single_vector));
+    }
+    co_return JsonResult(json::object{{"points", std::move(points)}, {"next_page_offset", nullptr}},
+                         r.start);
   }
   std::optional<PointId> next;
   const auto records =

@@ -90,6 +90,10 @@ void Api::AddRoutes() {
               bind_storage(&Api::UpdateCollection));
   router_.Add(V::delete_, "/collections/{collection_name}", Access::kWrite,
               bind_storage(&Api::DeleteCollection));
+  router_.Add(V::put, "/collections/{collection_name}/index", Access::kWrite,
+              bind_storage(&Api::CreateIndex));
+  router_.Add(V::delete_, "/collections/{collection_name}/index/{field_name}", Access::kWrite,
+              bind_storage(&Api::DeleteIndex));
   router_.Add(V::get, "/collections/{collection_name}/exists", Access::kRead,
               bind_storage(&Api::CollectionExists));
   router_.Add(V::post, "/collections/aliases", Access::kWrite, bind_storage(&Api::UpdateAliases));
@@ -299,6 +303,46 @@ asio::awaitable<Reply> Api::DeleteCollection(Request& r, engine::Catalog& c) {
     co_return StatusReply(deleted.status(), r.start);
   }
   co_return JsonResult(*deleted, r.start);
+}
+
+asio::awaitable<Reply> Api::CreateIndex(Request& r, engine::Catalog& c) {
+  WriteOptions options;
+  if (Status s = ParseWriteOptions(r, &options); !s.ok()) {
+    co_return StatusReply(s, r.start);
+  }
+  Result<std::shared_ptr<engine::Collection>> collection =
+      c.GetCollection(r.Param("collection_name"));
+  if (!collection.ok()) {
+    co_return StatusReply(collection.status(), r.start);
+  }
+  Result<json::value> body = Body(r);
+  if (!body.ok()) {
+    co_return StatusReply(body.status(), r.start);
+  }
+  auto index = ParseCreateIndex(*body);
+  if (!index.ok()) {
+    co_return StatusReply(index.status(), r.start);
+  }
+  if (Status s = (*collection)->CreatePayloadIndex(index->first, index->second); !s.ok()) {
+    co_return StatusReply(s, r.start);
+  }
+  co_return JsonResult(
+      json::object{{"operation_id", (*collection)->applied_seq()}, {"status", "completed"}},
+      r.start);
+}
+
+asio::awaitable<Reply> Api::DeleteIndex(Request& r, engine::Catalog& c) {
+  Result<std::shared_ptr<engine::Collection>> collection =
+      c.GetCollection(r.Param("collection_name"));
+  if (!collection.ok()) {
+    co_return StatusReply(collection.status(), r.start);
+  }
+  if (Status s = (*collection)->DeletePayloadIndex(r.Param("field_name")); !s.ok()) {
+    co_return StatusReply(s, r.start);
+  }
+  co_return JsonResult(
+      json::object{{"operation_id", (*collection)->applied_seq()}, {"status", "completed"}},
+      r.start);
 }
 
 asio::awaitable<Reply> Api::CollectionExists(Request& r, engine::Catalog& c) {

@@ -60,6 +60,8 @@ class Api {
   asio::awaitable<Reply> UpdateCollection(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> DeleteCollection(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> CollectionExists(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> CreateIndex(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> DeleteIndex(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> UpdateAliases(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> ListAliases(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> ListCollectionAliases(Request& r, engine::Catalog& c);

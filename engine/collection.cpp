@@ -992,10 +992,114 @@ std::vector<PointId> Collection::MatchingIds(const PointFilter& filter) const {
   return out;
 }
 
+Status Collection::CreatePayloadIndex(const std::string& field, const PayloadIndexInfo& info) {
+  if (field.empty()) {
+    return Status::ValidationFailed("field_name: must not be empty");
+  }
+  std::lock_guard lock(config_mu_);
+  CollectionConfig next = config_;
+  next.payload_indexes[field] = info;
+  TESSERA_RETURN_IF_ERROR(WriteFileAtomically(dir_ / kConfigFile, EncodeCollectionConfig(next)));
+  config_ = std::move(next);
+  return Status::Ok();
+}
+
+Status Collection::DeletePayloadIndex(std::string_view field) {
+  std::lock_guard lock(config_mu_);
+  CollectionConfig next = config_;
+  if (next.payload_indexes.erase(std::string(field)) == 0) {
+    return Status::Ok();  // as in Qdrant: deleting a missing index is not an error
+  }
+  TESSERA_RETURN_IF_ERROR(WriteFileAtomically(dir_ / kConfigFile, EncodeCollectionConfig(next)));
+  config_ = std::move(next);
+  return Status::Ok();
+}
+
+namespace {
+// The numeric value of a payload value for ordering: numbers, and datetimes as microseconds.
+std::optional<double> OrderValue(const json::value& v) {
+  if (v.is_number()) {
+    return v.to_number<double>();
+  }
+  if (v.is_string()) {
+    if (auto micros = ParseDatetimeMicros(v.get_string())) {
+      return static_cast<double>(*micros);
+    }
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+Result<std::vector<PointRecord>> Collection::ScrollOrdered(const OrderBy& order, size_t limit,
+                                                           PointFilter filter, bool with_payload,
+                                                           bool with_vectors) const {
+  const CollectionConfig c = config();
+  auto index = c.payload_indexes.find(order.key);
+  if (index == c.payload_indexes.end() || !index->second.IsRange()) {
+    return Status::InvalidArgument(
+        "Bad request: No range index for `order_by` key: `" + order.key +
+        "`. Please create one to use `order_by`. Check "
+        "https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which "
+        "payload schemas support Range conditions");
+  }
+  struct Item {
+    double value;
+    PointId id;
+    size_t segment;
+    Offset offset;
+  };
+  std::vector<Item> items;
+  std::shared_lock state(state_mu_);
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    const Segment& s = *segments_[i];
+    for (Offset o = 0; o < s.size(); ++o) {
+      if (s.deleted(o) || !Accepts(filter, s, o)) {
+        continue;
+      }
+      std::optional<double> best;
+      for (const json::value* v : ValuesAt(s.payload(o), order.key)) {
+        if (auto x = OrderValue(*v)) {
+          best = !best ? *x : order.descending ? std::max(*best, *x) : std::min(*best, *x);
+        }
+      }
+      if (best && (!order.start_from ||
+                   (order.descending ? *best <= *order.start_from : *best >= *order.start_from))) {
+        items.push_back({*best, s.point_id(o), i, o});
+      }
+    }
+  }
+  std::sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
+    if (a.value != b.value) {
+      return order.descending ? a.value > b.value : a.value < b.value;
+    }
+    return a.id < b.id;
+  });
+  std::vector<PointRecord> out;
+  for (size_t i = 0; i < std::min(limit, items.size()); ++i) {
+    out.push_back(
+        MakeRecord(*segments_[items[i].segment], items[i].offset, with_payload, with_vectors));
+    out.back().order_value = items[i].value;
+  }
+  return out;
+}
+
 CollectionInfo Collection::Info() const {
   CollectionInfo info;
   info.config = config();
   std::shared_lock state(state_mu_);
+  for (const auto& [field, index] : info.config.payload_indexes) {
+    PayloadSchemaInfo& schema = info.payload_schema[field];
+    schema.index = index;
+    for (const auto& s : segments_) {
+      for (Offset o = 0; o < s->size(); ++o) {
+        if (!s->deleted(o)) {
+          const auto values = ValuesAt(s->payload(o), field);
+          schema.points += std::any_of(values.begin(), values.end(),
+                                       [](const json::value* v) { return !v->is_null(); });
+        }
+      }
+    }
+  }
   bool pending_index = false;
   for (const auto& s : segments_) {
     info.points_count += s->live_count();

@@ -21,6 +21,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -42,7 +43,13 @@ namespace tessera::engine {
 enum class CollectionStatus : uint8_t { kGreen, kYellow, kGrey, kRed };
 std::string_view CollectionStatusName(CollectionStatus status);
 
+struct PayloadSchemaInfo {
+  PayloadIndexInfo index;
+  uint64_t points = 0;  // live points with a value for the field
+};
+
 struct CollectionInfo {
+  std::map<std::string, PayloadSchemaInfo> payload_schema;
   CollectionStatus status = CollectionStatus::kGreen;
   uint64_t points_count = 0;
   uint64_t indexed_vectors_count = 0;
@@ -66,8 +73,9 @@ struct CollectionOptions {
 struct PointRecord {
   PointId id;
   SeqNo version = 0;
-  boost::json::object payload;  // filled only when asked for
-  NamedVectors vectors;         // filled only when asked for
+  std::optional<double> order_value;  // set by ScrollOrdered
+  boost::json::object payload;        // filled only when asked for
+  NamedVectors vectors;               // filled only when asked for
 };
 
 struct ScoredPoint {
@@ -146,6 +154,22 @@ class Collection {
                                   const PointFilter& filter, bool with_payload, bool with_vectors,
                                   std::optional<PointId>* next) const;
   uint64_t Count(const PointFilter& filter) const;
+
+  // Points ordered by the numeric (or datetime) payload value at `key`, which needs a range
+  // index (InvalidArgument otherwise, in Qdrant's words). Each point appears once, at its
+  // smallest value ascending or largest descending.
+  struct OrderBy {
+    std::string key;
+    bool descending = false;
+    std::optional<double> start_from;
+  };
+  Result<std::vector<PointRecord>> ScrollOrdered(const OrderBy& order, size_t limit,
+                                                 PointFilter filter, bool with_payload,
+                                                 bool with_vectors) const;
+
+  // Payload indexes: declared, persisted with the config, reported in Info().
+  Status CreatePayloadIndex(const std::string& field, const PayloadIndexInfo& info);
+  Status DeletePayloadIndex(std::string_view field);
   // Ids of live points the filter accepts (to resolve filter-based writes before Submit).
   std::vector<PointId> MatchingIds(const PointFilter& filter) const;
 

@@ -43,6 +43,21 @@ std::optional<Distance> ParseDistance(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view PayloadSchemaName(PayloadSchemaType type) {
+  static constexpr std::string_view kNames[] = {"keyword", "integer", "float",    "bool",
+                                                "geo",     "text",    "datetime", "uuid"};
+  return kNames[static_cast<size_t>(type)];
+}
+
+std::optional<PayloadSchemaType> ParsePayloadSchemaType(std::string_view name) {
+  for (uint8_t i = 0; i < 8; ++i) {
+    if (PayloadSchemaName(static_cast<PayloadSchemaType>(i)) == name) {
+      return static_cast<PayloadSchemaType>(i);
+    }
+  }
+  return std::nullopt;
+}
+
 namespace {
 template <typename T>
 void Take(T& field, const std::optional<T>& value) {
@@ -220,7 +235,7 @@ Result<CollectionConfig> ApplyUpdate(const CollectionConfig& config,
 namespace {
 
 constexpr std::string_view kMagic = "TSCC";
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2 added payload indexes; version 1 files still load
 
 void PutOptU64(std::string* out, const std::optional<uint64_t>& v) {
   PutBool(out, v.has_value());
@@ -315,7 +330,7 @@ bool GetHnswDiff(Decoder& d, HnswConfigDiff* h) {
          GetOptBool(d, &h->on_disk) && GetOptU64(d, &h->payload_m);
 }
 
-bool DecodeBody(Decoder& d, CollectionConfig* c) {
+bool DecodeBody(Decoder& d, uint32_t version, CollectionConfig* c) {
   uint64_t nvec;
   if (!d.GetBool(&c->single_unnamed_vector) || !d.GetVarint64(&nvec)) {
     return false;
@@ -369,6 +384,30 @@ bool DecodeBody(Decoder& d, CollectionConfig* c) {
     }
     c->metadata = std::move(v.as_object());
   }
+  if (version >= 2) {
+    uint64_t n;
+    if (!d.GetVarint64(&n) || n > d.remaining()) {
+      return false;
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view field, type, params;
+      if (!d.GetLengthPrefixed(&field) || !d.GetBytes(1, &type) ||
+          static_cast<uint8_t>(type[0]) > 7 || !d.GetLengthPrefixed(&params)) {
+        return false;
+      }
+      PayloadIndexInfo info;
+      info.type = static_cast<PayloadSchemaType>(type[0]);
+      if (!params.empty()) {
+        boost::system::error_code ec;
+        json::value v = json::parse(params, ec);
+        if (ec || !v.is_object()) {
+          return false;
+        }
+        info.params = std::move(v.as_object());
+      }
+      c->payload_indexes.emplace(std::string(field), std::move(info));
+    }
+  }
   return d.empty();
 }
 
@@ -406,6 +445,12 @@ std::string EncodeCollectionConfig(const CollectionConfig& c) {
   PutVarint64(&body, c.wal.wal_segments_ahead);
   PutVarint64(&body, c.wal.wal_retain_closed);
   PutLengthPrefixed(&body, c.metadata ? json::serialize(*c.metadata) : std::string());
+  PutVarint64(&body, c.payload_indexes.size());
+  for (const auto& [field, info] : c.payload_indexes) {
+    PutLengthPrefixed(&body, field);
+    body.push_back(static_cast<char>(info.type));
+    PutLengthPrefixed(&body, info.params.empty() ? std::string() : json::serialize(info.params));
+  }
 
   std::string out(kMagic);
   PutFixed32(&out, kVersion);
@@ -419,7 +464,7 @@ Result<CollectionConfig> DecodeCollectionConfig(std::string_view bytes) {
     return Status::Corruption("collection config: bad magic or too short");
   }
   const uint32_t version = DecodeFixed32(bytes.data() + kMagic.size());
-  if (version != kVersion) {
+  if (version != 1 && version != kVersion) {
     return Status::Corruption("collection config: unsupported version " + std::to_string(version));
   }
   const std::string_view body = bytes.substr(kMagic.size() + 4, bytes.size() - kMagic.size() - 8);
@@ -430,7 +475,7 @@ Result<CollectionConfig> DecodeCollectionConfig(std::string_view bytes) {
   CollectionConfig config;
   config.vectors.clear();
   Decoder d(body);
-  if (!DecodeBody(d, &config)) {
+  if (!DecodeBody(d, version, &config)) {
     return Status::Corruption("collection config: malformed body");
   }
   return config;

@@ -95,6 +95,31 @@ struct VectorParamsDiff {
   std::optional<bool> on_disk;
 };
 
+// A payload index's type, as Qdrant's PayloadSchemaType names them.
+enum class PayloadSchemaType : uint8_t {
+  kKeyword = 0,
+  kInteger = 1,
+  kFloat = 2,
+  kBool = 3,
+  kGeo = 4,
+  kText = 5,
+  kDatetime = 6,
+  kUuid = 7
+};
+std::string_view PayloadSchemaName(PayloadSchemaType type);
+std::optional<PayloadSchemaType> ParsePayloadSchemaType(std::string_view name);
+
+struct PayloadIndexInfo {
+  PayloadSchemaType type = PayloadSchemaType::kKeyword;
+  boost::json::object params;  // the field_schema's parameters as given (empty for the short form)
+  bool operator==(const PayloadIndexInfo&) const = default;
+  // Range conditions and order_by are served by integer, float and datetime indexes.
+  bool IsRange() const {
+    return type == PayloadSchemaType::kInteger || type == PayloadSchemaType::kFloat ||
+           type == PayloadSchemaType::kDatetime;
+  }
+};
+
 // The name of the single unnamed vector ("" as Qdrant's update API spells it).
 inline constexpr std::string_view kDefaultVectorName = "";
 
@@ -110,6 +135,7 @@ struct CollectionConfig {
   OptimizersConfig optimizers;
   WalConfig wal;
   std::optional<boost::json::object> metadata;
+  std::map<std::string, PayloadIndexInfo, std::less<>> payload_indexes;  // by field name
   bool operator==(const CollectionConfig&) const = default;
 };
 
@@ -133,9 +159,10 @@ Result<CollectionConfig> ApplyUpdate(const CollectionConfig& config,
                                      const CollectionUpdate& update);
 
 // Binary form, stored in `<collection>/config.bin`:
-//   file    := magic:"TSCC" version:fixed32(=1) body crc32c(body):fixed32
+//   file    := magic:"TSCC" version:fixed32(=2) body crc32c(body):fixed32
 //   body    := single:bool nvec:varint (name:lp vec)* shard:varint repl:varint wcf:varint
 //              on_disk_payload:bool hnsw optimizers wal metadata:lp(JSON text, "" = none)
+//              nidx:varint (field:lp type:u8 params:lp(JSON text))*       (version 2 only)
 //   vec     := size:varint distance:u8 has_hnsw:bool [hnsw_diff] on_disk:opt_bool
 // where opt_* is a presence byte followed by the value; lp is varint length + bytes.
 std::string EncodeCollectionConfig(const CollectionConfig& config);

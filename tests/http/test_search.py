@@ -98,3 +98,52 @@ class SearchApiTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PayloadIndexTest(unittest.TestCase):
+    def test_indexes_schema_order_by_and_restart(self):
+        import shutil
+        import tempfile
+        storage = tempfile.mkdtemp(prefix="tessera-index-")
+        try:
+            with TesseraServer(storage=storage) as server:
+                def req(*args, **kwargs):
+                    status, body, _ = server.request(*args, **kwargs)
+                    return status, body
+                assert_ok(self, *req("PUT", "/collections/ix", {"vectors": {"size": 2, "distance": "Dot"}}))
+                assert_ok(self, *req("PUT", "/collections/ix/points", {"points": [
+                    {"id": i, "vector": [1, 0], "payload": {"price": (i * 7) % 10, "city": "c%d" % (i % 2)}}
+                    for i in range(10)] + [{"id": 10, "vector": [1, 0], "payload": {"other": 1}}]}))
+                result = assert_ok(self, *req("PUT", "/collections/ix/index?wait=true",
+                                              {"field_name": "price", "field_schema": "integer"}))
+                self.assertEqual(result["status"], "completed")
+                assert_ok(self, *req("PUT", "/collections/ix/index",
+                                     {"field_name": "city", "field_schema": {"type": "keyword", "is_tenant": True}}))
+                schema = assert_ok(self, *req("GET", "/collections/ix"))["payload_schema"]
+                self.assertEqual(schema["price"], {"data_type": "integer", "points": 10})
+                self.assertEqual(schema["city"]["data_type"], "keyword")
+                self.assertEqual(schema["city"]["params"], {"type": "keyword", "is_tenant": True})
+
+                page = assert_ok(self, *req("POST", "/collections/ix/points/scroll",
+                                            {"order_by": "price", "limit": 3, "with_payload": False}))
+                self.assertEqual([p["order_value"] for p in page["points"]], [0, 1, 2])
+                self.assertIsNone(page["next_page_offset"])
+                page = assert_ok(self, *req("POST", "/collections/ix/points/scroll", {
+                    "order_by": {"key": "price", "direction": "desc", "start_from": 5}, "limit": 2}))
+                self.assertEqual([p["order_value"] for p in page["points"]], [5, 4])
+                status, body = req("POST", "/collections/ix/points/scroll", {"order_by": "city"})
+                assert_error(self, status, body, 400, "No range index")
+                status, body = req("PUT", "/collections/ix/index", {"field_name": "x", "field_schema": "vector"})
+                assert_error(self, status, body, 400, "unknown variant `vector`")
+                status, body = req("PUT", "/collections/ix/index", {"field_schema": "keyword"})
+                assert_error(self, status, body, 400, "field_name")
+            with TesseraServer(storage=storage) as server:
+                status, body, _ = server.request("GET", "/collections/ix")
+                schema = assert_ok(self, status, body)["payload_schema"]
+                self.assertEqual(set(schema), {"price", "city"})
+                status, body, _ = server.request("DELETE", "/collections/ix/index/city")
+                assert_ok(self, status, body)
+                status, body, _ = server.request("GET", "/collections/ix")
+                self.assertEqual(set(assert_ok(self, status, body)["payload_schema"]), {"price"})
+        finally:
+            shutil.rmtree(storage, ignore_errors=True)

@@ -3,6 +3,9 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "common/coding.h"
+#include "common/crc32c.h"
+
 namespace tessera::engine {
 namespace {
 
@@ -44,6 +47,26 @@ TEST(CollectionConfigTest, EncodeDecodeRoundTrips) {
     ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
     EXPECT_EQ(*decoded, original);
   }
+}
+
+TEST(CollectionConfigTest, PayloadIndexesRoundTripAndVersionOneFilesStillLoad) {
+  CollectionConfig with_indexes = NamedConfig();
+  with_indexes.payload_indexes["city"] = PayloadIndexInfo{
+      PayloadSchemaType::kKeyword, boost::json::parse(R"({"is_tenant":true})").as_object()};
+  with_indexes.payload_indexes["price"] = PayloadIndexInfo{PayloadSchemaType::kFloat, {}};
+  EXPECT_EQ(*DecodeCollectionConfig(EncodeCollectionConfig(with_indexes)), with_indexes);
+
+  // A version 1 file is the version 2 body without the index list.
+  const std::string v2 = EncodeCollectionConfig(NamedConfig());
+  std::string body = v2.substr(8, v2.size() - 12);
+  body.pop_back();  // the empty index list: one varint byte, 0
+  std::string v1 = "TSCC";
+  PutFixed32(&v1, 1);
+  v1 += body;
+  PutFixed32(&v1, crc32c::Value(body));
+  Result<CollectionConfig> decoded = DecodeCollectionConfig(v1);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, NamedConfig());
 }
 
 TEST(CollectionConfigTest, DecodeRejectsAnyDamage) {
