@@ -28,6 +28,21 @@ json::object UpdateResult(engine::SeqNo seq, std::string_view status) {
   return json::object{{"operation_id", seq}, {"status", status}};
 }
 
+// The collection a request names and its parsed JSON body.
+struct Target {
+  std::shared_ptr<Collection> collection;
+  json::value body;
+};
+Result<Target> CollectionAndBody(const Request& r, engine::Catalog& c, bool empty_body_ok = false) {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
+                           c.GetCollection(r.Param("collection_name")));
+  if (empty_body_ok && r.body.empty()) {
+    return Target{std::move(collection), json::object()};
+  }
+  TESSERA_ASSIGN_OR_RETURN(json::value body, ParseJsonBody(r.body));
+  return Target{std::move(collection), std::move(body)};
+}
+
 }  // namespace
 
 Status Api::ParseWriteOptions(const Request& r, WriteOptions* out) {
@@ -209,21 +224,19 @@ asio::awaitable<Reply> Api::WriteOne(Request& r, engine::Catalog& c, std::string
   if (Status s = ParseWriteOptions(r, &options); !s.ok()) {
     co_return StatusReply(s, r.start);
   }
-  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
-  if (!collection.ok()) {
-    co_return StatusReply(collection.status(), r.start);
+  Result<Target> target = CollectionAndBody(r, c);
+  if (!target.ok()) {
+    co_return StatusReply(target.status(), r.start);
   }
-  Result<json::value> body = ParseJsonBody(r.body);
-  if (!body.ok()) {
-    co_return StatusReply(body.status(), r.start);
-  }
-  Result<engine::Operation> op = ParseOperation(kind, *body, "", **collection);
+  std::shared_ptr<Collection> collection = std::move(target->collection);
+  const json::value* body = &target->body;
+  Result<engine::Operation> op = ParseOperation(kind, *body, "", *collection);
   if (!op.ok()) {
     co_return StatusReply(op.status(), r.start);
   }
   engine::OperationList ops;
   ops.push_back(std::move(op).value());
-  co_return co_await Write(r, std::move(collection).value(), std::move(ops), options);
+  co_return co_await Write(r, std::move(collection), std::move(ops), options);
 }
 
 asio::awaitable<Reply> Api::BatchUpdate(Request& r, engine::Catalog& c) {
@@ -231,14 +244,12 @@ asio::awaitable<Reply> Api::BatchUpdate(Request& r, engine::Catalog& c) {
   if (Status s = ParseWriteOptions(r, &options); !s.ok()) {
     co_return StatusReply(s, r.start);
   }
-  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
-  if (!collection.ok()) {
-    co_return StatusReply(collection.status(), r.start);
+  Result<Target> target = CollectionAndBody(r, c);
+  if (!target.ok()) {
+    co_return StatusReply(target.status(), r.start);
   }
-  Result<json::value> body = ParseJsonBody(r.body);
-  if (!body.ok()) {
-    co_return StatusReply(body.status(), r.start);
-  }
+  std::shared_ptr<Collection> collection = std::move(target->collection);
+  const json::value* body = &target->body;
   FieldReader reader(*body, "");
   const json::value* operations = reader.Find("operations");
   Status s = reader.status();
@@ -255,7 +266,7 @@ asio::awaitable<Reply> Api::BatchUpdate(Request& r, engine::Catalog& c) {
     }
     const auto& [kind, args] = *entry.get_object().begin();
     Result<engine::Operation> op =
-        ParseOperation(kind, args, path + "." + std::string(kind), **collection);
+        ParseOperation(kind, args, path + "." + std::string(kind), *collection);
     if (!op.ok()) {
       s = op.status();
       break;
@@ -269,7 +280,7 @@ asio::awaitable<Reply> Api::BatchUpdate(Request& r, engine::Catalog& c) {
     co_return StatusReply(s, r.start);
   }
   const size_t n = ops.size();
-  Reply reply = co_await Write(r, std::move(collection).value(), std::move(ops), options);
+  Reply reply = co_await Write(r, std::move(collection), std::move(ops), options);
   if (reply.status != http::status::ok) {
     co_return reply;
   }
@@ -285,15 +296,12 @@ asio::awaitable<Reply> Api::BatchUpdate(Request& r, engine::Catalog& c) {
 }
 
 asio::awaitable<Reply> Api::ScrollPoints(Request& r, engine::Catalog& c) {
-  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
-  if (!collection.ok()) {
-    co_return StatusReply(collection.status(), r.start);
+  Result<Target> target = CollectionAndBody(r, c, /*empty_body_ok=*/true);
+  if (!target.ok()) {
+    co_return StatusReply(target.status(), r.start);
   }
-  Result<json::value> body =
-      r.body.empty() ? Result<json::value>(json::object()) : ParseJsonBody(r.body);
-  if (!body.ok()) {
-    co_return StatusReply(body.status(), r.start);
-  }
+  std::shared_ptr<Collection> collection = std::move(target->collection);
+  const json::value* body = &target->body;
   FieldReader reader(*body, "");
   Status s = reader.status();
   std::optional<uint64_t> limit;
@@ -380,13 +388,12 @@ asio::awaitable<Reply> Api::ScrollPoints(Request& r, engine::Catalog& c) {
           Status::InvalidArgument("Bad request: Cannot use an `offset` when using `order_by`"),
           r.start);
     }
-    auto ordered =
-        (*collection)
-            ->ScrollOrdered(*order, limit.value_or(10), filter.get(), payload.any(), vectors.any());
+    auto ordered = collection->ScrollOrdered(*order, limit.value_or(10), filter.get(),
+                                             payload.any(), vectors.any());
     if (!ordered.ok()) {
       co_return StatusReply(ordered.status(), r.start);
     }
-    const bool single_vector = (*collection)->config().single_unnamed_vector;
+    const bool single_vector = collection->config().single_unnamed_vector;
     json::array points;
     for (const engine::PointRecord& rec : *ordered) {
       points.push_back(RecordToJson(rec, payload, vectors, single_vector));
@@ -395,10 +402,9 @@ asio::awaitable<Reply> Api::ScrollPoints(Request& r, engine::Catalog& c) {
                          r.start);
   }
   std::optional<PointId> next;
-  const auto records =
-      (*collection)
-          ->Scroll(offset, limit.value_or(10), filter.get(), payload.any(), vectors.any(), &next);
-  const bool single = (*collection)->config().single_unnamed_vector;
+  const auto records = collection->Scroll(offset, limit.value_or(10), filter.get(), payload.any(),
+                                          vectors.any(), &next);
+  const bool single = collection->config().single_unnamed_vector;
   json::array points;
   for (const engine::PointRecord& rec : records) {
     points.push_back(RecordToJson(rec, payload, vectors, single));
@@ -409,15 +415,12 @@ asio::awaitable<Reply> Api::ScrollPoints(Request& r, engine::Catalog& c) {
 }
 
 asio::awaitable<Reply> Api::CountPoints(Request& r, engine::Catalog& c) {
-  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
-  if (!collection.ok()) {
-    co_return StatusReply(collection.status(), r.start);
+  Result<Target> target = CollectionAndBody(r, c, /*empty_body_ok=*/true);
+  if (!target.ok()) {
+    co_return StatusReply(target.status(), r.start);
   }
-  Result<json::value> body =
-      r.body.empty() ? Result<json::value>(json::object()) : ParseJsonBody(r.body);
-  if (!body.ok()) {
-    co_return StatusReply(body.status(), r.start);
-  }
+  std::shared_ptr<Collection> collection = std::move(target->collection);
+  const json::value* body = &target->body;
   FieldReader reader(*body, "");
   Status s = reader.status();
   std::shared_ptr<const engine::Filter> filter;
@@ -438,18 +441,16 @@ asio::awaitable<Reply> Api::CountPoints(Request& r, engine::Catalog& c) {
     co_return StatusReply(s, r.start);
   }
   // Counts are always exact here: `exact: false` gets the exact figure too.
-  co_return JsonResult(json::object{{"count", (*collection)->Count(filter.get())}}, r.start);
+  co_return JsonResult(json::object{{"count", collection->Count(filter.get())}}, r.start);
 }
 
 asio::awaitable<Reply> Api::RetrievePoints(Request& r, engine::Catalog& c) {
-  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
-  if (!collection.ok()) {
-    co_return StatusReply(collection.status(), r.start);
+  Result<Target> target = CollectionAndBody(r, c);
+  if (!target.ok()) {
+    co_return StatusReply(target.status(), r.start);
   }
-  Result<json::value> body = ParseJsonBody(r.body);
-  if (!body.ok()) {
-    co_return StatusReply(body.status(), r.start);
-  }
+  std::shared_ptr<Collection> collection = std::move(target->collection);
+  const json::value* body = &target->body;
   FieldReader reader(*body, "");
   if (!reader.status().ok()) {
     co_return StatusReply(reader.status(), r.start);
@@ -472,25 +473,25 @@ asio::awaitable<Reply> Api::RetrievePoints(Request& r, engine::Catalog& c) {
   if (!s.ok()) {
     co_return StatusReply(s, r.start);
   }
-  const bool single = (*collection)->config().single_unnamed_vector;
+  const bool single = collection->config().single_unnamed_vector;
   json::array out;
-  for (const engine::PointRecord& rec :
-       (*collection)->Retrieve(ids, payload.any(), vectors.any())) {
+  for (const engine::PointRecord& rec : collection->Retrieve(ids, payload.any(), vectors.any())) {
     out.push_back(RecordToJson(rec, payload, vectors, single));
   }
   co_return JsonResult(out, r.start);
 }
 
 asio::awaitable<Reply> Api::GetPoint(Request& r, engine::Catalog& c) {
-  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
-  if (!collection.ok()) {
-    co_return StatusReply(collection.status(), r.start);
+  Result<std::shared_ptr<Collection>> found = c.GetCollection(r.Param("collection_name"));
+  if (!found.ok()) {
+    co_return StatusReply(found.status(), r.start);
   }
+  const std::shared_ptr<Collection>& collection = *found;
   Result<PointId> id = ParsePointIdText(r.Param("id"));
   if (!id.ok()) {
     co_return StatusReply(id.status(), r.start);
   }
-  auto records = (*collection)->Retrieve({*id}, true, true);
+  auto records = collection->Retrieve({*id}, true, true);
   if (records.empty()) {
     co_return StatusReply(
         Status::NotFound("Not found: No point with id " + id->ToString() + " found"), r.start);
@@ -498,7 +499,7 @@ asio::awaitable<Reply> Api::GetPoint(Request& r, engine::Catalog& c) {
   PayloadSelector payload{PayloadSelector::Mode::kAll, {}};
   VectorSelector vectors{true, {}};
   co_return JsonResult(
-      RecordToJson(records[0], payload, vectors, (*collection)->config().single_unnamed_vector),
+      RecordToJson(records[0], payload, vectors, collection->config().single_unnamed_vector),
       r.start);
 }
 
@@ -837,42 +838,38 @@ json::array GroupHits(const std::vector<engine::ScoredPoint>& hits, const std::s
 }  // namespace
 
 asio::awaitable<Reply> Api::QueryPoints(Request& r, engine::Catalog& c) {
-  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
-  if (!collection.ok()) {
-    co_return StatusReply(collection.status(), r.start);
+  Result<Target> target = CollectionAndBody(r, c);
+  if (!target.ok()) {
+    co_return StatusReply(target.status(), r.start);
   }
-  Result<json::value> body = ParseJsonBody(r.body);
-  if (!body.ok()) {
-    co_return StatusReply(body.status(), r.start);
-  }
+  std::shared_ptr<Collection> collection = std::move(target->collection);
+  const json::value* body = &target->body;
   SearchInput in;
-  Result<std::vector<engine::ScoredPoint>> hits = RunQueryRequest(**collection, *body, "", &in, 0);
+  Result<std::vector<engine::ScoredPoint>> hits = RunQueryRequest(*collection, *body, "", &in, 0);
   if (!hits.ok()) {
     co_return StatusReply(hits.status(), r.start);
   }
-  const bool single = (*collection)->config().single_unnamed_vector;
+  const bool single = collection->config().single_unnamed_vector;
   co_return JsonResult(json::object{{"points", HitsToJson(*hits, in, single)}}, r.start);
 }
 
 asio::awaitable<Reply> Api::QueryBatch(Request& r, engine::Catalog& c) {
-  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
-  if (!collection.ok()) {
-    co_return StatusReply(collection.status(), r.start);
+  Result<Target> target = CollectionAndBody(r, c);
+  if (!target.ok()) {
+    co_return StatusReply(target.status(), r.start);
   }
-  Result<json::value> body = ParseJsonBody(r.body);
-  if (!body.ok()) {
-    co_return StatusReply(body.status(), r.start);
-  }
+  std::shared_ptr<Collection> collection = std::move(target->collection);
+  const json::value* body = &target->body;
   FieldReader reader(*body, "");
   const json::value* searches = reader.Find("searches");
   if (!reader.status().ok() || searches == nullptr || !searches->is_array()) {
     co_return StatusReply(DeserializeError("searches", "expected a list of queries"), r.start);
   }
-  const bool single = (*collection)->config().single_unnamed_vector;
+  const bool single = collection->config().single_unnamed_vector;
   json::array results;
   for (size_t i = 0; i < searches->get_array().size(); ++i) {
     SearchInput in;
-    auto hits = RunQueryRequest(**collection, searches->get_array()[i],
+    auto hits = RunQueryRequest(*collection, searches->get_array()[i],
                                 "searches[" + std::to_string(i) + "]", &in, 0);
     if (!hits.ok()) {
       co_return StatusReply(hits.status(), r.start);
@@ -883,14 +880,12 @@ asio::awaitable<Reply> Api::QueryBatch(Request& r, engine::Catalog& c) {
 }
 
 asio::awaitable<Reply> Api::QueryGroups(Request& r, engine::Catalog& c) {
-  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
-  if (!collection.ok()) {
-    co_return StatusReply(collection.status(), r.start);
+  Result<Target> target = CollectionAndBody(r, c);
+  if (!target.ok()) {
+    co_return StatusReply(target.status(), r.start);
   }
-  Result<json::value> body = ParseJsonBody(r.body);
-  if (!body.ok()) {
-    co_return StatusReply(body.status(), r.start);
-  }
+  std::shared_ptr<Collection> collection = std::move(target->collection);
+  const json::value* body = &target->body;
   FieldReader reader(*body, "");
   std::string group_by;
   std::optional<uint64_t> group_size, limit;
@@ -916,7 +911,7 @@ asio::awaitable<Reply> Api::QueryGroups(Request& r, engine::Catalog& c) {
   widened["limit"] = std::min<uint64_t>(limit.value_or(10) * group_size.value_or(3) * 8, 10000);
   widened.erase("offset");
   SearchInput in;
-  auto hits = RunQueryRequest(**collection, widened, "", &in, 0);
+  auto hits = RunQueryRequest(*collection, widened, "", &in, 0);
   if (!hits.ok()) {
     co_return StatusReply(hits.status(), r.start);
   }
@@ -925,7 +920,7 @@ asio::awaitable<Reply> Api::QueryGroups(Request& r, engine::Catalog& c) {
     ids.push_back(h.record.id);
   }
   std::unordered_map<PointId, json::object, engine::PointIdHash> payloads;
-  for (auto& rec : (*collection)->Retrieve(ids, true, false)) {
+  for (auto& rec : collection->Retrieve(ids, true, false)) {
     payloads[rec.id] = std::move(rec.payload);
   }
   // Group on the full payload; ScoredPointToJson then shows what was asked for.
@@ -933,7 +928,7 @@ asio::awaitable<Reply> Api::QueryGroups(Request& r, engine::Catalog& c) {
   for (auto& h : grouped) {
     h.record.payload = std::move(payloads[h.record.id]);
   }
-  const bool single = (*collection)->config().single_unnamed_vector;
+  const bool single = collection->config().single_unnamed_vector;
   json::array groups =
       GroupHits(grouped, group_by, group_size.value_or(3), limit.value_or(10), in, single);
   co_return JsonResult(json::object{{"groups", std::move(groups)}}, r.start);
@@ -987,14 +982,12 @@ Status ParseLegacyRecommend(const json::value& body, const std::string& path, co
 
 asio::awaitable<Reply> Api::LegacySearch(Request& r, engine::Catalog& c, bool recommend,
                                          bool batch) {
-  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
-  if (!collection.ok()) {
-    co_return StatusReply(collection.status(), r.start);
+  Result<Target> target = CollectionAndBody(r, c);
+  if (!target.ok()) {
+    co_return StatusReply(target.status(), r.start);
   }
-  Result<json::value> body = ParseJsonBody(r.body);
-  if (!body.ok()) {
-    co_return StatusReply(body.status(), r.start);
-  }
+  std::shared_ptr<Collection> collection = std::move(target->collection);
+  const json::value* body = &target->body;
   std::vector<std::pair<const json::value*, std::string>> requests;
   if (batch) {
     FieldReader reader(*body, "");
@@ -1008,16 +1001,16 @@ asio::awaitable<Reply> Api::LegacySearch(Request& r, engine::Catalog& c, bool re
   } else {
     requests.emplace_back(&*body, "");
   }
-  const bool single = (*collection)->config().single_unnamed_vector;
+  const bool single = collection->config().single_unnamed_vector;
   json::array results;
   for (const auto& [request, path] : requests) {
     SearchInput in;
-    Status s = recommend ? ParseLegacyRecommend(*request, path, **collection, &in)
+    Status s = recommend ? ParseLegacyRecommend(*request, path, *collection, &in)
                          : ParseLegacySearch(*request, path, &in);
     if (!s.ok()) {
       co_return StatusReply(s, r.start);
     }
-    auto hits = RunSearch(**collection, in);
+    auto hits = RunSearch(*collection, in);
     if (!hits.ok()) {
       co_return StatusReply(hits.status(), r.start);
     }

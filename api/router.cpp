@@ -1,26 +1,13 @@
 #include "api/router.h"
 
+#include "common/coding.h"
+
 namespace tessera::api {
 
 const std::string* Request::Query(std::string_view key) const {
   auto it = query.find(key);
   return it == query.end() ? nullptr : &it->second;
 }
-
-namespace {
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-}  // namespace
 
 bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out) {
   out->clear();
@@ -31,8 +18,8 @@ bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out) {
       if (i + 2 >= in.size()) {
         return false;
       }
-      const int hi = HexValue(in[i + 1]);
-      const int lo = HexValue(in[i + 2]);
+      const int hi = HexDigitValue(in[i + 1]);
+      const int lo = HexDigitValue(in[i + 2]);
       if (hi < 0 || lo < 0) {
         return false;
       }

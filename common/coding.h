@@ -155,4 +155,18 @@ inline void PutBool(std::string* out, bool v) {
   out->push_back(v ? 1 : 0);
 }
 
+// The value of a hexadecimal digit (either case), or -1.
+inline int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
 }  // namespace tessera

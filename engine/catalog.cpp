@@ -4,8 +4,8 @@
 #include <system_error>
 
 #include "common/coding.h"
-#include "common/crc32c.h"
 #include "common/file.h"
+#include "common/framing.h"
 #include "common/logging.h"
 
 namespace tessera::engine {
@@ -27,22 +27,13 @@ std::string EncodeAliases(const std::map<std::string, std::string, std::less<>>&
     PutLengthPrefixed(&body, alias);
     PutLengthPrefixed(&body, collection);
   }
-  std::string out(kAliasesMagic);
-  PutFixed32(&out, kAliasesVersion);
-  out += body;
-  PutFixed32(&out, crc32c::Value(body));
-  return out;
+  return FrameFile(kAliasesMagic, kAliasesVersion, body);
 }
 
 Result<std::map<std::string, std::string, std::less<>>> DecodeAliases(std::string_view bytes) {
-  if (bytes.size() < 12 || bytes.substr(0, 4) != kAliasesMagic ||
-      DecodeFixed32(bytes.data() + 4) != kAliasesVersion) {
-    return Status::Corruption("aliases: bad magic or version");
-  }
-  const std::string_view body = bytes.substr(8, bytes.size() - 12);
-  if (crc32c::Value(body) != DecodeFixed32(bytes.data() + bytes.size() - 4)) {
-    return Status::Corruption("aliases: checksum mismatch");
-  }
+  TESSERA_ASSIGN_OR_RETURN(FramedBody framed,
+                           UnframeFile(bytes, kAliasesMagic, kAliasesVersion, "aliases"));
+  const std::string_view body = framed.body;
   Decoder d(body);
   uint64_t count;
   if (!d.GetVarint64(&count)) {

@@ -5,8 +5,8 @@
 #include <system_error>
 
 #include "common/coding.h"
-#include "common/crc32c.h"
 #include "common/file.h"
+#include "common/framing.h"
 #include "common/logging.h"
 #include "engine/payload.h"
 
@@ -40,22 +40,13 @@ std::string EncodeManifest(const Manifest& m) {
   for (const std::string& f : m.files) {
     PutLengthPrefixed(&body, f);
   }
-  std::string out(kManifestMagic);
-  PutFixed32(&out, kManifestVersion);
-  out += body;
-  PutFixed32(&out, crc32c::Value(body));
-  return out;
+  return FrameFile(kManifestMagic, kManifestVersion, body);
 }
 
 Result<Manifest> DecodeManifest(std::string_view bytes) {
-  if (bytes.size() < 12 || bytes.substr(0, 4) != kManifestMagic ||
-      DecodeFixed32(bytes.data() + 4) != kManifestVersion) {
-    return Status::Corruption("manifest: bad magic or version");
-  }
-  const std::string_view body = bytes.substr(8, bytes.size() - 12);
-  if (crc32c::Value(body) != DecodeFixed32(bytes.data() + bytes.size() - 4)) {
-    return Status::Corruption("manifest: checksum mismatch");
-  }
+  TESSERA_ASSIGN_OR_RETURN(FramedBody framed,
+                           UnframeFile(bytes, kManifestMagic, kManifestVersion, "manifest"));
+  const std::string_view body = framed.body;
   Decoder d(body);
   Manifest m;
   uint64_t n;

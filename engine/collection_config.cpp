@@ -7,7 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/coding.h"
-#include "common/crc32c.h"
+#include "common/framing.h"
 
 namespace tessera::engine {
 
@@ -452,30 +452,16 @@ std::string EncodeCollectionConfig(const CollectionConfig& c) {
     PutLengthPrefixed(&body, info.params.empty() ? std::string() : json::serialize(info.params));
   }
 
-  std::string out(kMagic);
-  PutFixed32(&out, kVersion);
-  out += body;
-  PutFixed32(&out, crc32c::Value(body));
-  return out;
+  return FrameFile(kMagic, kVersion, body);
 }
 
 Result<CollectionConfig> DecodeCollectionConfig(std::string_view bytes) {
-  if (bytes.size() < kMagic.size() + 8 || bytes.substr(0, kMagic.size()) != kMagic) {
-    return Status::Corruption("collection config: bad magic or too short");
-  }
-  const uint32_t version = DecodeFixed32(bytes.data() + kMagic.size());
-  if (version != 1 && version != kVersion) {
-    return Status::Corruption("collection config: unsupported version " + std::to_string(version));
-  }
-  const std::string_view body = bytes.substr(kMagic.size() + 4, bytes.size() - kMagic.size() - 8);
-  const uint32_t crc = DecodeFixed32(bytes.data() + bytes.size() - 4);
-  if (crc32c::Value(body) != crc) {
-    return Status::Corruption("collection config: checksum mismatch");
-  }
+  TESSERA_ASSIGN_OR_RETURN(FramedBody framed,
+                           UnframeFile(bytes, kMagic, kVersion, "collection config"));
   CollectionConfig config;
   config.vectors.clear();
-  Decoder d(body);
-  if (!DecodeBody(d, version, &config)) {
+  Decoder d(framed.body);
+  if (!DecodeBody(d, framed.version, &config)) {
     return Status::Corruption("collection config: malformed body");
   }
   return config;

@@ -1,21 +1,8 @@
 #include "engine/point_id.h"
 
-namespace tessera::engine {
+#include "common/coding.h"
 
-namespace {
-int Hex(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-}  // namespace
+namespace tessera::engine {
 
 std::optional<PointId> PointId::ParseUuid(std::string_view text) {
   if (text.starts_with("urn:uuid:")) {
@@ -41,8 +28,8 @@ std::optional<PointId> PointId::ParseUuid(std::string_view text) {
   }
   std::array<uint8_t, 16> bytes{};
   for (size_t i = 0; i < 16; ++i) {
-    const int hi = Hex(digits[2 * i]);
-    const int lo = Hex(digits[2 * i + 1]);
+    const int hi = HexDigitValue(digits[2 * i]);
+    const int lo = HexDigitValue(digits[2 * i + 1]);
     if (hi < 0 || lo < 0) {
       return std::nullopt;
     }

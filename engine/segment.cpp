@@ -6,8 +6,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/coding.h"
-#include "common/crc32c.h"
 #include "common/file.h"
+#include "common/framing.h"
 
 namespace tessera::engine {
 
@@ -264,26 +264,16 @@ Result<std::string> Segment::Serialize(const fs::path& dir) {
       PutFixed32(&body, graph_files_[v].crc);
     }
   }
-  std::string out(kMagic);
-  PutFixed32(&out, kVersion);
-  out += body;
-  PutFixed32(&out, crc32c::Value(body));
-  return out;
+  return FrameFile(kMagic, kVersion, body);
 }
 
 Result<std::unique_ptr<Segment>> Segment::Load(const fs::path& dir, const fs::path& file) {
   TESSERA_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(dir / file));
-  const std::string where = "segment " + (dir / file).string() + ": ";
-  if (bytes.size() < 12 || std::string_view(bytes).substr(0, 4) != kMagic ||
-      DecodeFixed32(bytes.data() + 4) != kVersion) {
-    return Status::Corruption(where + "bad magic or version");
-  }
-  const std::string_view body = std::string_view(bytes).substr(8, bytes.size() - 12);
-  if (crc32c::Value(body) != DecodeFixed32(bytes.data() + bytes.size() - 4)) {
-    return Status::Corruption(where + "checksum mismatch");
-  }
+  const std::string where = "segment " + (dir / file).string();
+  TESSERA_ASSIGN_OR_RETURN(FramedBody framed, UnframeFile(bytes, kMagic, kVersion, where));
+  const std::string_view body = framed.body;
   Decoder d(body);
-  auto bad = [&] { return Status::Corruption(where + "malformed body"); };
+  auto bad = [&] { return Status::Corruption(where + ": malformed body"); };
   uint64_t id, nspec, n;
   bool sealed;
   if (!d.GetVarint64(&id) || !d.GetBool(&sealed) || !d.GetVarint64(&nspec) || nspec > 4096) {
