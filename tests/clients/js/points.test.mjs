@@ -82,6 +82,10 @@ test('vector updates and deletes, batch, scroll, delete by filter', async () => 
   await client.updateVectors(C, { points: [{ id: 5, vector: [0, 0, 2] }] });
   const [five] = await client.retrieve(C, { ids: [5], with_vector: true });
   assert.deepEqual(five.vector, [0, 0, 1]); // Cosine vectors are stored normalised
+  await client.deleteVectors(C, { points: [5], vector: [''] });
+  const [bare] = await client.retrieve(C, { ids: [5], with_vector: true });
+  assert.equal(bare.vector, undefined);
+  await client.upsert(C, { points: [{ id: 5, vector: [1, 0, 1] }] });
 
   const results = await client.batchUpdate(C, {
     operations: [
