@@ -1,6 +1,7 @@
 #include "engine/collection.h"
 
 #include <algorithm>
+#include <future>
 #include <set>
 #include <system_error>
 
@@ -873,13 +874,21 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchRequest& request
     size_t segment;
     Offset offset;
   };
-  std::vector<Candidate> all;
   std::shared_lock state(state_mu_);
-  for (size_t i = 0; i < segments_.size(); ++i) {
+  const uint64_t threshold_kb =
+      it->second.hnsw_config && it->second.hnsw_config->full_scan_threshold
+          ? *it->second.hnsw_config->full_scan_threshold
+          : c.hnsw.full_scan_threshold;
+  struct SegmentResult {
+    std::vector<Candidate> hits;
+    int path = -1;  // -1 not searched, 0 exact, 1 HNSW
+  };
+  std::vector<SegmentResult> results(segments_.size());
+  auto search_segment = [&](size_t i) {
     const Segment& s = *segments_[i];
     const int v = s.VectorIndex(request.vector_name);
     if (v < 0 || s.live_count() == 0) {
-      continue;
+      return;
     }
     index::AcceptFn accept;
     if (request.filter != nullptr) {
@@ -890,16 +899,31 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchRequest& request
     const uint64_t estimate =
         request.filter != nullptr ? EstimateMatches(request.filter, s) : s.live_count();
     const uint64_t kb = estimate * it->second.size * sizeof(float) / 1024;
-    const uint64_t threshold_kb =
-        it->second.hnsw_config && it->second.hnsw_config->full_scan_threshold
-            ? *it->second.hnsw_config->full_scan_threshold
-            : c.hnsw.full_scan_threshold;
     const bool exact = request.exact || !s.has_graph(static_cast<size_t>(v)) || kb < threshold_kb;
-    if (request.stats != nullptr) {
-      ++(exact ? request.stats->exact_segments : request.stats->hnsw_segments);
-    }
+    results[i].path = exact ? 0 : 1;
     for (const index::Hit& h : s.Search(static_cast<size_t>(v), q, want, ef, exact, accept)) {
-      all.push_back({h.distance, i, h.offset});
+      results[i].hits.push_back({h.distance, i, h.offset});
+    }
+  };
+  // Large segments are searched in parallel (a thread costs tens of microseconds, so small
+  // ones are searched here); the last one always runs on this thread.
+  constexpr size_t kParallelPoints = 10000;
+  std::vector<std::future<void>> running;
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    if (i + 1 < segments_.size() && segments_[i]->live_count() >= kParallelPoints) {
+      running.push_back(std::async(std::launch::async, search_segment, i));
+    } else {
+      search_segment(i);
+    }
+  }
+  for (auto& f : running) {
+    f.get();
+  }
+  std::vector<Candidate> all;
+  for (const SegmentResult& r : results) {
+    all.insert(all.end(), r.hits.begin(), r.hits.end());
+    if (request.stats != nullptr && r.path >= 0) {
+      ++(r.path == 0 ? request.stats->exact_segments : request.stats->hnsw_segments);
     }
   }
   std::sort(all.begin(), all.end(), [&](const Candidate& a, const Candidate& b) {

@@ -210,3 +210,40 @@ TEST(SearchTest, HnswRecallUnfilteredAndFilteredOn20kX128) {
 
 }  // namespace
 }  // namespace tessera::engine
+
+namespace tessera::engine {
+namespace {
+
+// Several large indexed segments are searched in parallel and merged: results match exact
+// search, and every segment is searched.
+TEST(SearchTest, ParallelSearchOverSeveralSegmentsMergesTopK) {
+  const Dataset ds = MakeClustered(25000, 50, 8, 5);
+  TempDir dir;
+  CollectionConfig config;
+  config.vectors[""] = VectorParams{.size = 8, .distance = Distance::kEuclid};
+  config.optimizers.indexing_threshold = 320;  // KB: 10,240 points of 8 floats per segment
+  config.hnsw.full_scan_threshold = 10;
+  CollectionOptions options;
+  options.flush_interval = std::chrono::hours(1);
+  auto c = std::move(Collection::Create("c", dir.path() / "c", config, options)).value();
+  for (size_t base = 0; base < ds.base.size(); base += 1000) {
+    UpsertOp op;
+    for (size_t i = base; i < base + 1000; ++i) {
+      op.points.push_back(PointStruct{PointId::Num(i), {{"", ds.base[i]}}, {}});
+    }
+    auto seq = c->Submit({std::move(op)}, Durability::kWritten);
+    ASSERT_TRUE(c->WaitApplied(*seq, std::chrono::steady_clock::now() + std::chrono::hours(1)));
+  }
+  ASSERT_TRUE(c->OptimizeNow().ok());
+  ASSERT_GE(c->Info().segments_count, 3u);
+  SearchStats stats;
+  const double recall = Recall(*c, ds, nullptr, &stats);
+  std::printf("recall@10 over %llu segments: %.3f (hnsw=%zu exact=%zu)\n",
+              static_cast<unsigned long long>(c->Info().segments_count), recall,
+              stats.hnsw_segments, stats.exact_segments);
+  EXPECT_GE(recall, 0.95);
+  EXPECT_GE(stats.hnsw_segments, 2 * ds.queries.size());
+}
+
+}  // namespace
+}  // namespace tessera::engine
