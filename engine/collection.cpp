@@ -480,6 +480,10 @@ Status Collection::OptimizeOne(std::shared_ptr<Segment> frozen) {
     }
     *it = copy;
   }
+  {
+    std::lock_guard lock(field_stats_mu_);
+    std::erase_if(field_stats_, [&](const auto& kv) { return kv.first.first == frozen->id(); });
+  }
   ++graphs_built_;
   TESSERA_LOG(kInfo)
       << "collection " << name_ << ": indexed segment " << copy->id() << " (" << copy->live_count()
@@ -811,6 +815,103 @@ uint64_t Collection::EstimateMatches(PointFilter filter, const Segment& segment)
   return static_cast<uint64_t>(rate * static_cast<double>(segment.live_count()));
 }
 
+namespace {
+// The key a scalar payload value is counted under in FieldStats.
+std::optional<std::string> StatsKey(const json::value& v) {
+  if (v.is_string()) {
+    return "s:" + std::string(v.get_string());
+  }
+  if (v.is_int64()) {
+    return "i:" + std::to_string(v.get_int64());
+  }
+  if (v.is_uint64()) {
+    return "i:" + std::to_string(v.get_uint64());
+  }
+  if (v.is_bool()) {
+    return std::string(v.get_bool() ? "b:1" : "b:0");
+  }
+  return std::nullopt;
+}
+std::string StatsKey(const MatchScalar& m) {
+  if (const auto* s = std::get_if<std::string>(&m)) {
+    return "s:" + *s;
+  }
+  if (const auto* b = std::get_if<bool>(&m)) {
+    return *b ? "b:1" : "b:0";
+  }
+  return "i:" + std::to_string(std::get<int64_t>(m));
+}
+}  // namespace
+
+std::shared_ptr<const Collection::FieldStats> Collection::StatsFor(const Segment& segment,
+                                                                   const std::string& field) const {
+  const auto key = std::make_pair(segment.id(), field);
+  {
+    std::lock_guard lock(field_stats_mu_);
+    if (auto it = field_stats_.find(key); it != field_stats_.end()) {
+      return it->second;
+    }
+  }
+  auto stats = std::make_shared<FieldStats>();
+  for (Offset o = 0; o < segment.size(); ++o) {
+    if (segment.deleted(o)) {
+      continue;
+    }
+    for (const json::value* v : ValuesAt(segment.payload(o), field)) {
+      if (auto k = StatsKey(*v)) {
+        ++stats->values[*k];
+      }
+      if (v->is_number()) {
+        stats->numbers.push_back(v->to_number<double>());
+      }
+    }
+  }
+  std::sort(stats->numbers.begin(), stats->numbers.end());
+  std::lock_guard lock(field_stats_mu_);
+  return field_stats_.emplace(key, std::move(stats)).first->second;
+}
+
+std::optional<uint64_t> Collection::IndexEstimate(const Filter& filter, const Segment& segment,
+                                                  const CollectionConfig& config) const {
+  std::optional<uint64_t> best;
+  auto offer = [&](uint64_t estimate) { best = best ? std::min(*best, estimate) : estimate; };
+  for (const Condition& condition : filter.must) {
+    if (const auto* has_id = std::get_if<HasIdCondition>(&condition)) {
+      offer(has_id->ids.size());
+      continue;
+    }
+    const auto* field = std::get_if<FieldCondition>(&condition);
+    if (field == nullptr || !config.payload_indexes.contains(field->key)) {
+      continue;
+    }
+    const auto stats = StatsFor(segment, field->key);
+    auto count = [&](const MatchScalar& m) -> uint64_t {
+      auto it = stats->values.find(StatsKey(m));
+      return it == stats->values.end() ? 0 : it->second;
+    };
+    if (field->match) {
+      if (const auto* value = std::get_if<MatchValue>(&*field->match)) {
+        offer(count(value->value));
+      } else if (const auto* any = std::get_if<MatchAny>(&*field->match)) {
+        uint64_t sum = 0;
+        for (const MatchScalar& m : any->values) {
+          sum += count(m);
+        }
+        offer(sum);
+      }
+    }
+    if (field->range) {
+      const RangeBounds& r = *field->range;
+      const double lo = r.gte ? *r.gte : r.gt ? *r.gt : -std::numeric_limits<double>::infinity();
+      const double hi = r.lte ? *r.lte : r.lt ? *r.lt : std::numeric_limits<double>::infinity();
+      const auto first = std::lower_bound(stats->numbers.begin(), stats->numbers.end(), lo);
+      const auto last = std::upper_bound(stats->numbers.begin(), stats->numbers.end(), hi);
+      offer(last > first ? static_cast<uint64_t>(last - first) : 0);
+    }
+  }
+  return best;
+}
+
 bool Collection::Accepts(PointFilter filter, const Segment& segment, Offset o) {
   if (filter == nullptr) {
     return true;
@@ -882,6 +983,7 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchRequest& request
   struct SegmentResult {
     std::vector<Candidate> hits;
     int path = -1;  // -1 not searched, 0 exact, 1 HNSW
+    bool indexed = false;
   };
   std::vector<SegmentResult> results(segments_.size());
   auto search_segment = [&](size_t i) {
@@ -896,8 +998,16 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchRequest& request
     }
     // Plan as Qdrant does: a full scan when the vectors it would touch (the segment's, or the
     // estimated matches of the filter) are under full_scan_threshold KB; HNSW otherwise.
-    const uint64_t estimate =
-        request.filter != nullptr ? EstimateMatches(request.filter, s) : s.live_count();
+    uint64_t estimate = s.live_count();
+    if (request.filter != nullptr) {
+      std::optional<uint64_t> indexed;
+      if (s.sealed() && !c.payload_indexes.empty()) {
+        indexed = IndexEstimate(*request.filter, s, c);
+      }
+      results[i].indexed = indexed.has_value();
+      estimate = indexed ? std::min<uint64_t>(*indexed, s.live_count())
+                         : EstimateMatches(request.filter, s);
+    }
     const uint64_t kb = estimate * it->second.size * sizeof(float) / 1024;
     const bool exact = request.exact || !s.has_graph(static_cast<size_t>(v)) || kb < threshold_kb;
     results[i].path = exact ? 0 : 1;
@@ -924,6 +1034,7 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchRequest& request
     all.insert(all.end(), r.hits.begin(), r.hits.end());
     if (request.stats != nullptr && r.path >= 0) {
       ++(r.path == 0 ? request.stats->exact_segments : request.stats->hnsw_segments);
+      request.stats->index_estimates += r.indexed ? 1 : 0;
     }
   }
   std::sort(all.begin(), all.end(), [&](const Candidate& a, const Candidate& b) {

@@ -88,8 +88,9 @@ using PointFilter = const Filter*;
 
 // Which search path each segment took (query planning, as Qdrant plans it).
 struct SearchStats {
-  size_t exact_segments = 0;  // full scan: small segment, selective filter, no graph, or exact
-  size_t hnsw_segments = 0;   // HNSW walk, with the filter consulted during the walk
+  size_t exact_segments = 0;   // full scan: small segment, selective filter, no graph, or exact
+  size_t hnsw_segments = 0;    // HNSW walk, with the filter consulted during the walk
+  size_t index_estimates = 0;  // filter cardinality taken from payload indexes (else sampled)
 };
 
 struct SearchRequest {
@@ -205,6 +206,19 @@ class Collection {
   static bool Accepts(PointFilter filter, const Segment& segment, Offset o);
   // Estimated number of live points of `segment` that `filter` accepts.
   static uint64_t EstimateMatches(PointFilter filter, const Segment& segment);
+  // An upper bound on the matches from the payload indexes of a sealed segment: the smallest
+  // estimate among the filter's `must` conditions on indexed fields. Nullopt if none applies.
+  std::optional<uint64_t> IndexEstimate(const Filter& filter, const Segment& segment,
+                                        const CollectionConfig& config) const;
+
+  // Value counts of one field in one sealed segment (its payload index data), built on first
+  // use and cached: sealed segments only lose points, so the counts stay upper bounds.
+  struct FieldStats {
+    std::unordered_map<std::string, uint64_t> values;  // "s:<string>", "i:<int>", "b:<0|1>"
+    std::vector<double> numbers;                       // sorted
+  };
+  std::shared_ptr<const FieldStats> StatsFor(const Segment& segment,
+                                             const std::string& field) const;
   PointRecord MakeRecord(const Segment& segment, Offset o, bool with_payload,
                          bool with_vectors) const;
 
@@ -242,6 +256,9 @@ class Collection {
   std::atomic<SeqNo> persisted_seq_{0};
   std::atomic<bool> optimizing_{false};
   std::atomic<uint64_t> graphs_built_{0};
+  mutable std::mutex field_stats_mu_;
+  mutable std::map<std::pair<uint64_t, std::string>, std::shared_ptr<const FieldStats>>
+      field_stats_;  // guarded by field_stats_mu_; by (segment id, field)
   std::mutex optimizer_mu_;
   std::condition_variable_any optimizer_cv_;
 
