@@ -1,6 +1,7 @@
 #include "engine/filter.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -172,6 +173,41 @@ bool InRing(const GeoPoint& p, const std::vector<GeoPoint>& ring) {
   return inside;
 }
 
+// Lower-cased alphanumeric words of `text`.
+std::vector<std::string> Words(std::string_view text) {
+  std::vector<std::string> words;
+  std::string word;
+  for (const char ch : text) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (std::isalnum(u) || u >= 0x80) {
+      word.push_back(static_cast<char>(std::tolower(u)));
+    } else if (!word.empty()) {
+      words.push_back(std::move(word));
+      word.clear();
+    }
+  }
+  if (!word.empty()) {
+    words.push_back(std::move(word));
+  }
+  return words;
+}
+
+// Full-text match: the query is a substring of the value, or every word of the query is a
+// word of the value (what a Qdrant text index answers), case-insensitively.
+bool TextMatches(std::string_view value, std::string_view query) {
+  if (value.find(query) != std::string_view::npos) {
+    return true;
+  }
+  const std::vector<std::string> wanted = Words(query);
+  if (wanted.empty()) {
+    return false;
+  }
+  const std::vector<std::string> have = Words(value);
+  return std::all_of(wanted.begin(), wanted.end(), [&](const std::string& w) {
+    return std::find(have.begin(), have.end(), w) != have.end();
+  });
+}
+
 bool MatchField(const FieldCondition& c, const json::object& payload) {
   const std::vector<const json::value*> values = ValuesAt(payload, c.key);
   if (c.match) {
@@ -186,9 +222,7 @@ bool MatchField(const FieldCondition& c, const json::object& payload) {
       if (const auto* m = std::get_if<MatchAny>(&*c.match)) {
         return AnyEquals(*v, m->values);
       }
-      const auto& text = std::get<MatchText>(*c.match).text;
-      return v->is_string() &&
-             std::string_view(v->get_string()).find(text) != std::string_view::npos;
+      return v->is_string() && TextMatches(v->get_string(), std::get<MatchText>(*c.match).text);
     });
     if (!any) {
       return false;

@@ -130,6 +130,8 @@ TEST(FilterTest, MatchValueAnyExceptText) {
   EXPECT_TRUE(match("city", MatchExcept{{std::string("Paris")}}));
   EXPECT_TRUE(match("desc", MatchText{"red"}));
   EXPECT_FALSE(match("desc", MatchText{"blue"}));
+  EXPECT_TRUE(match("desc", MatchText{"Fox BIG"}));  // every word, any order, any case
+  EXPECT_FALSE(match("desc", MatchText{"fox cat"}));
   EXPECT_FALSE(match("missing", MatchValue{std::string("x")}));
 }
 
