@@ -256,53 +256,32 @@ void PutOptDouble(std::string* out, const std::optional<double>& v) {
   }
 }
 
-bool GetOptU64(Decoder& d, std::optional<uint64_t>* v) {
+// An optional value: a presence byte, then the value read by `get` (a Decoder member).
+template <typename T>
+bool GetOpt(Decoder& d, std::optional<T>* v, bool (Decoder::*get)(T*)) {
   bool has;
   if (!d.GetBool(&has)) {
     return false;
   }
+  v->reset();
   if (!has) {
-    v->reset();
     return true;
   }
-  uint64_t x;
-  if (!d.GetVarint64(&x)) {
+  T x;
+  if (!(d.*get)(&x)) {
     return false;
   }
   *v = x;
   return true;
+}
+bool GetOptU64(Decoder& d, std::optional<uint64_t>* v) {
+  return GetOpt(d, v, &Decoder::GetVarint64);
 }
 bool GetOptBool(Decoder& d, std::optional<bool>* v) {
-  bool has;
-  if (!d.GetBool(&has)) {
-    return false;
-  }
-  if (!has) {
-    v->reset();
-    return true;
-  }
-  bool x;
-  if (!d.GetBool(&x)) {
-    return false;
-  }
-  *v = x;
-  return true;
+  return GetOpt(d, v, &Decoder::GetBool);
 }
 bool GetOptDouble(Decoder& d, std::optional<double>* v) {
-  bool has;
-  if (!d.GetBool(&has)) {
-    return false;
-  }
-  if (!has) {
-    v->reset();
-    return true;
-  }
-  double x;
-  if (!d.GetDouble(&x)) {
-    return false;
-  }
-  *v = x;
-  return true;
+  return GetOpt(d, v, &Decoder::GetDouble);
 }
 bool GetU64(Decoder& d, uint64_t* v) {
   return d.GetVarint64(v);
