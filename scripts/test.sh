@@ -11,7 +11,9 @@ build_dir=build
 cmake_args=()
 if [ -n "${SANITIZE:-}" ]; then
   build_dir=build-sanitize
-  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DSANITIZE=${SANITIZE}")
+  # -Werror off: GCC 12 reports false positives inside Asio's coroutine frames under -O2 with
+  # the sanitizers (-Wmismatched-new-delete).
+  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DSANITIZE=${SANITIZE}" -DTESSERA_WERROR=OFF)
 fi
 scripts/build.sh "$build_dir" "${cmake_args[@]}"
 
