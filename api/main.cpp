@@ -2,6 +2,7 @@
 // (/readyz answers 503 until it has), serves until SIGINT or SIGTERM, then stops gracefully:
 // in-flight requests are answered, and storage is closed after the last one.
 
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -15,6 +16,15 @@
 #include "api/server.h"
 #include "common/logging.h"
 #include "engine/catalog.h"
+
+namespace {
+// Set by the handler when a stop signal reaches a thread that does not block it (a thread a
+// library started before main blocked the signals, e.g. a sanitizer's); the waiter polls it.
+std::atomic<int> g_stray_signal{0};
+void OnStopSignal(int sig) {
+  g_stray_signal.store(sig);
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace tessera;
@@ -37,6 +47,11 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   api::Api api(options);
@@ -68,7 +83,10 @@ int main(int argc, char** argv) {
   std::jthread signal_waiter([&](std::stop_token stop) {
     while (!stop.stop_requested()) {
       timespec timeout{0, 200 * 1000 * 1000};
-      const int sig = sigtimedwait(&signals, nullptr, &timeout);
+      int sig = sigtimedwait(&signals, nullptr, &timeout);
+      if (sig <= 0) {
+        sig = g_stray_signal.load();
+      }
       if (sig > 0) {
         TESSERA_LOG(kInfo) << "received " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
                            << ", shutting down";
