@@ -345,7 +345,9 @@ Result<std::unique_ptr<Segment>> Segment::Load(const fs::path& dir, const fs::pa
     }
     segment->vectors_[v].present.assign(present.begin(), present.end());
     segment->vectors_[v].data.resize(n * dim);
-    std::memcpy(segment->vectors_[v].data.data(), data.data(), data.size());
+    if (!data.empty()) {  // memcpy from an empty (null) view is undefined
+      std::memcpy(segment->vectors_[v].data.data(), data.data(), data.size());
+    }
   }
   for (size_t v = 0; v < segment->specs_.size(); ++v) {
     bool has;
