@@ -1,0 +1,207 @@
+"""Hostile-input suite: requests a careless or malicious client sends.
+
+Each case asserts the status code and a JSON error naming the problem, and after each one the
+server must still answer and the collection must be exactly as it was. Prints
+`inputs=N crashes=N 5xx=N state_changed=N`; fails unless all three counts are 0 and every
+status matched.
+"""
+
+import http.client
+import json
+import os
+import socket
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "http"))
+from tessera_server import TesseraServer  # noqa: E402
+
+C = "/collections/h"
+
+
+def deep(n, leaf="1"):
+    return "[" * n + leaf + "]" * n
+
+
+CASES = [
+    # (name, method, path, body (dict/list or raw str), expected status, fragment of the error)
+    ("truncated object", "PUT", C + "/points", '{"points": [{"id": 1, "vector": [1, 2', 400, "Json deserialize error"),
+    ("truncated string", "PUT", C + "/points", '{"points": "abc', 400, "Json deserialize error"),
+    ("only a brace", "POST", C + "/points/scroll", "{", 400, "Json deserialize error"),
+    ("trailing garbage", "POST", C + "/points/count", '{"exact": true} xyz', 400, "Json deserialize error"),
+    ("empty body on upsert", "PUT", C + "/points", "", 400, "Json deserialize error"),
+    ("nested 100", "POST", C + "/points/scroll", deep(100), 400, "Json deserialize error"),
+    ("nested 10000", "POST", C + "/points/count", deep(10000), 400, "Json deserialize error"),
+    ("nested objects", "PUT", C + "/points", '{"a":' * 200 + "1" + "}" * 200, 400, "Json deserialize error"),
+    ("NaN token", "PUT", C + "/points", '{"points": [{"id": 9, "vector": [NaN, 1]}]}', 400, "Json deserialize error"),
+    ("Infinity token", "PUT", C + "/points", '{"points": [{"id": 9, "vector": [Infinity, 1]}]}', 400, "Json deserialize error"),
+    ("1e400 overflows", "PUT", C + "/points", '{"points": [{"id": 9, "vector": [1e400, 1]}]}', 400, "finite"),
+    ("1e39 beyond float", "PUT", C + "/points", '{"points": [{"id": 9, "vector": [1e39, 1]}]}', 400, "finite"),
+    ("points is an object", "PUT", C + "/points", {"points": {"id": 1}}, 400, "points"),
+    ("id is a bool", "PUT", C + "/points", {"points": [{"id": True, "vector": [1, 2]}]}, 400, "points[0].id"),
+    ("id is null", "PUT", C + "/points", {"points": [{"id": None, "vector": [1, 2]}]}, 400, "id"),
+    ("id is a list", "PUT", C + "/points", {"points": [{"id": [1], "vector": [1, 2]}]}, 400, "points[0].id"),
+    ("negative id", "PUT", C + "/points", {"points": [{"id": -5, "vector": [1, 2]}]}, 400, "points[0].id"),
+    ("fractional id", "PUT", C + "/points", {"points": [{"id": 1.5, "vector": [1, 2]}]}, 400, "points[0].id"),
+    ("2^64 id", "PUT", C + "/points", '{"points": [{"id": 18446744073709551616, "vector": [1, 2]}]}', 400, "points[0].id"),
+    ("1e20 id", "PUT", C + "/points", '{"points": [{"id": 1e20, "vector": [1, 2]}]}', 400, "points[0].id"),
+    ("bad uuid", "PUT", C + "/points", {"points": [{"id": "xyz", "vector": [1, 2]}]}, 400, "not a valid point ID"),
+    ("short uuid", "PUT", C + "/points", {"points": [{"id": "550e8400-e29b-41d4-a716-44665544000", "vector": [1, 2]}]}, 400, "not a valid point ID"),
+    ("uuid bad hex", "PUT", C + "/points", {"points": [{"id": "550e8400-e29b-41d4-a716-44665544000g", "vector": [1, 2]}]}, 400, "not a valid point ID"),
+    ("vector is a string", "PUT", C + "/points", {"points": [{"id": 9, "vector": "1,2"}]}, 400, "points[0].vector"),
+    ("vector is a number", "PUT", C + "/points", {"points": [{"id": 9, "vector": 3}]}, 400, "points[0].vector"),
+    ("vector of strings", "PUT", C + "/points", {"points": [{"id": 9, "vector": ["a", "b"]}]}, 400, "points[0].vector[0]"),
+    ("vector of nulls", "PUT", C + "/points", {"points": [{"id": 9, "vector": [None, None]}]}, 400, "points[0].vector[0]"),
+    ("nested vector", "PUT", C + "/points", {"points": [{"id": 9, "vector": [[1, 2]]}]}, 400, "points[0].vector[0]"),
+    ("wrong dimension", "PUT", C + "/points", {"points": [{"id": 9, "vector": [1, 2, 3]}]}, 400, "Vector dimension error"),
+    ("empty vector", "PUT", C + "/points", {"points": [{"id": 9, "vector": []}]}, 400, "Vector dimension error"),
+    ("1e6-element vector", "PUT", C + "/points", '{"points": [{"id": 9, "vector": [' + ",".join(["0"] * 1000000) + "]}]}", 400, "Vector dimension error"),
+    ("unknown vector name", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"nope": [1, 2]}}]}, 400, "Not existing vector name"),
+    ("sparse vector", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"": {"indices": [1], "values": [1]}}}]}, 400, "sparse"),
+    ("payload is a list", "PUT", C + "/points", {"points": [{"id": 9, "vector": [1, 2], "payload": [1]}]}, 400, "payload"),
+    ("payload is a string", "PUT", C + "/points", {"points": [{"id": 9, "vector": [1, 2], "payload": "x"}]}, 400, "payload"),
+    ("batch length mismatch", "PUT", C + "/points", {"batch": {"ids": [9, 10], "vectors": [[1, 2]]}}, 400, "vectors for 2 ids"),
+    ("batch payloads mismatch", "PUT", C + "/points", {"batch": {"ids": [9], "vectors": [[1, 2]], "payloads": [{}, {}]}}, 400, "payloads"),
+    ("batch without ids", "PUT", C + "/points", {"batch": {"vectors": [[1, 2]]}}, 400, "ids"),
+    ("update missing point", "PUT", C + "/points/vectors", {"points": [{"id": 424242, "vector": [1, 2]}]}, 404, "No point with id 424242"),
+    ("set payload missing point", "POST", C + "/points/payload", {"payload": {"a": 1}, "points": [424242]}, 404, "No point with id 424242"),
+    ("delete payload keys not a list", "POST", C + "/points/payload/delete", {"keys": "a", "points": [1]}, 400, "keys"),
+    ("clear payload without selector", "POST", C + "/points/payload/clear", {}, 400, "expected `points` or `filter`"),
+    ("batch with a bad op last", "POST", C + "/points/batch", {"operations": [
+        {"upsert": {"points": [{"id": 77, "vector": [1, 2]}]}}, {"delete": {"points": ["zz"]}}]}, 400, "not a valid point ID"),
+    ("batch failing on state", "POST", C + "/points/batch", {"operations": [
+        {"upsert": {"points": [{"id": 78, "vector": [1, 2]}]}}, {"set_payload": {"payload": {}, "points": [424242]}}]}, 404, "operation 1: set_payload"),
+    ("batch op unknown", "POST", C + "/points/batch", {"operations": [{"drop_table": {}}]}, 400, "unknown variant"),
+    ("batch op two keys", "POST", C + "/points/batch", {"operations": [{"delete": {"points": [1]}, "upsert": {}}]}, 400, "exactly one operation"),
+    ("batch empty", "POST", C + "/points/batch", {"operations": []}, 422, "at least one operation"),
+    ("absurd limit", "POST", C + "/points/scroll", {"limit": 10 ** 12}, 422, "limit"),
+    ("negative limit", "POST", C + "/points/scroll", {"limit": -1}, 400, "limit"),
+    ("limit as text", "POST", C + "/points/scroll", {"limit": "ten"}, 400, "limit"),
+    ("zero limit", "POST", C + "/points/query", {"query": [1, 2], "limit": 0}, 422, "limit"),
+    ("absurd offset", "POST", C + "/points/query", {"query": [1, 2], "offset": 10 ** 9}, 422, "offset"),
+    ("absurd ef", "POST", C + "/points/query", {"query": [1, 2], "params": {"hnsw_ef": 10 ** 9}}, 422, "hnsw_ef"),
+    ("query is text", "POST", C + "/points/query", {"query": "abc"}, 400, "not a valid point ID"),
+    ("query unknown variant", "POST", C + "/points/query", {"query": {"discover": {}}}, 400, "not supported"),
+    ("query wrong dimension", "POST", C + "/points/query", {"query": [1, 2, 3]}, 400, "Vector dimension error"),
+    ("with_payload number", "POST", C + "/points", {"ids": [1], "with_payload": 5}, 400, "with_payload"),
+    ("with_vector object", "POST", C + "/points", {"ids": [1], "with_vector": {"a": 1}}, 400, "with_vector"),
+    ("ids missing", "POST", C + "/points", {"with_payload": True}, 400, "ids"),
+    ("scroll offset bad uuid", "POST", C + "/points/scroll", {"offset": "nope"}, 400, "not a valid point ID"),
+    ("filter unknown condition", "POST", C + "/points/count", {"filter": {"must": [{"foo": 1}]}}, 400, "unknown condition"),
+    ("filter deep", "POST", C + "/points/count", {"filter": json.loads('{"must": ' * 40 + "{}" + "}" * 40)}, 400, "nested deeper"),
+    ("filter deeper than JSON allows", "POST", C + "/points/count", {"filter": json.loads('{"must": [' * 40 + "{}" + "]}" * 40)}, 400, "too deep"),
+    ("filter bad latitude", "POST", C + "/points/count", {"filter": {"must": [{"key": "loc", "geo_radius": {"center": {"lon": 0, "lat": 100}, "radius": 5}}]}}, 422, "latitude"),
+    ("filter match list", "POST", C + "/points/count", {"filter": {"must": [{"key": "a", "match": {"value": [1]}}]}}, 400, "expected a string"),
+    ("filter range text", "POST", C + "/points/count", {"filter": {"must": [{"key": "a", "range": {"gt": "soon"}}]}}, 400, "RFC 3339"),
+    ("filter is a list", "POST", C + "/points/count", {"filter": [1]}, 400, "filter"),
+    ("delete by filter bad", "POST", C + "/points/delete", {"filter": {"must": {"key": "a"}}}, 400, "field condition needs"),
+    ("wait not boolean", "PUT", C + "/points?wait=yes", {"points": [{"id": 9, "vector": [1, 2]}]}, 400, "wait"),
+    ("ordering unknown", "PUT", C + "/points?ordering=now", {"points": [{"id": 9, "vector": [1, 2]}]}, 400, "ordering"),
+    ("timeout negative", "PUT", C + "/points?timeout=-1", {"points": [{"id": 9, "vector": [1, 2]}]}, 400, "timeout"),
+    ("bad percent escape", "GET", C + "/points/%zz", None, 400, "percent-encoding"),
+    ("traversal in name", "PUT", "/collections/..%2F..%2Fetc", {"vectors": {"size": 2, "distance": "Dot"}}, 422, "collection name"),
+    ("NUL in name", "PUT", "/collections/a%00b", {"vectors": {"size": 2, "distance": "Dot"}}, 422, "collection name"),
+    ("dot name", "PUT", "/collections/..", {"vectors": {"size": 2, "distance": "Dot"}}, 422, "collection name"),
+    ("long name", "PUT", "/collections/" + "n" * 300, {"vectors": {"size": 2, "distance": "Dot"}}, 422, "collection name"),
+    ("existing collection", "PUT", C, {"vectors": {"size": 2, "distance": "Dot"}}, 409, "already exists"),
+    ("size zero", "PUT", "/collections/h2", {"vectors": {"size": 0, "distance": "Dot"}}, 422, "vectors.size"),
+    ("size huge", "PUT", "/collections/h2", {"vectors": {"size": 70000, "distance": "Dot"}}, 422, "vectors.size"),
+    ("distance lowercase", "PUT", "/collections/h2", {"vectors": {"size": 2, "distance": "cos"}}, 400, "unknown variant"),
+    ("vectors a list", "PUT", "/collections/h2", {"vectors": [2]}, 400, "vectors"),
+    ("hnsw m negative", "PUT", "/collections/h2", {"vectors": {"size": 2, "distance": "Dot"}, "hnsw_config": {"m": -1}}, 400, "hnsw_config.m"),
+    ("alias to missing", "POST", "/collections/aliases", {"actions": [{"create_alias": {"collection_name": "nope", "alias_name": "x"}}]}, 404, "nope"),
+    ("alias bad name", "POST", "/collections/aliases", {"actions": [{"create_alias": {"collection_name": "h", "alias_name": "a/b"}}]}, 422, "collection name"),
+    ("alias actions object", "POST", "/collections/aliases", {"actions": {}}, 400, "actions"),
+    ("index bad schema", "PUT", C + "/index", {"field_name": "a", "field_schema": "blob"}, 400, "unknown variant"),
+    ("index without name", "PUT", C + "/index", {"field_schema": "keyword"}, 400, "field_name"),
+    ("method not allowed", "DELETE", C + "/points", None, 405, "Method Not Allowed"),
+    ("patch on scroll", "PATCH", C + "/points/scroll", {}, 405, "Method Not Allowed"),
+    ("unknown route", "GET", "/collections/h/points/scroll/more", None, 404, "Not found"),
+    ("text content type, bad body", "PUT", C + "/points", ("text/plain", "hello"), 400, "Json deserialize error"),
+]
+
+
+class HostileTest(unittest.TestCase):
+    def test_hostile_inputs(self):
+        server = TesseraServer().start()
+        crashes = fivexx = changed = 0
+        mismatches = []
+        try:
+            status, body, _ = server.request("PUT", C, {"vectors": {"size": 2, "distance": "Dot"}})
+            assert status == 200, body
+            status, body, _ = server.request("PUT", C + "/points", {"points": [
+                {"id": i, "vector": [i, 1], "payload": {"a": i, "tags": ["x"]}} for i in range(5)]})
+            assert status == 200, body
+
+            def snapshot():
+                s, b, _ = server.request("POST", C + "/points/scroll",
+                                         {"limit": 1000, "with_payload": True, "with_vector": True})
+                s2, b2, _ = server.request("GET", C)
+                s3, b3, _ = server.request("GET", "/collections")
+                return (s, json.dumps(b["result"], sort_keys=True), s2,
+                        json.dumps(b2["result"]["config"], sort_keys=True),
+                        json.dumps(b3["result"], sort_keys=True))
+
+            before = snapshot()
+            for name, method, path, body, expected, fragment in CASES:
+                headers = None
+                raw = None
+                if isinstance(body, tuple):
+                    headers = {"Content-Type": body[0]}
+                    raw = body[1]
+                elif isinstance(body, str):
+                    raw = body
+                try:
+                    status, reply, _ = server.request(method, path, None if raw is not None else body,
+                                                      headers=headers, raw=raw)
+                except (OSError, http.client.HTTPException) as e:
+                    crashes += 1
+                    mismatches.append(f"{name}: no answer ({e})")
+                    server.stop()
+                    server.start()
+                    continue
+                if status >= 500:
+                    fivexx += 1
+                ok = status == expected and isinstance(reply, dict) and "result" not in reply and \
+                    isinstance(reply.get("status"), dict) and fragment in reply["status"].get("error", "")
+                if not ok:
+                    mismatches.append(f"{name}: {status} {str(reply)[:200]} (expected {expected} with {fragment!r})")
+                if server.proc.poll() is not None:
+                    crashes += 1
+                    server.start()
+                if snapshot() != before:
+                    changed += 1
+                    mismatches.append(f"{name}: changed the collection")
+                    before = snapshot()
+
+            # Transport-level abuse: garbage, a huge header, an oversized body. The server must
+            # answer 4xx or close, and keep serving.
+            extra = 0
+            for raw_request in [b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n",
+                                b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"]:
+                extra += 1
+                with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+                    try:
+                        s.sendall(raw_request)
+                        data = s.recv(65536)
+                    except OSError:
+                        data = b""
+                    if data and not (data.startswith(b"HTTP/1.1 4") or data.startswith(b"HTTP/1.0 4")):
+                        mismatches.append(f"raw request {raw_request[:20]!r}: {data[:80]!r}")
+            status, reply, _ = server.request("PUT", C + "/points", raw='{"points": []' + " " * (33 << 20) + "}")
+            extra += 1
+            if status != 400 or "larger than allowed" not in reply["status"]["error"]:
+                mismatches.append(f"oversized body: {status}")
+            if server.proc.poll() is not None:
+                crashes += 1
+            if snapshot() != before:
+                changed += 1
+            print(f"\ninputs={len(CASES) + extra} crashes={crashes} 5xx={fivexx} state_changed={changed}")
+        finally:
+            server.stop()
+        self.assertEqual(mismatches, [])
+        self.assertEqual((crashes, fivexx, changed), (0, 0, 0))
+
+
+if __name__ == "__main__":
+    unittest.main()
