@@ -1,5 +1,6 @@
 #include "api/routes.h"
 
+#include <ctime>
 #include <exception>
 
 #include <boost/asio/use_awaitable.hpp>
@@ -81,6 +82,12 @@ void Api::AddRoutes() {
     co_return TextReply(http::status::ok, "all shards are ready");
   });
 
+  router_.Add(V::get, "/metrics", Access::kRead, bind_storage(&Api::Metrics));
+  router_.Add(V::get, "/telemetry", Access::kRead, bind_storage(&Api::Telemetry));
+  router_.Add(V::get, "/cluster", Access::kRead, [](Request& r) -> asio::awaitable<Reply> {
+    // A standalone server, as Qdrant without distributed mode answers.
+    co_return JsonResult(json::object{{"status", "disabled"}}, r.start);
+  });
   router_.Add(V::get, "/collections", Access::kRead, bind_storage(&Api::ListCollections));
   router_.Add(V::get, "/collections/{collection_name}", Access::kRead,
               bind_storage(&Api::GetCollection));
@@ -225,7 +232,10 @@ asio::awaitable<Reply> Api::Dispatch(const http::request<http::string_body>& raw
     request.content_type = std::string(it->value());
   }
   try {
-    co_return co_await match.route->handler(request);
+    Reply reply = co_await match.route->handler(request);
+    metrics_.Record(raw.method_string(), match.route->pattern, static_cast<int>(reply.status),
+                    std::chrono::duration<double>(Clock::now() - request.start).count());
+    co_return reply;
   } catch (const std::exception& e) {
     TESSERA_LOG(kError) << "internal error in " << raw.method_string() << " " << request.path
                         << ": " << e.what();
@@ -242,6 +252,66 @@ asio::awaitable<Reply> Api::Root(Request& r) {
   (void)r;
   // `GET /` answers the bare object, not the envelope, as Qdrant does.
   co_return Reply{http::status::ok, json::serialize(info)};
+}
+
+asio::awaitable<Reply> Api::Metrics(Request& r, engine::Catalog& c) {
+  (void)r;
+  std::string out;
+  out += "# HELP app_info information about the server\n# TYPE app_info gauge\n";
+  out += std::string("app_info{name=\"tessera\",version=\"") + TESSERA_API_VERSION + "\"} 1\n";
+  out += "# HELP cluster_enabled is cluster support enabled\n# TYPE cluster_enabled gauge\n";
+  out += "cluster_enabled 0\n";
+  const std::vector<std::string> names = c.ListCollections();
+  out += "# HELP collections_total number of collections\n# TYPE collections_total gauge\n";
+  out += "collections_total " + std::to_string(names.size()) + "\n";
+  std::string points, segments, fsyncs, lag;
+  for (const std::string& name : names) {
+    Result<std::shared_ptr<engine::Collection>> collection = c.GetCollection(name);
+    if (!collection.ok()) {
+      continue;
+    }
+    const engine::CollectionInfo info = (*collection)->Info();
+    const std::string label = "{collection=\"" + PromLabel(name) + "\"} ";
+    points += "collection_points" + label + std::to_string(info.points_count) + "\n";
+    segments += "tessera_segments" + label + std::to_string(info.segments_count) + "\n";
+    fsyncs += "tessera_wal_fsyncs_total" + label +
+              std::to_string((*collection)->wal().sync_count()) + "\n";
+    const uint64_t last = (*collection)->wal().last_seq();
+    const uint64_t applied = (*collection)->applied_seq();
+    lag += "tessera_apply_lag_operations" + label +
+           std::to_string(last > applied ? last - applied : 0) + "\n";
+  }
+  out +=
+      "# HELP collection_points approximate number of points per collection\n"
+      "# TYPE collection_points gauge\n" +
+      points;
+  out +=
+      "# HELP tessera_segments segments per collection\n# TYPE tessera_segments gauge\n" + segments;
+  out +=
+      "# HELP tessera_wal_fsyncs_total WAL fdatasync calls since start\n"
+      "# TYPE tessera_wal_fsyncs_total counter\n" +
+      fsyncs;
+  out +=
+      "# HELP tessera_apply_lag_operations acknowledged operations not yet applied\n"
+      "# TYPE tessera_apply_lag_operations gauge\n" +
+      lag;
+  metrics_.Render(&out);
+  co_return Reply{http::status::ok, std::move(out), "text/plain; version=0.0.4"};
+}
+
+asio::awaitable<Reply> Api::Telemetry(Request& r, engine::Catalog& c) {
+  // Nothing is ever sent anywhere: this only answers the request.
+  const std::time_t started = std::chrono::system_clock::to_time_t(started_);
+  std::tm tm{};
+  gmtime_r(&started, &tm);
+  char startup[32];
+  std::strftime(startup, sizeof(startup), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  json::object app{{"name", "tessera"}, {"version", TESSERA_API_VERSION}, {"startup", startup}};
+  json::object collections{{"number_of_collections", c.ListCollections().size()}};
+  co_return JsonResult(json::object{{"id", "tessera-" + std::to_string(started)},
+                                    {"app", std::move(app)},
+                                    {"collections", std::move(collections)}},
+                       r.start);
 }
 
 asio::awaitable<Reply> Api::ListCollections(Request& r, engine::Catalog& c) {

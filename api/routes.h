@@ -17,6 +17,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "api/metrics.h"
 #include "api/options.h"
 #include "api/reply.h"
 #include "api/router.h"
@@ -54,6 +55,8 @@ class Api {
 
   using StorageHandler = asio::awaitable<Reply> (Api::*)(Request&, engine::Catalog&);
   asio::awaitable<Reply> Root(Request& r);
+  asio::awaitable<Reply> Metrics(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> Telemetry(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> ListCollections(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> GetCollection(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> CreateCollection(Request& r, engine::Catalog& c);
@@ -101,6 +104,8 @@ class Api {
   const ServerOptions options_;
   Router router_;
   std::atomic<engine::Catalog*> catalog_{nullptr};
+  RequestMetrics metrics_;
+  const std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   // Threads that may block on group-commit fsyncs and apply waits; many, so that concurrent
   // writers share fsyncs.
   asio::thread_pool blocking_pool_{64};

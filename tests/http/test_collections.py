@@ -342,7 +342,25 @@ class SpecTest(unittest.TestCase):
                   ("put", "/collections/{collection_name}"), ("patch", "/collections/{collection_name}"),
                   ("delete", "/collections/{collection_name}"),
                   ("get", "/collections/{collection_name}/exists"), ("post", "/collections/aliases"),
-                  ("get", "/aliases"), ("get", "/collections/{collection_name}/aliases")]
+                  ("get", "/aliases"), ("get", "/collections/{collection_name}/aliases"),
+                  ("get", "/metrics"), ("get", "/telemetry"), ("get", "/cluster"),
+                  ("put", "/collections/{collection_name}/index"),
+                  ("delete", "/collections/{collection_name}/index/{field_name}"),
+                  ("put", "/collections/{collection_name}/points"), ("post", "/collections/{collection_name}/points"),
+                  ("get", "/collections/{collection_name}/points/{id}"),
+                  ("post", "/collections/{collection_name}/points/delete"),
+                  ("put", "/collections/{collection_name}/points/vectors"),
+                  ("post", "/collections/{collection_name}/points/vectors/delete"),
+                  ("post", "/collections/{collection_name}/points/payload"),
+                  ("put", "/collections/{collection_name}/points/payload"),
+                  ("post", "/collections/{collection_name}/points/payload/delete"),
+                  ("post", "/collections/{collection_name}/points/payload/clear"),
+                  ("post", "/collections/{collection_name}/points/batch"),
+                  ("post", "/collections/{collection_name}/points/scroll"),
+                  ("post", "/collections/{collection_name}/points/count"),
+                  ("post", "/collections/{collection_name}/points/query"),
+                  ("post", "/collections/{collection_name}/points/query/batch"),
+                  ("post", "/collections/{collection_name}/points/query/groups")]
         for method, path in served:
             self.assertIn(path, paths)
             self.assertIn(method, paths[path])
