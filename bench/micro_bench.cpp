@@ -3,13 +3,13 @@
 // ours (index/hnsw_graph: hnswlib's graph, our search loop) next to FAISS IndexHNSWFlat built
 // with the same m / ef_construction in the same run. Run: build/bench/micro_bench.
 
-#include <benchmark/benchmark.h>
-#include <faiss/IndexHNSW.h>
-
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
+#include <faiss/IndexHNSW.h>
 
 #include "api/json_util.h"
 #include "api/points_codec.h"
@@ -58,8 +58,8 @@ void BM_DecodeUpsertBody(benchmark::State& state) {
     benchmark::DoNotOptimize(op);
   }
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(body.size()));
-  state.counters["points/s"] =
-      benchmark::Counter(1000.0 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["points/s"] = benchmark::Counter(1000.0 * static_cast<double>(state.iterations()),
+                                                  benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DecodeUpsertBody)->Unit(benchmark::kMillisecond);
 
@@ -70,7 +70,9 @@ struct Fixture {
   std::unique_ptr<tessera::index::HnswGraph> ours;
   std::unique_ptr<faiss::IndexHNSWFlat> faiss_index;
   Fixture() {
-    ours = std::move(tessera::index::HnswGraph::Create(Metric::kEuclid, kDim, {.m = 16, .ef_construct = 100}, kN)).value();
+    ours = std::move(tessera::index::HnswGraph::Create(Metric::kEuclid, kDim,
+                                                       {.m = 16, .ef_construct = 100}, kN))
+               .value();
     (void)ours->AddAll(data, 2, {});
     faiss_index = std::make_unique<faiss::IndexHNSWFlat>(kDim, 16);
     faiss_index->hnsw.efConstruction = 100;
@@ -87,7 +89,8 @@ void BM_HnswSearchOurs(benchmark::State& state) {
   const size_t ef = static_cast<size_t>(state.range(0));
   size_t q = 0;
   for (auto _ : state) {
-    auto hits = f.ours->Search(std::span<const float>(f.queries.data() + (q++ % kQueries) * kDim, kDim), 10, ef, {});
+    auto hits = f.ours->Search(
+        std::span<const float>(f.queries.data() + (q++ % kQueries) * kDim, kDim), 10, ef, {});
     benchmark::DoNotOptimize(hits);
   }
   state.SetItemsProcessed(state.iterations());

@@ -2,13 +2,13 @@
 // `medium` (group-committed fdatasync) with 1, 8 and 64 concurrent writers. Records of 1 KiB,
 // about one small upsert request. Run: build/bench/wal_bench (uses $TMPDIR).
 
-#include <benchmark/benchmark.h>
-#include <stdlib.h>
-
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <stdlib.h>
 #include <string>
+
+#include <benchmark/benchmark.h>
 
 #include "wal/log.h"
 
@@ -31,8 +31,8 @@ void Setup(int threads) {
     std::string tmpl = (fs::temp_directory_path() / "tessera-walbench-XXXXXX").string();
     g.dir = ::mkdtemp(tmpl.data());
     tessera::wal::RecoveryReport report;
-    g.log = std::move(Log::Open(g.dir, {}, 1, 1, [](const auto&) { return tessera::Status(); },
-                                &report))
+    g.log = std::move(Log::Open(
+                          g.dir, {}, 1, 1, [](const auto&) { return tessera::Status(); }, &report))
                 .value();
   }
   (void)threads;
@@ -72,7 +72,12 @@ void BM_AppendMediumGroupCommit(benchmark::State& state) {
 }
 
 BENCHMARK(BM_AppendWeak)->Threads(1)->Threads(8)->Threads(64)->UseRealTime();
-BENCHMARK(BM_AppendMediumGroupCommit)->Threads(1)->Threads(8)->Threads(64)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_AppendMediumGroupCommit)
+    ->Threads(1)
+    ->Threads(8)
+    ->Threads(64)
+    ->UseRealTime()
+    ->MinTime(2.0);
 
 }  // namespace
 
