@@ -205,3 +205,35 @@ class HostileTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class OddButValidTest(unittest.TestCase):
+    """Inputs that look odd but are valid in Qdrant's API: accepted, with Qdrant's meaning."""
+
+    def test_odd_but_valid_inputs(self):
+        with TesseraServer() as server:
+            def req(*args, **kwargs):
+                status, body, _ = server.request(*args, **kwargs)
+                self.assertEqual(status, 200, body)
+                return body["result"]
+            req("PUT", C, {"vectors": {"size": 2, "distance": "Dot"}, "unknown_field": {"x": 1}})
+            # Duplicate ids in one request: applied in order, the last one wins.
+            req("PUT", C + "/points", {"points": [{"id": 1, "vector": [1, 0], "payload": {"v": "first"}},
+                                                   {"id": 1, "vector": [0, 1], "payload": {"v": "last"}}]})
+            # Unicode and empty payload keys, unknown fields in the body, integers as floats.
+            req("PUT", C + "/points", {"points": [{"id": 2, "vector": [3, 4], "payload": {"ключ": "значение", "": 1, "emoji": "🙂"}}],
+                                       "shard_key": None, "surprise": True})
+            got = {r["id"]: r for r in req("POST", C + "/points", {"ids": [1, 2], "with_vector": True})}
+            self.assertEqual(got[1]["payload"], {"v": "last"})
+            self.assertEqual(got[1]["vector"], [0.0, 1.0])
+            self.assertEqual(got[2]["payload"], {"ключ": "значение", "": 1, "emoji": "🙂"})
+            self.assertEqual(req("POST", C + "/points/count", {"filter": {"must": [{"key": "ключ", "match": {"value": "значение"}}]}}),
+                             {"count": 1})
+            # Valid JSON sent with another content type is read as JSON (curl -d sends form type).
+            status, body, _ = server.request("POST", C + "/points/count", raw="{}",
+                                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+            self.assertEqual((status, body["result"]), (200, {"count": 2}))
+            # A UUID in upper case or the simple form is the same point as its canonical form.
+            req("PUT", C + "/points", {"points": [{"id": "550E8400-E29B-41D4-A716-446655440000", "vector": [1, 1]}]})
+            got = req("POST", C + "/points", {"ids": ["550e8400e29b41d4a716446655440000"]})
+            self.assertEqual([r["id"] for r in got], ["550e8400-e29b-41d4-a716-446655440000"])
