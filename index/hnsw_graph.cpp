@@ -6,7 +6,6 @@
 #include <queue>
 #include <thread>
 
-#include <faiss/utils/distances.h>
 #include <hnswlib/hnswlib.h>
 
 #include "common/crc32c.h"
@@ -19,8 +18,8 @@ namespace fs = std::filesystem;
 namespace {
 
 float L1Distance(const void* a, const void* b, const void* param) {
-  return faiss::fvec_L1(static_cast<const float*>(a), static_cast<const float*>(b),
-                        *static_cast<const size_t*>(param));
+  return Distance(Metric::kManhattan, static_cast<const float*>(a), static_cast<const float*>(b),
+                  *static_cast<const size_t*>(param));
 }
 
 // hnswlib ships L2 and inner product spaces; Manhattan needs its own.
