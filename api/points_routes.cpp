@@ -393,7 +393,7 @@ asio::awaitable<Reply> Api::ScrollPoints(Request& r, engine::Catalog& c) {
     if (!ordered.ok()) {
       co_return StatusReply(ordered.status(), r.start);
     }
-    const bool single_vector = collection->config().single_unnamed_vector;
+    const bool single_vector = collection->config_ptr()->single_unnamed_vector;
     json::array points;
     for (const engine::PointRecord& rec : *ordered) {
       points.push_back(RecordToJson(rec, payload, vectors, single_vector));
@@ -404,7 +404,7 @@ asio::awaitable<Reply> Api::ScrollPoints(Request& r, engine::Catalog& c) {
   std::optional<PointId> next;
   const auto records = collection->Scroll(offset, limit.value_or(10), filter.get(), payload.any(),
                                           vectors.any(), &next);
-  const bool single = collection->config().single_unnamed_vector;
+  const bool single = collection->config_ptr()->single_unnamed_vector;
   json::array points;
   for (const engine::PointRecord& rec : records) {
     points.push_back(RecordToJson(rec, payload, vectors, single));
@@ -473,7 +473,7 @@ asio::awaitable<Reply> Api::RetrievePoints(Request& r, engine::Catalog& c) {
   if (!s.ok()) {
     co_return StatusReply(s, r.start);
   }
-  const bool single = collection->config().single_unnamed_vector;
+  const bool single = collection->config_ptr()->single_unnamed_vector;
   json::array out;
   for (const engine::PointRecord& rec : collection->Retrieve(ids, payload.any(), vectors.any())) {
     out.push_back(RecordToJson(rec, payload, vectors, single));
@@ -499,7 +499,7 @@ asio::awaitable<Reply> Api::GetPoint(Request& r, engine::Catalog& c) {
   PayloadSelector payload{PayloadSelector::Mode::kAll, {}};
   VectorSelector vectors{true, {}};
   co_return JsonResult(
-      RecordToJson(records[0], payload, vectors, collection->config().single_unnamed_vector),
+      RecordToJson(records[0], payload, vectors, collection->config_ptr()->single_unnamed_vector),
       r.start);
 }
 
@@ -849,7 +849,7 @@ asio::awaitable<Reply> Api::QueryPoints(Request& r, engine::Catalog& c) {
   if (!hits.ok()) {
     co_return StatusReply(hits.status(), r.start);
   }
-  const bool single = collection->config().single_unnamed_vector;
+  const bool single = collection->config_ptr()->single_unnamed_vector;
   co_return JsonResult(json::object{{"points", HitsToJson(*hits, in, single)}}, r.start);
 }
 
@@ -865,7 +865,7 @@ asio::awaitable<Reply> Api::QueryBatch(Request& r, engine::Catalog& c) {
   if (!reader.status().ok() || searches == nullptr || !searches->is_array()) {
     co_return StatusReply(DeserializeError("searches", "expected a list of queries"), r.start);
   }
-  const bool single = collection->config().single_unnamed_vector;
+  const bool single = collection->config_ptr()->single_unnamed_vector;
   json::array results;
   for (size_t i = 0; i < searches->get_array().size(); ++i) {
     SearchInput in;
@@ -928,7 +928,7 @@ asio::awaitable<Reply> Api::QueryGroups(Request& r, engine::Catalog& c) {
   for (auto& h : grouped) {
     h.record.payload = std::move(payloads[h.record.id]);
   }
-  const bool single = collection->config().single_unnamed_vector;
+  const bool single = collection->config_ptr()->single_unnamed_vector;
   json::array groups =
       GroupHits(grouped, group_by, group_size.value_or(3), limit.value_or(10), in, single);
   co_return JsonResult(json::object{{"groups", std::move(groups)}}, r.start);
@@ -1001,7 +1001,7 @@ asio::awaitable<Reply> Api::LegacySearch(Request& r, engine::Catalog& c, bool re
   } else {
     requests.emplace_back(&*body, "");
   }
-  const bool single = collection->config().single_unnamed_vector;
+  const bool single = collection->config_ptr()->single_unnamed_vector;
   json::array results;
   for (const auto& [request, path] : requests) {
     SearchInput in;

@@ -146,7 +146,10 @@ std::string_view CollectionStatusName(CollectionStatus status) {
 
 Collection::Collection(std::string name, fs::path dir, CollectionConfig config,
                        const CollectionOptions& options)
-    : name_(std::move(name)), dir_(std::move(dir)), options_(options), config_(std::move(config)) {}
+    : name_(std::move(name)),
+      dir_(std::move(dir)),
+      options_(options),
+      config_(std::make_shared<const CollectionConfig>(std::move(config))) {}
 
 Result<std::unique_ptr<Collection>> Collection::Create(std::string name, fs::path dir,
                                                        CollectionConfig config,
@@ -202,16 +205,16 @@ Collection::~Collection() {
   }
 }
 
-CollectionConfig Collection::config() const {
+std::shared_ptr<const CollectionConfig> Collection::config_ptr() const {
   std::lock_guard lock(config_mu_);
   return config_;
 }
 
 Status Collection::Update(const CollectionUpdate& update) {
   std::lock_guard lock(config_mu_);
-  TESSERA_ASSIGN_OR_RETURN(CollectionConfig next, ApplyUpdate(config_, update));
+  TESSERA_ASSIGN_OR_RETURN(CollectionConfig next, ApplyUpdate(*config_, update));
   TESSERA_RETURN_IF_ERROR(WriteFileAtomically(dir_ / kConfigFile, EncodeCollectionConfig(next)));
-  config_ = std::move(next);
+  config_ = std::make_shared<const CollectionConfig>(std::move(next));
   return Status::Ok();
 }
 
@@ -427,7 +430,8 @@ void Collection::OptimizerLoop(std::stop_token stop) {
 }
 
 bool Collection::AppendableFullLocked() const {
-  const CollectionConfig c = config();
+  const std::shared_ptr<const CollectionConfig> config = config_ptr();
+  const CollectionConfig& c = *config;
   if (c.optimizers.indexing_threshold == 0 || c.hnsw.m == 0 || c.vectors.empty()) {
     return false;
   }
@@ -672,7 +676,7 @@ Status Collection::CheckExistence(const OperationList& ops) const {
 }
 
 Result<SeqNo> Collection::Submit(OperationList ops, Durability durability) {
-  TESSERA_RETURN_IF_ERROR(PrepareOperations(config(), &ops));
+  TESSERA_RETURN_IF_ERROR(PrepareOperations(*config_ptr(), &ops));
   if (Status health = wal_->health(); !health.ok()) {
     return Status::Unavailable("collection " + name_ +
                                " refuses writes after a storage failure: " + health.message());
@@ -954,7 +958,8 @@ std::vector<PointRecord> Collection::Retrieve(const std::vector<PointId>& ids, b
 }
 
 Result<std::vector<ScoredPoint>> Collection::Search(const SearchRequest& request) const {
-  const CollectionConfig c = config();
+  const std::shared_ptr<const CollectionConfig> config = config_ptr();
+  const CollectionConfig& c = *config;
   auto it = c.vectors.find(request.vector_name);
   if (it == c.vectors.end()) {
     return Status::InvalidArgument(
@@ -1123,21 +1128,21 @@ Status Collection::CreatePayloadIndex(const std::string& field, const PayloadInd
     return Status::ValidationFailed("field_name: must not be empty");
   }
   std::lock_guard lock(config_mu_);
-  CollectionConfig next = config_;
+  CollectionConfig next = *config_;
   next.payload_indexes[field] = info;
   TESSERA_RETURN_IF_ERROR(WriteFileAtomically(dir_ / kConfigFile, EncodeCollectionConfig(next)));
-  config_ = std::move(next);
+  config_ = std::make_shared<const CollectionConfig>(std::move(next));
   return Status::Ok();
 }
 
 Status Collection::DeletePayloadIndex(std::string_view field) {
   std::lock_guard lock(config_mu_);
-  CollectionConfig next = config_;
+  CollectionConfig next = *config_;
   if (next.payload_indexes.erase(std::string(field)) == 0) {
     return Status::Ok();  // as in Qdrant: deleting a missing index is not an error
   }
   TESSERA_RETURN_IF_ERROR(WriteFileAtomically(dir_ / kConfigFile, EncodeCollectionConfig(next)));
-  config_ = std::move(next);
+  config_ = std::make_shared<const CollectionConfig>(std::move(next));
   return Status::Ok();
 }
 

@@ -124,7 +124,10 @@ class Collection {
 
   const std::string& name() const { return name_; }
   const std::filesystem::path& dir() const { return dir_; }
-  CollectionConfig config() const;
+  CollectionConfig config() const { return *config_ptr(); }
+  // The current config without copying it (the request and apply paths use this); a config
+  // change swaps in a new object, so the one returned stays valid and unchanged.
+  std::shared_ptr<const CollectionConfig> config_ptr() const;
   CollectionInfo Info() const;
   Status Update(const CollectionUpdate& update);
 
@@ -227,7 +230,7 @@ class Collection {
   const CollectionOptions options_;
 
   mutable std::mutex config_mu_;
-  CollectionConfig config_;  // guarded by config_mu_
+  std::shared_ptr<const CollectionConfig> config_;  // guarded by config_mu_
 
   std::unique_ptr<wal::Log> wal_;
 
