@@ -9,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
 BIN = os.environ.get("TESSERA_BIN", os.path.join(os.path.dirname(__file__), "../../build/tessera"))
 
@@ -94,3 +95,20 @@ class TesseraServer:
             return resp.status, payload, dict(resp.getheaders())
         finally:
             conn.close()
+
+
+class ServerTestCase(unittest.TestCase):
+    """One server per test class, started before its tests and stopped after them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = TesseraServer().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.__exit__()
+
+    def req(self, *args, **kwargs):
+        """(status, parsed body) of one request."""
+        status, body, _ = self.server.request(*args, **kwargs)
+        return status, body

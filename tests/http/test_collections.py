@@ -11,7 +11,7 @@ import socket
 import tempfile
 import unittest
 
-from tessera_server import TesseraServer, free_port
+from tessera_server import ServerTestCase, TesseraServer, free_port
 
 SPEC = os.path.join(os.path.dirname(__file__), "../../../shared/reference/qdrant-openapi.json")
 
@@ -32,14 +32,7 @@ def assert_error(test, status, body, code, *fragments):
         test.assertIn(fragment, body["status"]["error"])
 
 
-class ServiceTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = TesseraServer().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.__exit__()
+class ServiceTest(ServerTestCase):
 
     def test_root_reports_a_version_the_official_clients_accept(self):
         status, body, _ = self.server.request("GET", "/")
@@ -87,18 +80,7 @@ class ServiceTest(unittest.TestCase):
         self.assertLess(data.index(b"healthz check passed"), data.index(b"all shards are ready"))
 
 
-class CollectionsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = TesseraServer().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.__exit__()
-
-    def req(self, *args, **kwargs):
-        status, body, _ = self.server.request(*args, **kwargs)
-        return status, body
+class CollectionsTest(ServerTestCase):
 
     def tearDown(self):
         _, body = self.req("GET", "/collections")

@@ -5,24 +5,13 @@ import shutil
 import tempfile
 import unittest
 
-from tessera_server import TesseraServer
+from tessera_server import ServerTestCase, TesseraServer
 from test_collections import assert_error, assert_ok
 
 UUID = "550e8400-e29b-41d4-a716-446655440000"
 
 
-class PointsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = TesseraServer().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.__exit__()
-
-    def req(self, *args, **kwargs):
-        status, body, _ = self.server.request(*args, **kwargs)
-        return status, body
+class PointsTest(ServerTestCase):
 
     def make(self, name, vectors):
         self.req("DELETE", f"/collections/{name}")

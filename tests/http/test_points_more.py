@@ -2,22 +2,11 @@
 
 import unittest
 
-from tessera_server import TesseraServer
+from tessera_server import ServerTestCase, TesseraServer
 from test_collections import assert_error, assert_ok
 
 
-class PointsMoreTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = TesseraServer().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.__exit__()
-
-    def req(self, *args, **kwargs):
-        status, body, _ = self.server.request(*args, **kwargs)
-        return status, body
+class PointsMoreTest(ServerTestCase):
 
     def fresh(self, name, points, vectors=None):
         self.req("DELETE", f"/collections/{name}")
