@@ -194,17 +194,6 @@ std::vector<std::string> Segment::graph_files() const {
   return out;
 }
 
-size_t Segment::memory_bytes() const {
-  size_t bytes = ids_.size() * (sizeof(PointId) + sizeof(SeqNo) + 1 + 48);
-  for (size_t v = 0; v < specs_.size(); ++v) {
-    bytes += vectors_[v].data.size() * sizeof(float) + vectors_[v].present.size();
-    if (graphs_[v] != nullptr) {
-      bytes += graphs_[v]->memory_bytes();
-    }
-  }
-  return bytes;
-}
-
 // ---- persistence ----
 //
 //   file  := magic:"TSSG" version:fixed32(=1) body crc32c(body):fixed32

@@ -96,7 +96,6 @@ class Segment {
     dirty_ = true;
   }
   bool has_graph(size_t vec) const { return graphs_[vec] != nullptr; }
-  const index::HnswGraph* graph(size_t vec) const { return graphs_[vec].get(); }
   // Builds one graph per vector over the live points (without any lock: call on a segment
   // nobody else can see yet).
   Status BuildGraphs(const index::HnswParams& params, size_t threads);
@@ -113,9 +112,6 @@ class Segment {
                                                const std::filesystem::path& file);
   // Names of files in `dir` this segment's bytes refer to (its graphs).
   std::vector<std::string> graph_files() const;
-
-  // Bytes held in memory by vectors, payload text estimate, ids and graphs.
-  size_t memory_bytes() const;
 
  private:
   struct VectorColumn {

@@ -257,10 +257,4 @@ size_t HnswGraph::size() const {
   return impl_->hnsw->cur_element_count;
 }
 
-size_t HnswGraph::memory_bytes() const {
-  const auto& h = *impl_->hnsw;
-  return h.max_elements_ * h.size_data_per_element_ +
-         h.cur_element_count * (h.size_links_per_element_ + sizeof(void*));
-}
-
 }  // namespace tessera::index

@@ -55,8 +55,6 @@ class HnswGraph {
   size_t size() const;
   size_t dim() const { return dim_; }
   Metric metric() const { return metric_; }
-  // Bytes of graph and vector data held in memory.
-  size_t memory_bytes() const;
 
  private:
   struct Impl;

@@ -64,7 +64,6 @@ class Log {
   SeqNo synced_seq() const;
   // OK, or the latched failure.
   Status health() const;
-  const std::filesystem::path& dir() const { return dir_; }
   size_t file_count() const;
   // How many fdatasync calls Sync() has made (group commit makes this < the number of calls).
   uint64_t sync_count() const { return sync_count_.load(); }
