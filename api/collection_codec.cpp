@@ -136,10 +136,14 @@ Status ParseMetadata(const FieldReader& r, std::optional<json::object>* out) {
 
 }  // namespace
 
-Result<CollectionConfig> ParseCreateCollection(const json::value& body) {
+Result<CollectionConfig> ParseCreateCollection(const json::value& body,
+                                               const CollectionConfig& defaults) {
   FieldReader r(body, "");
   TESSERA_RETURN_IF_ERROR(r.status());
-  CollectionConfig config;
+  CollectionConfig config = defaults;
+  config.vectors.clear();
+  config.metadata.reset();
+  config.payload_indexes.clear();
   config.single_unnamed_vector = false;
   if (const json::value* vectors = r.Find("vectors")) {
     TESSERA_RETURN_IF_ERROR(ParseVectorsConfig(*vectors, &config));
@@ -153,7 +157,7 @@ Result<CollectionConfig> ParseCreateCollection(const json::value& body) {
   config.write_consistency_factor = u32.value_or(1);
   std::optional<bool> on_disk_payload;
   TESSERA_RETURN_IF_ERROR(r.Get("on_disk_payload", &on_disk_payload));
-  config.on_disk_payload = on_disk_payload.value_or(true);
+  config.on_disk_payload = on_disk_payload.value_or(defaults.on_disk_payload);
   if (const json::value* hnsw = r.Find("hnsw_config")) {
     HnswConfigDiff diff;
     TESSERA_RETURN_IF_ERROR(ParseHnswDiff(*hnsw, "hnsw_config", &diff));

@@ -17,7 +17,9 @@
 
 namespace tessera::api {
 
-Result<engine::CollectionConfig> ParseCreateCollection(const boost::json::value& body);
+// Fields the request leaves out come from `defaults` (the server's storage.* config).
+Result<engine::CollectionConfig> ParseCreateCollection(
+    const boost::json::value& body, const engine::CollectionConfig& defaults = {});
 Result<engine::CollectionUpdate> ParseUpdateCollection(const boost::json::value& body);
 Result<std::vector<engine::AliasAction>> ParseAliasActions(const boost::json::value& body);
 // CreateFieldIndex: {field_name, field_schema: "keyword" | {"type": "keyword", ...}}.

@@ -17,6 +17,10 @@
 #include "common/logging.h"
 #include "engine/catalog.h"
 
+#ifndef TESSERA_COMMIT
+#define TESSERA_COMMIT "unknown"
+#endif
+
 namespace {
 // Set by the handler when a stop signal reaches a thread that does not block it (a thread a
 // library started before main blocked the signals, e.g. a sanitizer's); the waiter polls it.
@@ -60,15 +64,24 @@ int main(int argc, char** argv) {
     TESSERA_LOG(kError) << server.status().message();
     return 1;
   }
-  TESSERA_LOG(kInfo) << "tessera " << TESSERA_API_VERSION << " listening on http://" << options.host
-                     << ":" << (*server)->port() << " with " << options.threads
-                     << " threads, storage " << options.storage_path
-                     << (options.api_key ? ", api key required" : "");
+  // The startup banner: version, where data lives, where we listen, and every setting in effect.
+  TESSERA_LOG(kInfo) << "tessera " << TESSERA_API_VERSION << " (commit " << TESSERA_COMMIT
+                     << ") listening on http://" << options.host << ":" << (*server)->port()
+                     << " with " << options.threads << " threads; storage " << options.storage_path
+                     << ", snapshots " << options.snapshots_path << ", config file "
+                     << (options.config_file ? options.config_file->string() : "(none)");
+  for (const std::string& line : api::EffectiveConfig(options)) {
+    TESSERA_LOG(kInfo) << "config " << line;
+  }
+  for (const std::string& warning : options.warnings) {
+    TESSERA_LOG(kWarn) << warning;
+  }
 
   int exit_code = 0;
   std::unique_ptr<engine::Catalog> catalog;
   std::jthread loader([&] {
-    Result<std::unique_ptr<engine::Catalog>> opened = engine::Catalog::Open(options.storage_path);
+    Result<std::unique_ptr<engine::Catalog>> opened =
+        engine::Catalog::Open(options.storage_path, options.collection_options);
     if (!opened.ok()) {
       TESSERA_LOG(kError) << "cannot open storage: " << opened.status().ToString();
       exit_code = 1;

@@ -5,6 +5,8 @@
 // (HttpStatusFor) maps a Status code to an HTTP status.
 
 #include <chrono>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,8 @@ struct Reply {
   http::status status = http::status::ok;
   std::string body;
   std::string content_type = "application/json";
+  // When set, the response body is this file, streamed from disk (`body` is ignored).
+  std::optional<std::filesystem::path> file;
 };
 
 http::status HttpStatusFor(Code code);

@@ -84,19 +84,31 @@ void Router::Add(http::verb method, std::string pattern, Access access, Handler 
   routes_.push_back(std::move(route));
 }
 
+namespace {
+bool IsParam(const std::string& s) {
+  return s.size() >= 2 && s.front() == '{' && s.back() == '}';
+}
+// "{path...}" as a route's last segment: the rest of the path, zero or more segments.
+bool IsTail(const Route& route) {
+  return !route.segments.empty() && route.segments.back().ends_with("...}");
+}
+}  // namespace
+
 Router::Match Router::Find(http::verb method, const std::vector<std::string>& segments) const {
   Match best;
   int best_literals = -1;
   bool path_matched = false;
   for (const Route& route : routes_) {
-    if (route.segments.size() != segments.size()) {
+    const bool tail = IsTail(route);
+    const size_t fixed = route.segments.size() - (tail ? 1 : 0);
+    if (tail ? segments.size() < fixed : route.segments.size() != segments.size()) {
       continue;
     }
     int literals = 0;
     bool matches = true;
-    for (size_t i = 0; i < segments.size() && matches; ++i) {
+    for (size_t i = 0; i < fixed && matches; ++i) {
       const std::string& s = route.segments[i];
-      if (s.size() >= 2 && s.front() == '{' && s.back() == '}') {
+      if (IsParam(s)) {
         continue;
       }
       if (s == segments[i]) {
@@ -119,11 +131,21 @@ Router::Match Router::Find(http::verb method, const std::vector<std::string>& se
     return best;
   }
   best.outcome = Outcome::kFound;
-  for (size_t i = 0; i < segments.size(); ++i) {
+  const bool tail = IsTail(*best.route);
+  const size_t fixed = best.route->segments.size() - (tail ? 1 : 0);
+  for (size_t i = 0; i < fixed; ++i) {
     const std::string& s = best.route->segments[i];
-    if (s.size() >= 2 && s.front() == '{' && s.back() == '}') {
+    if (IsParam(s)) {
       best.params[s.substr(1, s.size() - 2)] = segments[i];
     }
+  }
+  if (tail) {
+    const std::string& s = best.route->segments.back();
+    std::string rest;
+    for (size_t i = fixed; i < segments.size(); ++i) {
+      rest += (rest.empty() ? "" : "/") + segments[i];
+    }
+    best.params[s.substr(1, s.size() - 5)] = std::move(rest);
   }
   return best;
 }

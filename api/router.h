@@ -2,7 +2,8 @@
 
 // Routes requests by method and path pattern ("/collections/{collection_name}/aliases").
 // Literal segments win over parameters, so "/collections/aliases" is not a collection named
-// "aliases". Every route states its access level; auth is enforced from that in one place.
+// "aliases". A last segment "{name...}" takes the rest of the path ("a/b.js"; may be empty).
+// Every route states its access level; auth is enforced from that in one place.
 
 #include <functional>
 #include <map>

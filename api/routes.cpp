@@ -88,7 +88,22 @@ void Api::AddRoutes() {
     // A standalone server, as Qdrant without distributed mode answers.
     co_return JsonResult(json::object{{"status", "disabled"}}, r.start);
   });
+  router_.Add(V::get, "/dashboard/{path...}", Access::kOpen, bind(&Api::Dashboard));
   router_.Add(V::get, "/collections", Access::kRead, bind_storage(&Api::ListCollections));
+  router_.Add(V::post, "/collections/{collection_name}/snapshots", Access::kWrite,
+              bind_storage(&Api::CreateSnapshot));
+  router_.Add(V::get, "/collections/{collection_name}/snapshots", Access::kRead,
+              bind_storage(&Api::ListSnapshots));
+  router_.Add(V::get, "/collections/{collection_name}/snapshots/{snapshot_name}", Access::kRead,
+              bind_storage(&Api::GetSnapshot));
+  router_.Add(V::delete_, "/collections/{collection_name}/snapshots/{snapshot_name}",
+              Access::kWrite, bind_storage(&Api::DeleteSnapshot));
+  router_.Add(V::put, "/collections/{collection_name}/snapshots/recover", Access::kWrite,
+              bind_storage(&Api::RecoverSnapshot));
+  router_.Add(V::post, "/collections/{collection_name}/snapshots/upload", Access::kWrite,
+              bind_storage(&Api::UploadSnapshot));
+  router_.Add(V::get, "/collections/{collection_name}/optimizations", Access::kRead,
+              bind_storage(&Api::Optimizations));
   router_.Add(V::get, "/collections/{collection_name}", Access::kRead,
               bind_storage(&Api::GetCollection));
   router_.Add(V::put, "/collections/{collection_name}", Access::kWrite,
@@ -264,7 +279,7 @@ asio::awaitable<Reply> Api::Metrics(Request& r, engine::Catalog& c) {
   const std::vector<std::string> names = c.ListCollections();
   out += "# HELP collections_total number of collections\n# TYPE collections_total gauge\n";
   out += "collections_total " + std::to_string(names.size()) + "\n";
-  std::string points, segments, fsyncs, lag;
+  std::string points, segments, fsyncs, lag, wal_bytes;
   for (const std::string& name : names) {
     Result<std::shared_ptr<engine::Collection>> collection = c.GetCollection(name);
     if (!collection.ok()) {
@@ -276,6 +291,8 @@ asio::awaitable<Reply> Api::Metrics(Request& r, engine::Catalog& c) {
     segments += "tessera_segments" + label + std::to_string(info.segments_count) + "\n";
     fsyncs += "tessera_wal_fsyncs_total" + label +
               std::to_string((*collection)->wal().sync_count()) + "\n";
+    wal_bytes += "tessera_wal_appended_bytes_total" + label +
+                 std::to_string((*collection)->wal().appended_bytes()) + "\n";
     const uint64_t last = (*collection)->wal().last_seq();
     const uint64_t applied = (*collection)->applied_seq();
     lag += "tessera_apply_lag_operations" + label +
@@ -291,6 +308,10 @@ asio::awaitable<Reply> Api::Metrics(Request& r, engine::Catalog& c) {
       "# HELP tessera_wal_fsyncs_total WAL fdatasync calls since start\n"
       "# TYPE tessera_wal_fsyncs_total counter\n" +
       fsyncs;
+  out +=
+      "# HELP tessera_wal_appended_bytes_total WAL bytes appended since start\n"
+      "# TYPE tessera_wal_appended_bytes_total counter\n" +
+      wal_bytes;
   out +=
       "# HELP tessera_apply_lag_operations acknowledged operations not yet applied\n"
       "# TYPE tessera_apply_lag_operations gauge\n" +
@@ -342,7 +363,8 @@ asio::awaitable<Reply> Api::CreateCollection(Request& r, engine::Catalog& c) {
   if (!body.ok()) {
     co_return StatusReply(body.status(), r.start);
   }
-  Result<engine::CollectionConfig> config = ParseCreateCollection(*body);
+  Result<engine::CollectionConfig> config =
+      ParseCreateCollection(*body, options_.collection_defaults);
   if (!config.ok()) {
     co_return StatusReply(config.status(), r.start);
   }

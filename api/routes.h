@@ -69,6 +69,20 @@ class Api {
   asio::awaitable<Reply> ListAliases(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> ListCollectionAliases(Request& r, engine::Catalog& c);
 
+  // Snapshots, optimizations and the dashboard (ops_routes.cpp).
+  std::filesystem::path SnapshotDir(const std::string& collection) const;
+  asio::awaitable<Reply> CreateSnapshot(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> ListSnapshots(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> GetSnapshot(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> DeleteSnapshot(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> RecoverSnapshot(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> UploadSnapshot(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> Optimizations(Request& r, engine::Catalog& c);
+  Reply CreateSnapshotBlocking(const Request& r, engine::Catalog& c);
+  Reply RecoverSnapshotBlocking(const Request& r, engine::Catalog& c);
+  Reply UploadSnapshotBlocking(const Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> Dashboard(Request& r);
+
   // One write operation of the batch vocabulary ("upsert", "set_payload", ...) from its own route.
   asio::awaitable<Reply> WriteOne(Request& r, engine::Catalog& c, std::string_view kind);
   asio::awaitable<Reply> BatchUpdate(Request& r, engine::Catalog& c);

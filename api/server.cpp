@@ -11,6 +11,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -139,17 +140,50 @@ asio::awaitable<void> DrainAndClose(beast::tcp_stream& stream) {
 }
 }  // namespace
 
+namespace {
+// Snapshot uploads may exceed max_request_size_mb (as in Qdrant): up to this many bytes, and
+// with more time to arrive.
+constexpr uint64_t kUploadLimitBytes = uint64_t{4} << 30;
+constexpr auto kUploadTimeout = std::chrono::minutes(30);
+
+bool IsUpload(const http::request_parser<http::string_body>& parser) {
+  const std::string_view target = parser.get().target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  return parser.get().method() == http::verb::post && path.ends_with("/snapshots/upload");
+}
+
+void AddCorsHeaders(http::fields& fields) {
+  fields.set(http::field::access_control_allow_origin, "*");
+  fields.set(http::field::access_control_allow_methods, "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+  fields.set(http::field::access_control_allow_headers, "*");
+}
+}  // namespace
+
 asio::awaitable<void> Server::Serve(std::shared_ptr<Connection> connection) {
   beast::tcp_stream& stream = connection->stream;
   beast::flat_buffer buffer;
-  const uint64_t body_limit = options_.max_request_size_mb * 1024 * 1024;
   for (;;) {
+    uint64_t body_limit = options_.max_request_size_mb * 1024 * 1024;
     http::request_parser<http::string_body> parser;
-    parser.body_limit(body_limit);
     parser.header_limit(kHeaderLimitBytes);
+    // Beast checks a Content-Length against body_limit as soon as the header is parsed, before
+    // we know the route: allow the largest, then apply the route's own limit here.
+    parser.body_limit(std::max(body_limit, kUploadLimitBytes));
     stream.expires_after(kIdleTimeout);
-    auto [ec, bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    auto [ec, bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
     (void)bytes;
+    if (!ec) {
+      if (IsUpload(parser)) {
+        body_limit = std::max(body_limit, kUploadLimitBytes);
+        stream.expires_after(kUploadTimeout);
+      }
+      if (parser.content_length() && *parser.content_length() > body_limit) {
+        ec = http::error::body_limit;
+      } else {
+        parser.body_limit(body_limit);  // still applies to a chunked body
+        std::tie(ec, bytes) = co_await http::async_read(stream, buffer, parser, use_tuple);
+      }
+    }
     if (ec) {
       if (ec == http::error::body_limit) {
         // Qdrant answers an oversized body with 400 before reading it.
@@ -159,6 +193,9 @@ asio::awaitable<void> Server::Serve(std::shared_ptr<Connection> connection) {
                                 Clock::now());
         http::response<http::string_body> res{reply.status, 11};
         res.set(http::field::content_type, reply.content_type);
+        if (options_.enable_cors) {
+          AddCorsHeaders(res);
+        }
         res.keep_alive(false);
         res.body() = std::move(reply.body);
         res.prepare_payload();
@@ -178,27 +215,59 @@ asio::awaitable<void> Server::Serve(std::shared_ptr<Connection> connection) {
       break;  // end of stream, timeout, cancellation or a malformed request
     }
     connection->busy = true;
+    const auto request_start = Clock::now();
     http::request<http::string_body> req = parser.release();
-    Reply reply = co_await api_.Dispatch(req);
-    TESSERA_LOG(kDebug) << req.method_string() << " " << req.target() << " -> "
-                        << static_cast<int>(reply.status);
+    Reply reply;
+    if (req.method() == http::verb::options && options_.enable_cors) {
+      reply = Reply{http::status::ok, "", "text/plain"};  // a CORS preflight
+    } else {
+      reply = co_await api_.Dispatch(req);
+    }
+    // The access log: one line per request, at debug level.
+    boost::system::error_code peer_ec;
+    TESSERA_LOG(kDebug)
+        << "access " << stream.socket().remote_endpoint(peer_ec) << " " << req.method_string()
+        << " " << req.target() << " -> " << static_cast<int>(reply.status) << " "
+        << std::chrono::duration<double, std::milli>(Clock::now() - request_start).count() << " ms";
 
     bool stopping;
     {
       std::lock_guard lock(mu_);
       stopping = stopping_;
     }
-    http::response<http::string_body> res{reply.status, req.version()};
-    res.set(http::field::server, "tessera");
-    res.set(http::field::content_type, reply.content_type);
-    res.keep_alive(req.keep_alive() && !stopping);
-    res.body() = std::move(reply.body);
-    res.prepare_payload();
+    const bool keep_alive = req.keep_alive() && !stopping;
+    // Headers every response carries.
+    auto decorate = [&](http::fields& fields) {
+      fields.set(http::field::server, "tessera");
+      fields.set(http::field::content_type, reply.content_type);
+      if (options_.enable_cors) {
+        AddCorsHeaders(fields);
+      }
+    };
+    boost::system::error_code write_ec;
     stream.expires_after(kIdleTimeout);
-    auto [write_ec, written] = co_await http::async_write(stream, res, use_tuple);
-    (void)written;
+    if (reply.file) {
+      http::response<http::file_body> res{reply.status, req.version()};
+      decorate(res);
+      res.keep_alive(keep_alive);
+      res.body().open(reply.file->c_str(), beast::file_mode::scan, write_ec);
+      if (!write_ec) {
+        stream.expires_after(kUploadTimeout);
+        res.prepare_payload();
+        std::tie(write_ec, bytes) = co_await http::async_write(stream, res, use_tuple);
+      } else {
+        TESSERA_LOG(kWarn) << "cannot open " << *reply.file << ": " << write_ec.message();
+      }
+    } else {
+      http::response<http::string_body> res{reply.status, req.version()};
+      decorate(res);
+      res.keep_alive(keep_alive);
+      res.body() = std::move(reply.body);
+      res.prepare_payload();
+      std::tie(write_ec, bytes) = co_await http::async_write(stream, res, use_tuple);
+    }
     connection->busy = false;
-    if (write_ec || !res.keep_alive()) {
+    if (write_ec || !keep_alive) {
       break;
     }
     {

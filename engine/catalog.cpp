@@ -1,8 +1,10 @@
 #include "engine/catalog.h"
 
 #include <algorithm>
+#include <cstring>
 #include <system_error>
 
+#include "common/archive.h"
 #include "common/coding.h"
 #include "common/file.h"
 #include "common/framing.h"
@@ -78,16 +80,39 @@ fs::path Catalog::CollectionDir(std::string_view name) const {
   return storage_path_ / "collections" / std::string(name);
 }
 
-Result<std::unique_ptr<Catalog>> Catalog::Open(const fs::path& storage_path) {
-  std::unique_ptr<Catalog> catalog(new Catalog(storage_path));
+Result<std::unique_ptr<Catalog>> Catalog::Open(const fs::path& storage_path,
+                                               const CollectionOptions& options) {
+  std::unique_ptr<Catalog> catalog(new Catalog(storage_path, options));
   TESSERA_RETURN_IF_ERROR(CreateDirDurably(storage_path / "collections"));
 
   std::error_code ec;
+  std::vector<std::string> restored_names;  // collection folders to open
+  std::vector<fs::path> folders;
   for (const auto& entry : fs::directory_iterator(storage_path / "collections", ec)) {
+    folders.push_back(entry.path());
+  }
+  if (ec) {
+    return Status::IoError("list " + (storage_path / "collections").string() + ": " + ec.message());
+  }
+  for (const fs::path& folder : folders) {
+    const fs::directory_entry entry(folder, ec);
     const std::string name = entry.path().filename().string();
     if (!entry.is_directory() || name.starts_with('.')) {
-      if (name.ends_with(".deleting")) {  // a delete that a crash interrupted
+      // A delete or a restore that a crash interrupted (RecoverCollection's folder names).
+      if (name.ends_with(".deleting") || name.ends_with(".restoring")) {
         fs::remove_all(entry.path(), ec);
+      } else if (name.ends_with(".replaced")) {
+        const std::string original = name.substr(1, name.size() - 1 - strlen(".replaced"));
+        const fs::path target = entry.path().parent_path() / original;
+        if (fs::exists(target)) {
+          fs::remove_all(entry.path(), ec);  // the restored collection made it into place
+        } else if (ValidateCollectionName(original).ok()) {
+          TESSERA_RETURN_IF_ERROR(RenameFile(entry.path(), target));  // put the old one back
+          TESSERA_RETURN_IF_ERROR(SyncDir(entry.path().parent_path()));
+          restored_names.push_back(original);
+          TESSERA_LOG(kWarn) << "catalog: a restore of " << original
+                             << " was interrupted; keeping the collection as it was";
+        }
       }
       continue;
     }
@@ -95,12 +120,12 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const fs::path& storage_path) {
       TESSERA_LOG(kWarn) << "catalog: ignoring " << entry.path() << ": not a collection folder";
       continue;
     }
-    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Collection> collection,
-                             Collection::Open(name, entry.path()));
-    catalog->collections_.emplace(name, std::move(collection));
+    restored_names.push_back(name);
   }
-  if (ec) {
-    return Status::IoError("list " + (storage_path / "collections").string() + ": " + ec.message());
+  for (const std::string& name : restored_names) {
+    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Collection> collection,
+                             Collection::Open(name, catalog->CollectionDir(name), options));
+    catalog->collections_.emplace(name, std::move(collection));
   }
 
   const fs::path aliases_path = storage_path / kAliasesFile;
@@ -124,8 +149,9 @@ Status Catalog::CreateCollection(const std::string& name, CollectionConfig confi
   if (aliases_.contains(name)) {
     return Status::AlreadyExists("Wrong input: Alias `" + name + "` already exists!");
   }
-  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Collection> collection,
-                           Collection::Create(name, CollectionDir(name), std::move(config)));
+  TESSERA_ASSIGN_OR_RETURN(
+      std::unique_ptr<Collection> collection,
+      Collection::Create(name, CollectionDir(name), std::move(config), options_));
   collections_.emplace(name, std::move(collection));
   TESSERA_LOG(kInfo) << "created collection " << name;
   return Status::Ok();
@@ -148,6 +174,84 @@ Result<bool> Catalog::DeleteCollection(const std::string& name) {
   collections_.erase(it);
   TESSERA_LOG(kInfo) << "deleted collection " << name;
   return true;
+}
+
+Status Catalog::RecoverCollection(const std::string& name, const fs::path& archive) {
+  TESSERA_RETURN_IF_ERROR(ValidateCollectionName(name));
+  std::lock_guard restore_lock(restore_mu_);
+  // Unpack under a hidden name that Open() clears after a crash; readers are not blocked.
+  const fs::path collections_dir = storage_path_ / "collections";
+  const fs::path staging = collections_dir / ("." + name + ".restoring");
+  const fs::path parked = collections_dir / ("." + name + ".replaced");
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  TESSERA_RETURN_IF_ERROR(CreateDirDurably(staging));
+  auto discard_staging = [&] {
+    if (Status s = RemoveDirDurably(staging); !s.ok()) {
+      TESSERA_LOG(kWarn) << "catalog: " << s.ToString();
+    }
+  };
+  if (Status s = ExtractTarArchive(archive, staging); !s.ok()) {
+    discard_staging();
+    return s;
+  }
+  // What can be checked before anything is replaced: the config and the manifest decode.
+  {
+    Result<std::string> bytes = ReadFileToString(staging / Collection::kConfigFile);
+    Result<CollectionConfig> config =
+        bytes.ok() ? DecodeCollectionConfig(*bytes) : Result<CollectionConfig>(bytes.status());
+    if (!config.ok() || !fs::exists(staging / "segments" / "manifest.bin")) {
+      discard_staging();
+      return Status::InvalidArgument(
+          "not a Tessera collection snapshot: " +
+          (config.ok() ? std::string("no segments/manifest.bin") : config.status().message()));
+    }
+  }
+
+  std::lock_guard lock(mu_);
+  if (aliases_.contains(name)) {
+    discard_staging();
+    return Status::AlreadyExists("Wrong input: Alias `" + name + "` already exists!");
+  }
+  std::shared_ptr<Collection> old;
+  if (auto it = collections_.find(name); it != collections_.end()) {
+    old = it->second;
+    old->Drop();  // its WAL keeps everything, should it have to come back
+    TESSERA_RETURN_IF_ERROR(RenameFile(old->dir(), parked));
+    TESSERA_RETURN_IF_ERROR(SyncDir(collections_dir));
+    collections_.erase(it);
+  }
+  const fs::path dir = CollectionDir(name);
+  Status placed = RenameFile(staging, dir);
+  if (placed.ok()) {
+    placed = SyncDir(collections_dir);
+  }
+  Result<std::unique_ptr<Collection>> opened = placed.ok()
+                                                   ? Collection::Open(name, dir, options_)
+                                                   : Result<std::unique_ptr<Collection>>(placed);
+  if (!opened.ok()) {
+    // Put back what was there.
+    if (fs::exists(dir)) {
+      (void)RemoveDirDurably(dir);
+    }
+    discard_staging();
+    if (old != nullptr) {
+      TESSERA_RETURN_IF_ERROR(RenameFile(parked, dir));
+      TESSERA_RETURN_IF_ERROR(SyncDir(collections_dir));
+      TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Collection> again,
+                               Collection::Open(name, dir, options_));
+      collections_.emplace(name, std::move(again));
+    }
+    return Status::InvalidArgument("snapshot does not load: " + opened.status().message());
+  }
+  collections_.emplace(name, std::move(opened).value());
+  if (old != nullptr) {
+    if (Status s = RemoveDirDurably(parked); !s.ok()) {
+      TESSERA_LOG(kWarn) << "catalog: " << s.ToString();
+    }
+  }
+  TESSERA_LOG(kInfo) << "recovered collection " << name << " from " << archive;
+  return Status::Ok();
 }
 
 Result<std::shared_ptr<Collection>> Catalog::ResolveLocked(std::string_view name) const {

@@ -48,7 +48,9 @@ Status ValidateCollectionName(std::string_view name);
 class Catalog {
  public:
   // Opens (creating if needed) the storage folder and loads every collection in it.
-  static Result<std::unique_ptr<Catalog>> Open(const std::filesystem::path& storage_path);
+  // Every collection runs with `options` (threads, intervals).
+  static Result<std::unique_ptr<Catalog>> Open(const std::filesystem::path& storage_path,
+                                               const CollectionOptions& options = {});
 
   const std::filesystem::path& storage_path() const { return storage_path_; }
 
@@ -60,6 +62,11 @@ class Catalog {
   bool CollectionExists(std::string_view name) const;
   std::vector<std::string> ListCollections() const;  // sorted by name
   Status UpdateCollection(std::string_view name, const CollectionUpdate& update);
+  // Restores collection `name` from a snapshot archive (Collection::CreateSnapshot), replacing
+  // the collection of that name if there is one; its aliases stay. All or nothing: an archive
+  // that does not load (InvalidArgument saying why) leaves the old collection in place. A
+  // crash midway leaves either the old or the new collection after restart.
+  Status RecoverCollection(const std::string& name, const std::filesystem::path& archive);
 
   // Applies every action in order, or none of them.
   Status ChangeAliases(const std::vector<AliasAction>& actions);
@@ -68,13 +75,16 @@ class Catalog {
   Result<std::vector<AliasDescription>> ListAliases(std::string_view collection_name) const;
 
  private:
-  explicit Catalog(std::filesystem::path storage_path) : storage_path_(std::move(storage_path)) {}
+  Catalog(std::filesystem::path storage_path, const CollectionOptions& options)
+      : storage_path_(std::move(storage_path)), options_(options) {}
   std::filesystem::path CollectionDir(std::string_view name) const;
   // requires mu_
   Result<std::shared_ptr<Collection>> ResolveLocked(std::string_view name) const;
   Status PersistAliasesLocked(const std::map<std::string, std::string, std::less<>>& aliases);
 
   const std::filesystem::path storage_path_;
+  const CollectionOptions options_;
+  std::mutex restore_mu_;  // one restore at a time; held before mu_
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;  // guarded by mu_
   std::map<std::string, std::string, std::less<>> aliases_;  // alias -> collection; guarded by mu_

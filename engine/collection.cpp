@@ -5,6 +5,7 @@
 #include <set>
 #include <system_error>
 
+#include "common/archive.h"
 #include "common/coding.h"
 #include "common/file.h"
 #include "common/framing.h"
@@ -445,10 +446,19 @@ bool Collection::AppendableFullLocked() const {
 
 Status Collection::OptimizeOne(std::shared_ptr<Segment> frozen) {
   optimizing_ = true;
+  {
+    std::lock_guard lock(optimizing_mu_);
+    optimizing_segment_ = OptimizationStatus::SegmentInfo{frozen->id(), frozen->live_count()};
+    optimizing_since_ = std::chrono::system_clock::now();
+  }
   struct Reset {
-    std::atomic<bool>& flag;
-    ~Reset() { flag = false; }
-  } reset{optimizing_};
+    Collection* c;
+    ~Reset() {
+      std::lock_guard lock(c->optimizing_mu_);
+      c->optimizing_segment_.reset();
+      c->optimizing_ = false;
+    }
+  } reset{this};
   const CollectionConfig c = config();
   std::shared_ptr<Segment> copy;
   {
@@ -731,6 +741,47 @@ SeqNo Collection::persisted_seq() const {
 
 Status Collection::Flush() {
   std::lock_guard flush_lock(flush_mu_);
+  return FlushLocked();
+}
+
+Result<SeqNo> Collection::CreateSnapshot(const fs::path& out) {
+  // Flush, then archive the files of that flush while holding flush_mu_: no later flush can
+  // replace or remove them meanwhile, and writes go on into the WAL. The archive holds exactly
+  // the state at one applied operation (the manifest's persisted_seq) and no WAL.
+  std::lock_guard flush_lock(flush_mu_);
+  TESSERA_RETURN_IF_ERROR(FlushLocked());
+  const fs::path seg_dir = dir_ / kSegmentsDir;
+  std::vector<ArchiveEntry> entries;
+  {
+    // The config file is replaced atomically by Update(); hold its lock so that the copy
+    // archived is the one in effect.
+    std::lock_guard config_lock(config_mu_);
+    TESSERA_ASSIGN_OR_RETURN(std::string config_bytes, ReadFileToString(dir_ / kConfigFile));
+    TESSERA_RETURN_IF_ERROR(
+        WriteFileAtomically(out.string() + ".config", config_bytes));  // staged beside `out`
+  }
+  entries.push_back({kConfigFile, out.string() + ".config"});
+  entries.push_back({std::string(kSegmentsDir) + "/" + kManifestFile, seg_dir / kManifestFile});
+  for (const std::string& file : manifest_files_) {
+    entries.push_back({std::string(kSegmentsDir) + "/" + file, seg_dir / file});
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(seg_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".hnsw")) {  // graph files; ones no segment uses are dropped on load
+      entries.push_back({std::string(kSegmentsDir) + "/" + name, entry.path()});
+    }
+  }
+  if (ec) {
+    return Status::IoError("list " + seg_dir.string() + ": " + ec.message());
+  }
+  Status written = WriteTarArchive(out, entries);
+  fs::remove(out.string() + ".config", ec);
+  TESSERA_RETURN_IF_ERROR(written);
+  return persisted_seq_.load();
+}
+
+Status Collection::FlushLocked() {
   const fs::path seg_dir = dir_ / kSegmentsDir;
   Manifest manifest;
   std::vector<std::pair<std::string, std::string>> to_write;  // file name, bytes
@@ -1212,6 +1263,28 @@ Result<std::vector<PointRecord>> Collection::ScrollOrdered(const OrderBy& order,
     out.back().order_value = items[i].value;
   }
   return out;
+}
+
+OptimizationStatus Collection::Optimizations() const {
+  OptimizationStatus status;
+  {
+    std::lock_guard lock(optimizing_mu_);
+    status.running = optimizing_segment_;
+    status.running_since = optimizing_since_;
+  }
+  std::shared_lock state(state_mu_);
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    const Segment& s = *segments_[i];
+    const OptimizationStatus::SegmentInfo info{s.id(), s.live_count()};
+    if (status.running && status.running->id == s.id()) {
+      continue;
+    }
+    const bool appendable = i + 1 == segments_.size() && !s.sealed();
+    const bool pending =
+        appendable ? AppendableFullLocked() : !s.specs().empty() && !s.has_graph(0);
+    (pending ? status.queued : status.idle).push_back(info);
+  }
+  return status;
 }
 
 CollectionInfo Collection::Info() const {

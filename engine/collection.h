@@ -48,6 +48,18 @@ struct PayloadSchemaInfo {
   uint64_t points = 0;  // live points with a value for the field
 };
 
+// What the optimizer has to do (GET /collections/{name}/optimizations).
+struct OptimizationStatus {
+  struct SegmentInfo {
+    uint64_t id = 0;
+    uint64_t points = 0;  // live points
+  };
+  std::vector<SegmentInfo> queued;     // sealed without a graph yet, or appendable and full
+  std::vector<SegmentInfo> idle;       // nothing to do
+  std::optional<SegmentInfo> running;  // the segment being indexed now
+  std::chrono::system_clock::time_point running_since;
+};
+
 struct CollectionInfo {
   std::map<std::string, PayloadSchemaInfo> payload_schema;
   CollectionStatus status = CollectionStatus::kGreen;
@@ -129,6 +141,7 @@ class Collection {
   // change swaps in a new object, so the one returned stays valid and unchanged.
   std::shared_ptr<const CollectionConfig> config_ptr() const;
   CollectionInfo Info() const;
+  OptimizationStatus Optimizations() const;
   Status Update(const CollectionUpdate& update);
 
   // ---- writes ----
@@ -145,6 +158,10 @@ class Collection {
 
   // Persists every segment now (also done on an interval and at shutdown).
   Status Flush();
+  // Writes a consistent snapshot of the collection (config and segments at one applied
+  // operation, no WAL) to `out` as a tar archive; returns that operation's id. Writes go on
+  // meanwhile. Catalog::RecoverCollection restores one.
+  Result<SeqNo> CreateSnapshot(const std::filesystem::path& out);
   // Seals the appendable segment and indexes it now, in this thread (tests, benchmarks).
   Status OptimizeNow();
 
@@ -181,6 +198,7 @@ class Collection {
   Collection(std::string name, std::filesystem::path dir, CollectionConfig config,
              const CollectionOptions& options);
   Status Recover();
+  Status FlushLocked();  // requires flush_mu_
   void StartThreads();
   void StopThreads();
 
@@ -258,6 +276,10 @@ class Collection {
   std::mutex flush_mu_;
   std::atomic<SeqNo> persisted_seq_{0};
   std::atomic<bool> optimizing_{false};
+  // The segment OptimizeOne is indexing (id, live points, start); guarded by optimizing_mu_.
+  mutable std::mutex optimizing_mu_;
+  std::optional<OptimizationStatus::SegmentInfo> optimizing_segment_;
+  std::chrono::system_clock::time_point optimizing_since_;
   std::atomic<uint64_t> graphs_built_{0};
   mutable std::mutex field_stats_mu_;
   mutable std::map<std::pair<uint64_t, std::string>, std::shared_ptr<const FieldStats>>

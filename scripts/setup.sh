@@ -8,6 +8,9 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev   # Beast, Asio (header-only) and Boost.JSON
   libhnswlib-dev libfaiss-dev libeigen3-dev libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libyaml-cpp-dev                          # the config file (config/config.yaml)
+  libarchive-dev libssl-dev                # snapshots: tar archives, SHA-256 checksums
+  gnuplot-nox                              # bench: the QPS/recall plot
   python3 curl ca-certificates
 )
 

@@ -202,6 +202,7 @@ Result<SeqNo> Log::Append(uint8_t type, std::string_view body) {
     return failure_;
   }
   current_size_ += frame.size();
+  appended_bytes_ += frame.size();
   last_seq_ = seq;
   return seq;
 }

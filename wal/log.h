@@ -67,6 +67,8 @@ class Log {
   size_t file_count() const;
   // How many fdatasync calls Sync() has made (group commit makes this < the number of calls).
   uint64_t sync_count() const { return sync_count_.load(); }
+  // Bytes appended (framed records) since Open.
+  uint64_t appended_bytes() const { return appended_bytes_.load(); }
 
  private:
   Log(std::filesystem::path dir, const LogOptions& options);
@@ -84,6 +86,7 @@ class Log {
   std::atomic<bool> failed_{false};
   std::atomic<SeqNo> last_seq_{0};  // written under mu_
   std::atomic<uint64_t> sync_count_{0};
+  std::atomic<uint64_t> appended_bytes_{0};
 
   mutable std::mutex sync_mu_;
   std::condition_variable sync_cv_;

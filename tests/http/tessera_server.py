@@ -37,7 +37,8 @@ class TesseraServer:
         env.update(self.env or {})
         cmd = [BIN]
         if use_flags:
-            cmd += ["--port", str(self.port), "--storage-path", self.storage]
+            cmd += ["--port", str(self.port), "--storage-path", self.storage,
+                    "--snapshots-path", os.path.join(self.storage, "snapshots")]
         cmd += self.args
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -80,8 +81,9 @@ class TesseraServer:
         if self.owns_storage:
             shutil.rmtree(self.storage, ignore_errors=True)
 
-    def request(self, method, path, body=None, headers=None, raw=None):
-        """Sends one request on a new connection; returns (status, parsed JSON or text, headers)."""
+    def request(self, method, path, body=None, headers=None, raw=None, binary=False):
+        """Sends one request on a new connection; returns (status, parsed JSON or text, headers).
+        With binary=True the body is returned as bytes, unparsed."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             data = raw if raw is not None else (json.dumps(body) if body is not None else None)
@@ -89,7 +91,10 @@ class TesseraServer:
             hdrs.update(headers or {})
             conn.request(method, path, body=data, headers=hdrs)
             resp = conn.getresponse()
-            payload = resp.read().decode()
+            payload = resp.read()
+            if binary:
+                return resp.status, payload, dict(resp.getheaders())
+            payload = payload.decode()
             if resp.getheader("Content-Type", "").startswith("application/json"):
                 payload = json.loads(payload)
             return resp.status, payload, dict(resp.getheaders())

@@ -60,6 +60,8 @@ class OperationsTest(unittest.TestCase):
             self.assertEqual(count, 5)
             self.assertEqual(types["rest_responses_duration_seconds"], "histogram")
             self.assertIn(("tessera_wal_fsyncs_total", frozenset({("collection", "m")})), samples)
+            self.assertGreater(samples[("tessera_wal_appended_bytes_total", frozenset({("collection", "m")}))], 0)
+            self.assertIn(("tessera_apply_lag_operations", frozenset({("collection", "m")})), samples)
 
             telemetry = assert_ok(self, *server.request("GET", "/telemetry")[:2])
             self.assertEqual(telemetry["app"]["name"], "tessera")

@@ -1,0 +1,31 @@
+#pragma once
+
+// Tar archives (libarchive, POSIX ustar/pax): collection snapshots. Extraction accepts only
+// regular files under plain relative names, so an archive from a hostile upload cannot write
+// outside the target folder, create links or devices, or overwrite anything.
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace tessera {
+
+struct ArchiveEntry {
+  std::string name;              // path inside the archive, e.g. "segments/manifest.bin"
+  std::filesystem::path source;  // file on disk to store under that name
+};
+
+// Writes the entries to `out` (replacing it atomically: written as `out`.tmp, fsynced, renamed).
+Status WriteTarArchive(const std::filesystem::path& out, const std::vector<ArchiveEntry>& entries);
+
+// Extracts every entry of the archive into `dir` (which must exist and be empty). Rejects (with
+// InvalidArgument naming the entry) anything but regular files, absolute names, "." or ".."
+// components, names with characters outside [A-Za-z0-9._-/], more than `max_depth` components,
+// and duplicates. Files are fsynced, and so are the folders created.
+Status ExtractTarArchive(const std::filesystem::path& archive, const std::filesystem::path& dir,
+                         size_t max_depth = 2);
+
+}  // namespace tessera
