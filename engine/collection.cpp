@@ -1071,12 +1071,21 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchRequest& request
       results[i].hits.push_back({h.distance, i, h.offset});
     }
   };
-  // Large segments are searched in parallel (a thread costs tens of microseconds, so small
-  // ones are searched here); the last one always runs on this thread.
+  // Large segments are searched in parallel when there are two or more (a thread costs tens of
+  // microseconds, so small ones are searched here); one large segment always runs on this
+  // thread, so a collection of one big segment never pays for a thread.
   constexpr size_t kParallelPoints = 10000;
+  std::vector<size_t> large;
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    if (segments_[i]->live_count() >= kParallelPoints) {
+      large.push_back(i);
+    }
+  }
   std::vector<std::future<void>> running;
   for (size_t i = 0; i < segments_.size(); ++i) {
-    if (i + 1 < segments_.size() && segments_[i]->live_count() >= kParallelPoints) {
+    const bool parallel =
+        large.size() >= 2 && segments_[i]->live_count() >= kParallelPoints && i != large.back();
+    if (parallel) {
       running.push_back(std::async(std::launch::async, search_segment, i));
     } else {
       search_segment(i);

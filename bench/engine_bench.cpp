@@ -1,0 +1,150 @@
+// Tessera's engine in-process, on the files and parameters reference_bench uses:
+//   engine_bench NAME BASE QUERIES GT M EFC EF,EF,... BATCH
+// Creates a collection (Euclid, the given m and ef_construct, indexing_threshold sized so that
+// the points form one indexed segment), upserts BATCH points per operation list through
+// Collection::Submit (the HTTP path minus JSON and sockets), waits until every point is indexed
+// (status green), then searches one query at a time on one thread at each ef, and again on two
+// threads. Prints one JSON line per measurement.
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "bench/bench_data.h"
+#include "common/logging.h"
+#include "engine/collection.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace tessera;
+
+std::vector<int> ParseList(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ','))
+    out.push_back(std::atoi(item.c_str()));
+  return out;
+}
+
+engine::SearchRequest Request(const bench::Matrix& queries, uint32_t q, int ef) {
+  engine::SearchRequest r;
+  r.query.assign(queries.row(q), queries.row(q) + queries.dim);
+  r.limit = 10;
+  r.ef = static_cast<size_t>(ef);
+  return r;
+}
+
+std::vector<int64_t> Ids(const Result<std::vector<engine::ScoredPoint>>& hits) {
+  std::vector<int64_t> ids;
+  if (hits.ok()) {
+    for (const auto& h : *hits)
+      ids.push_back(static_cast<int64_t>(h.record.id.num()));
+  }
+  return ids;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 9) {
+    std::fprintf(stderr, "usage: engine_bench NAME BASE QUERIES GT M EFC EF,EF,... BATCH\n");
+    return 2;
+  }
+  SetLogLevel(LogLevel::kWarn);
+  const char* name = argv[1];
+  const bench::Matrix base = bench::ReadFbin(argv[2]);
+  const bench::Matrix queries = bench::ReadFbin(argv[3]);
+  const bench::GroundTruth gt = bench::ReadIbin(argv[4]);
+  const std::vector<int> efs = ParseList(argv[7]);
+  const size_t batch = static_cast<size_t>(std::atoi(argv[8]));
+
+  engine::CollectionConfig config;
+  config.vectors.emplace(
+      "", engine::VectorParams{.size = base.dim, .distance = engine::Distance::kEuclid});
+  config.hnsw.m = static_cast<uint64_t>(std::atoi(argv[5]));
+  config.hnsw.ef_construct = static_cast<uint64_t>(std::atoi(argv[6]));
+  config.hnsw.full_scan_threshold = 10;  // measure the HNSW path, not the planner's exact scan
+  config.optimizers.indexing_threshold = uint64_t{base.n} * base.dim * sizeof(float) / 1024;
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("tessera-engine-bench-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+
+  const uint64_t rss_before = bench::RssBytes();
+  auto created = engine::Collection::Create("bench", dir, config);
+  if (!created.ok()) {
+    std::fprintf(stderr, "engine_bench: %s\n", created.status().ToString().c_str());
+    return 1;
+  }
+  std::unique_ptr<engine::Collection> collection = std::move(created).value();
+  const auto start = Clock::now();
+  engine::SeqNo last = 0;
+  for (uint32_t i = 0; i < base.n; i += static_cast<uint32_t>(batch)) {
+    engine::UpsertOp upsert;
+    for (uint32_t j = i; j < std::min<uint32_t>(base.n, i + static_cast<uint32_t>(batch)); ++j) {
+      upsert.points.push_back({engine::PointId::Num(j),
+                               {{"", std::vector<float>(base.row(j), base.row(j) + base.dim)}},
+                               {}});
+    }
+    auto seq = collection->Submit({std::move(upsert)}, engine::Durability::kWritten);
+    if (!seq.ok()) {
+      std::fprintf(stderr, "engine_bench: %s\n", seq.status().ToString().c_str());
+      return 1;
+    }
+    last = *seq;
+  }
+  const double upload = bench::Seconds(start);
+  collection->WaitApplied(last, Clock::time_point::max());
+  while (collection->Info().status != engine::CollectionStatus::kGreen) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double indexed = bench::Seconds(start);
+  const engine::CollectionInfo info = collection->Info();
+  std::printf(
+      "{\"kind\":\"build\",\"dataset\":\"%s\",\"system\":\"tessera-engine\",\"seconds\":%.3f,"
+      "\"upload_seconds\":%.3f,\"index_bytes\":%llu,\"points\":%llu,\"indexed\":%llu,"
+      "\"segments\":%llu}\n",
+      name, indexed, upload, static_cast<unsigned long long>(bench::RssBytes() - rss_before),
+      static_cast<unsigned long long>(info.points_count),
+      static_cast<unsigned long long>(info.indexed_vectors_count),
+      static_cast<unsigned long long>(info.segments_count));
+  std::fflush(stdout);
+
+  for (int ef : efs) {
+    for (int threads : {1, 2}) {
+      std::vector<std::vector<int64_t>> results(queries.n);
+      std::vector<double> latencies(queries.n);
+      std::atomic<uint32_t> next{0};
+      const auto t0 = Clock::now();
+      std::vector<std::thread> workers;
+      for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&] {
+          for (uint32_t q = next++; q < queries.n; q = next++) {
+            const engine::SearchRequest request = Request(queries, q, ef);
+            const auto t = Clock::now();
+            results[q] = Ids(collection->Search(request));
+            latencies[q] = bench::Seconds(t) * 1e6;
+          }
+        });
+      }
+      for (auto& w : workers)
+        w.join();
+      const double elapsed = bench::Seconds(t0);
+      std::printf(
+          "{\"kind\":\"search\",\"dataset\":\"%s\",\"system\":\"tessera-engine\",\"mode\":\"%d "
+          "thread%s\",\"ef\":%d,\"qps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"recall\":%.4f}\n",
+          name, threads, threads == 1 ? "" : "s", ef, queries.n / elapsed,
+          bench::Percentile(latencies, 0.5), bench::Percentile(latencies, 0.99),
+          bench::Recall(gt, results, 10));
+      std::fflush(stdout);
+    }
+  }
+  collection->Drop();
+  collection.reset();
+  std::filesystem::remove_all(dir);
+  return 0;
+}

@@ -1,0 +1,258 @@
+// Tessera over HTTP, as a client measures it:
+//   http_bench NAME PORT SERVER_PID BASE QUERIES GT M EFC EF,EF,... BATCH UPLOADERS CLIENTS
+// Creates collection `bench` (Euclid, m, ef_construct, indexing_threshold sized so that the
+// points form one indexed segment), uploads BATCH points per request from UPLOADERS keep-alive
+// connections with wait=false, reports points/s and the time until the collection is green
+// with every point counted; the server's resident memory after load; then for each ef,
+// single-query /points/query requests from 1 and from CLIENTS connections, and
+// /points/query/batch requests of 100 queries from one connection: QPS, p50/p99 latency per
+// request, recall@10. One JSON line per measurement.
+
+#include <atomic>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+#include "bench/bench_data.h"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+class Client {
+ public:
+  explicit Client(uint16_t port) : socket_(io_) {
+    socket_.connect({asio::ip::make_address("127.0.0.1"), port});
+    socket_.set_option(asio::ip::tcp::no_delay(true));
+  }
+  // Returns the status and the body; throws on a transport error.
+  std::pair<int, std::string> Send(http::verb method, const std::string& target,
+                                   std::string body = {}) {
+    http::request<http::string_body> req{method, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::content_type, "application/json");
+    req.keep_alive(true);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    http::write(socket_, req);
+    http::response<http::string_body> res;
+    http::read(socket_, buffer_, res);
+    return {res.result_int(), std::move(res.body())};
+  }
+
+ private:
+  asio::io_context io_;
+  asio::ip::tcp::socket socket_;
+  boost::beast::flat_buffer buffer_;
+};
+
+std::vector<int> ParseList(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ','))
+    out.push_back(std::atoi(item.c_str()));
+  return out;
+}
+
+void AppendVector(std::string* out, const float* v, size_t dim) {
+  char buf[32];
+  *out += '[';
+  for (size_t i = 0; i < dim; ++i) {
+    if (i > 0)
+      *out += ',';
+    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v[i]);
+    out->append(buf, end);
+  }
+  *out += ']';
+}
+
+std::string QueryBody(const bench::Matrix& q, uint32_t i, int ef) {
+  std::string body = "{\"query\":";
+  AppendVector(&body, q.row(i), q.dim);
+  body += ",\"limit\":10,\"params\":{\"hnsw_ef\":" + std::to_string(ef) + "}}";
+  return body;
+}
+
+std::vector<int64_t> IdsOf(const json::value& points) {
+  std::vector<int64_t> ids;
+  for (const auto& p : points.as_array())
+    ids.push_back(p.at("id").to_number<int64_t>());
+  return ids;
+}
+
+void Fail(const std::string& what) {
+  std::fprintf(stderr, "http_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 13) {
+    std::fprintf(stderr,
+                 "usage: http_bench NAME PORT SERVER_PID BASE QUERIES GT M EFC EF,EF,... BATCH "
+                 "UPLOADERS CLIENTS\n");
+    return 2;
+  }
+  const char* name = argv[1];
+  const auto port = static_cast<uint16_t>(std::atoi(argv[2]));
+  const int pid = std::atoi(argv[3]);
+  const bench::Matrix base = bench::ReadFbin(argv[4]);
+  const bench::Matrix queries = bench::ReadFbin(argv[5]);
+  const bench::GroundTruth gt = bench::ReadIbin(argv[6]);
+  const int m = std::atoi(argv[7]);
+  const int efc = std::atoi(argv[8]);
+  const std::vector<int> efs = ParseList(argv[9]);
+  const uint32_t batch = static_cast<uint32_t>(std::atoi(argv[10]));
+  const int uploaders = std::atoi(argv[11]);
+  const int clients = std::atoi(argv[12]);
+
+  Client admin(port);
+  const uint64_t rss_empty = bench::RssBytes(pid);
+  admin.Send(http::verb::delete_, "/collections/bench");
+  const uint64_t threshold_kb = uint64_t{base.n} * base.dim * sizeof(float) / 1024;
+  auto [status, body] =
+      admin.Send(http::verb::put, "/collections/bench",
+                 "{\"vectors\":{\"size\":" + std::to_string(base.dim) +
+                     ",\"distance\":\"Euclid\"},\"hnsw_config\":{\"m\":" + std::to_string(m) +
+                     ",\"ef_construct\":" + std::to_string(efc) +
+                     ",\"full_scan_threshold\":10},\"optimizers_config\":{\"indexing_threshold\":" +
+                     std::to_string(threshold_kb) + "}}");
+  if (status != 200)
+    Fail("create collection: " + body);
+
+  // Upload.
+  const auto start = Clock::now();
+  std::atomic<uint32_t> next{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < uploaders; ++t) {
+    workers.emplace_back([&] {
+      Client client(port);
+      std::string request;
+      for (uint32_t i = next.fetch_add(batch); i < base.n; i = next.fetch_add(batch)) {
+        request = "{\"points\":[";
+        for (uint32_t j = i; j < std::min(base.n, i + batch); ++j) {
+          if (j > i)
+            request += ',';
+          request += "{\"id\":" + std::to_string(j) + ",\"vector\":";
+          AppendVector(&request, base.row(j), base.dim);
+          request += '}';
+        }
+        request += "]}";
+        auto [code, reply] = client.Send(http::verb::put, "/collections/bench/points?wait=false",
+                                         std::move(request));
+        if (code != 200)
+          Fail("upsert: " + reply);
+      }
+    });
+  }
+  for (auto& w : workers)
+    w.join();
+  const double uploaded = bench::Seconds(start);
+  uint64_t points = 0;
+  for (;;) {
+    auto [code, reply] = admin.Send(http::verb::get, "/collections/bench");
+    if (code != 200)
+      Fail("collection info: " + reply);
+    const json::value info = json::parse(reply).at("result");
+    points = info.at("points_count").to_number<uint64_t>();
+    if (info.at("status").as_string() == "green" && points == base.n)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double indexed = bench::Seconds(start);
+  const uint64_t rss_loaded = bench::RssBytes(pid);
+  std::printf(
+      "{\"kind\":\"build\",\"dataset\":\"%s\",\"system\":\"tessera-http\",\"seconds\":%.3f,"
+      "\"upload_seconds\":%.3f,\"points_per_s\":%.0f,\"batch\":%u,\"uploaders\":%d,"
+      "\"rss_empty\":%llu,\"rss_loaded\":%llu,\"points\":%llu}\n",
+      name, indexed, uploaded, base.n / uploaded, batch, uploaders,
+      static_cast<unsigned long long>(rss_empty), static_cast<unsigned long long>(rss_loaded),
+      static_cast<unsigned long long>(points));
+  std::fflush(stdout);
+
+  for (int ef : efs) {
+    std::vector<std::string> bodies(queries.n);
+    for (uint32_t q = 0; q < queries.n; ++q)
+      bodies[q] = QueryBody(queries, q, ef);
+    for (int conns : {1, clients}) {
+      std::vector<std::vector<int64_t>> results(queries.n);
+      std::vector<double> latencies(queries.n);
+      std::atomic<uint32_t> next_query{0};
+      const auto t0 = Clock::now();
+      std::vector<std::thread> threads;
+      for (int c = 0; c < conns; ++c) {
+        threads.emplace_back([&] {
+          Client client(port);
+          for (uint32_t q = next_query++; q < queries.n; q = next_query++) {
+            const auto t = Clock::now();
+            auto [code, reply] =
+                client.Send(http::verb::post, "/collections/bench/points/query", bodies[q]);
+            latencies[q] = bench::Seconds(t) * 1e6;
+            if (code != 200)
+              Fail("query: " + reply);
+            results[q] = IdsOf(json::parse(reply).at("result").at("points"));
+          }
+        });
+      }
+      for (auto& t : threads)
+        t.join();
+      const double elapsed = bench::Seconds(t0);
+      std::printf(
+          "{\"kind\":\"search\",\"dataset\":\"%s\",\"system\":\"tessera-http\",\"mode\":\"single, "
+          "%d client%s\",\"ef\":%d,\"qps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
+          "\"recall\":%.4f}\n",
+          name, conns, conns == 1 ? "" : "s", ef, queries.n / elapsed,
+          bench::Percentile(latencies, 0.5), bench::Percentile(latencies, 0.99),
+          bench::Recall(gt, results, 10));
+      std::fflush(stdout);
+    }
+    {  // batch requests of 100 queries, one connection
+      constexpr uint32_t kPerRequest = 100;
+      Client client(port);
+      std::vector<std::vector<int64_t>> results(queries.n);
+      std::vector<double> latencies;
+      const auto t0 = Clock::now();
+      for (uint32_t q = 0; q < queries.n; q += kPerRequest) {
+        std::string request = "{\"searches\":[";
+        for (uint32_t i = q; i < std::min(queries.n, q + kPerRequest); ++i) {
+          if (i > q)
+            request += ',';
+          request += bodies[i];
+        }
+        request += "]}";
+        const auto t = Clock::now();
+        auto [code, reply] = client.Send(http::verb::post, "/collections/bench/points/query/batch",
+                                         std::move(request));
+        latencies.push_back(bench::Seconds(t) * 1e6);
+        if (code != 200)
+          Fail("query batch: " + reply);
+        const json::value parsed = json::parse(reply);
+        const auto& answers = parsed.at("result").as_array();
+        for (size_t i = 0; i < answers.size(); ++i)
+          results[q + i] = IdsOf(answers[i].at("points"));
+      }
+      const double elapsed = bench::Seconds(t0);
+      std::printf(
+          "{\"kind\":\"search\",\"dataset\":\"%s\",\"system\":\"tessera-http\",\"mode\":\"batch "
+          "of %u, 1 client\",\"ef\":%d,\"qps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
+          "\"recall\":%.4f}\n",
+          name, kPerRequest, ef, queries.n / elapsed, bench::Percentile(latencies, 0.5),
+          bench::Percentile(latencies, 0.99), bench::Recall(gt, results, 10));
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,167 @@
+// The references Tessera is measured against, in-process, on the same files and parameters:
+//   reference_bench gt BASE QUERIES K OUT.ibin        exact L2 top-K by FAISS IndexFlatL2
+//   reference_bench run NAME BASE QUERIES GT M EFC EF,EF,... THREADS
+// `run` builds raw hnswlib (HierarchicalNSW, THREADS parallel inserts) and FAISS IndexHNSWFlat
+// with the same M and ef_construct, then searches one query at a time on one thread at each ef,
+// and brute force (FAISS IndexFlatL2) one at a time and as one batch on every thread: the
+// memory-bandwidth ceiling. Prints one JSON line per measurement.
+//
+// This is the only benchmark binary that includes hnswlib: its header defines non-inline
+// functions, so it cannot share a link with index/hnsw_graph.cpp.
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <omp.h>
+#include <sstream>
+#include <thread>
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <hnswlib/hnswlib.h>
+
+#include "bench/bench_data.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::vector<int> ParseList(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ','))
+    out.push_back(std::atoi(item.c_str()));
+  return out;
+}
+
+// Runs `search(q, &ids)` for every query once, timing each; prints one result line.
+template <typename Search>
+void Sweep(const char* dataset, const char* system, int ef, const bench::Matrix& queries,
+           const bench::GroundTruth& gt, Search search) {
+  std::vector<std::vector<int64_t>> results(queries.n);
+  std::vector<double> latencies(queries.n);
+  const auto start = Clock::now();
+  for (uint32_t q = 0; q < queries.n; ++q) {
+    const auto t = Clock::now();
+    search(q, &results[q]);
+    latencies[q] = bench::Seconds(t) * 1e6;
+  }
+  const double elapsed = bench::Seconds(start);
+  std::printf(
+      "{\"kind\":\"search\",\"dataset\":\"%s\",\"system\":\"%s\",\"mode\":\"1 thread\","
+      "\"ef\":%d,\"qps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"recall\":%.4f}\n",
+      dataset, system, ef, queries.n / elapsed, bench::Percentile(latencies, 0.5),
+      bench::Percentile(latencies, 0.99), bench::Recall(gt, results, 10));
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "gt" && argc == 6) {
+    const bench::Matrix base = bench::ReadFbin(argv[2]);
+    const bench::Matrix queries = bench::ReadFbin(argv[3]);
+    const int k = std::atoi(argv[4]);
+    faiss::IndexFlatL2 flat(base.dim);
+    flat.add(base.n, base.data.data());
+    std::vector<float> distances(size_t{queries.n} * k);
+    std::vector<faiss::Index::idx_t> labels(size_t{queries.n} * k);
+    flat.search(queries.n, queries.data.data(), k, distances.data(), labels.data());
+    bench::GroundTruth gt{queries.n, static_cast<uint32_t>(k), {}};
+    gt.ids.assign(labels.begin(), labels.end());
+    bench::WriteIbin(argv[5], gt);
+    return 0;
+  }
+  if (mode != "run" || argc != 10) {
+    std::fprintf(stderr,
+                 "usage: reference_bench gt BASE QUERIES K OUT.ibin\n"
+                 "       reference_bench run NAME BASE QUERIES GT M EFC EF,EF,... THREADS\n");
+    return 2;
+  }
+  const char* name = argv[2];
+  const bench::Matrix base = bench::ReadFbin(argv[3]);
+  const bench::Matrix queries = bench::ReadFbin(argv[4]);
+  const bench::GroundTruth gt = bench::ReadIbin(argv[5]);
+  const int m = std::atoi(argv[6]);
+  const int efc = std::atoi(argv[7]);
+  const std::vector<int> efs = ParseList(argv[8]);
+  const int threads = std::atoi(argv[9]);
+  const size_t dim = base.dim;
+
+  {  // raw hnswlib
+    const uint64_t rss_before = bench::RssBytes();
+    hnswlib::L2Space space(dim);
+    hnswlib::HierarchicalNSW<float> index(&space, base.n, m, efc);
+    const auto start = Clock::now();
+    std::atomic<uint32_t> next{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&] {
+        for (uint32_t i = next++; i < base.n; i = next++)
+          index.addPoint(base.row(i), i);
+      });
+    }
+    for (auto& w : workers)
+      w.join();
+    const double build = bench::Seconds(start);
+    std::printf(
+        "{\"kind\":\"build\",\"dataset\":\"%s\",\"system\":\"hnswlib\",\"seconds\":%.3f,"
+        "\"index_bytes\":%llu,\"points\":%u,\"dim\":%zu}\n",
+        name, build, static_cast<unsigned long long>(bench::RssBytes() - rss_before), base.n, dim);
+    for (int ef : efs) {
+      index.setEf(ef);
+      Sweep(name, "hnswlib", ef, queries, gt, [&](uint32_t q, std::vector<int64_t>* ids) {
+        auto top = index.searchKnn(queries.row(q), 10);
+        ids->resize(top.size());
+        for (size_t i = top.size(); i-- > 0;) {
+          (*ids)[i] = static_cast<int64_t>(top.top().second);
+          top.pop();
+        }
+      });
+    }
+  }
+  {  // FAISS HNSW (its own threads for the build; one thread per query for search)
+    omp_set_num_threads(threads);
+    faiss::IndexHNSWFlat index(static_cast<int>(dim), m);
+    index.hnsw.efConstruction = efc;
+    const auto start = Clock::now();
+    index.add(base.n, base.data.data());
+    std::printf(
+        "{\"kind\":\"build\",\"dataset\":\"%s\",\"system\":\"faiss-hnsw\",\"seconds\":%.3f}\n",
+        name, bench::Seconds(start));
+    omp_set_num_threads(1);  // per-query latency: no OpenMP fan-out for one query
+    for (int ef : efs) {
+      index.hnsw.efSearch = ef;  // Debian's FAISS ignores SearchParametersHNSW here
+      std::vector<float> distances(10);
+      std::vector<faiss::Index::idx_t> labels(10);
+      Sweep(name, "faiss-hnsw", ef, queries, gt, [&](uint32_t q, std::vector<int64_t>* ids) {
+        index.search(1, queries.row(q), 10, distances.data(), labels.data());
+        ids->assign(labels.begin(), labels.end());
+      });
+    }
+  }
+  {  // brute force: the exact ceiling, bound by memory bandwidth
+    faiss::IndexFlatL2 flat(static_cast<int>(dim));
+    flat.add(base.n, base.data.data());
+    omp_set_num_threads(1);
+    std::vector<float> distances(size_t{queries.n} * 10);
+    std::vector<faiss::Index::idx_t> labels(size_t{queries.n} * 10);
+    Sweep(name, "faiss-flat", 0, queries, gt, [&](uint32_t q, std::vector<int64_t>* ids) {
+      flat.search(1, queries.row(q), 10, distances.data(), labels.data());
+      ids->assign(labels.begin(), labels.begin() + 10);
+    });
+    omp_set_num_threads(threads);
+    const auto start = Clock::now();
+    flat.search(queries.n, queries.data.data(), 10, distances.data(), labels.data());
+    const double elapsed = bench::Seconds(start);
+    const double bytes = static_cast<double>(base.n) * dim * sizeof(float);
+    std::printf(
+        "{\"kind\":\"bruteforce\",\"dataset\":\"%s\",\"threads\":%d,\"qps\":%.1f,"
+        "\"scan_gb_per_s\":%.2f}\n",
+        name, threads, queries.n / elapsed,
+        bytes * (static_cast<double>(queries.n) / elapsed) / 1e9);
+  }
+  return 0;
+}

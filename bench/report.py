@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Turns scripts/bench.sh's JSON lines into the tables of bench/RESULTS.md (between the
+<!-- e2e:begin --> and <!-- e2e:end --> markers) and a QPS/recall plot drawn with gnuplot.
+Python standard library only."""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+
+BEGIN, END = "<!-- e2e:begin -->", "<!-- e2e:end -->"
+TARGET_RECALL = 0.95
+
+
+def qps_at(points, target):
+    """QPS at `target` recall, interpolated (log QPS, linear recall) on a sweep; None when the
+    sweep never reaches it."""
+    pts = sorted((p["recall"], p["qps"]) for p in points)
+    for (r0, q0), (r1, q1) in zip(pts, pts[1:]):
+        if r0 <= target <= r1:
+            if r1 == r0:
+                return max(q0, q1)
+            t = (target - r0) / (r1 - r0)
+            return math.exp(math.log(q0) + t * (math.log(q1) - math.log(q0)))
+    if pts and pts[0][0] >= target:
+        return pts[0][1]  # even the smallest ef reaches it
+    return None
+
+
+def fmt(v, digits=2):
+    return "n/a" if v is None else f"{v:.{digits}f}"
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def verdict(value, target, higher_is_better=True):
+    if value is None:
+        return "n/a"
+    ok = value >= target if higher_is_better else value <= target
+    return "met" if ok else "**not met**"
+
+
+def report(rows, commit, machine):
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    out = [BEGIN, "", f"## End-to-end benchmark (`scripts/bench.sh`)", "",
+           f"Run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, commit `{commit}`, {machine}. "
+           "All systems on the same files with the same `m`, `ef_construct` and `ef`; searches "
+           "one query at a time unless the mode says otherwise; recall@10 against FAISS exact "
+           "search. Ratios are taken at equal recall (QPS interpolated on each sweep at "
+           f"recall@10 = {TARGET_RECALL}).", ""]
+    for ds in datasets:
+        d = [r for r in rows if r["dataset"] == ds]
+        builds = {r["system"]: r for r in d if r["kind"] == "build"}
+        searches = [r for r in d if r["kind"] == "search"]
+        brute = [r for r in d if r["kind"] == "bruteforce"]
+        hn = builds.get("hnswlib", {})
+        out += [f"### {ds} ({hn.get('points', '?')} x {hn.get('dim', '?')})", ""]
+
+        def curve(system, mode):
+            return [r for r in searches if r["system"] == system and r["mode"] == mode]
+
+        at = {}
+        for (system, mode) in dict.fromkeys((r["system"], r["mode"]) for r in searches):
+            at[(system, mode)] = qps_at(curve(system, mode), TARGET_RECALL)
+        hnsw_1 = at.get(("hnswlib", "1 thread"))
+        eng_1 = at.get(("tessera-engine", "1 thread"))
+        eng_2 = at.get(("tessera-engine", "2 threads"))
+        http_2 = at.get(("tessera-http", "single, 2 clients"))
+        http_1 = at.get(("tessera-http", "single, 1 client"))
+        http_b = at.get(("tessera-http", "batch of 100, 1 client"))
+        faiss_1 = at.get(("faiss-hnsw", "1 thread"))
+        th = builds.get("tessera-http", {})
+        te = builds.get("tessera-engine", {})
+        mem = None
+        if th.get("rss_loaded") and hn.get("index_bytes"):
+            mem = (th["rss_loaded"] - th["rss_empty"]) / hn["index_bytes"]
+        out += ["| measure | value | target |", "|---|---|---|",
+                f"| in-process engine / raw hnswlib, QPS at recall {TARGET_RECALL}, 1 thread | "
+                f"{fmt(ratio(eng_1, hnsw_1))}x ({fmt(eng_1, 0)} vs {fmt(hnsw_1, 0)} QPS) | ≥ 1.0x: {verdict(ratio(eng_1, hnsw_1), 1.0)} |",
+                f"| HTTP single-query, 2 clients / in-process 1 thread | {fmt(ratio(http_2, eng_1))}x "
+                f"({fmt(http_2, 0)} QPS) | ≥ 0.6x: {verdict(ratio(http_2, eng_1), 0.6)} |",
+                f"| HTTP single-query, 2 clients / in-process 2 threads | {fmt(ratio(http_2, eng_2))}x "
+                f"({fmt(eng_2, 0)} QPS in-process) | |",
+                f"| HTTP single-query, 1 client | {fmt(http_1, 0)} QPS | |",
+                f"| HTTP batch of 100, 1 client | {fmt(http_b, 0)} QPS | |",
+                f"| FAISS HNSW / raw hnswlib, 1 thread | {fmt(ratio(faiss_1, hnsw_1))}x | (reference) |",
+                f"| upload over HTTP to fully indexed / raw hnswlib build | "
+                f"{fmt(ratio(th.get('seconds'), hn.get('seconds')))}x ({fmt(th.get('seconds'))} s vs "
+                f"{fmt(hn.get('seconds'))} s; upload alone {fmt(th.get('upload_seconds'))} s, "
+                f"{fmt(th.get('points_per_s'), 0)} points/s) | ≤ 1.3x: "
+                f"{verdict(ratio(th.get('seconds'), hn.get('seconds')), 1.3, False)} |",
+                f"| in-process upload to fully indexed / raw hnswlib build | "
+                f"{fmt(ratio(te.get('seconds'), hn.get('seconds')))}x ({fmt(te.get('seconds'))} s) | |",
+                f"| server memory after load (RSS growth) / raw hnswlib index | {fmt(mem)}x "
+                f"({fmt((th.get('rss_loaded', 0) - th.get('rss_empty', 0)) / 2**20, 1)} MiB vs "
+                f"{fmt(hn.get('index_bytes', 0) / 2**20, 1)} MiB; "
+                f"{fmt((th.get('rss_loaded', 0) - th.get('rss_empty', 0)) / max(1, th.get('points', 1)), 0)} "
+                f"bytes/point; no payload) | ≤ 1.25x: {verdict(mem, 1.25, False)} |"]
+        for b in brute:
+            out.append(f"| brute force (FAISS flat), all {b['threads']} threads, batched | "
+                       f"{b['qps']:.0f} QPS, {b['scan_gb_per_s']:.1f} GB/s effective scan | ceiling |")
+        out += ["", "| system | mode | ef | recall@10 | QPS | p50 µs | p99 µs |",
+                "|---|---|---|---|---|---|---|"]
+        for r in searches:
+            out.append(f"| {r['system']} | {r['mode']} | {r['ef'] or '-'} | {r['recall']:.4f} | "
+                       f"{r['qps']:.0f} | {r['p50_us']:.0f} | {r['p99_us']:.0f} |")
+        out.append("")
+    out.append(END)
+    return "\n".join(out)
+
+
+def plot(rows, path):
+    if shutil.which("gnuplot") is None:
+        print("report.py: gnuplot not found, no plot")
+        return
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    tmp = tempfile.mkdtemp(prefix="tessera-plot-")
+    script = [f"set terminal png size {560 * len(datasets)},480", f"set output '{path}'",
+              f"set multiplot layout 1,{len(datasets)}", "set logscale y",
+              "set xlabel 'recall@10'", "set ylabel 'QPS'", "set key bottom left", "set grid"]
+    for ds in datasets:
+        series = list(dict.fromkeys((r["system"], r["mode"]) for r in rows
+                                    if r["dataset"] == ds and r["kind"] == "search" and r["ef"]))
+        plots = []
+        for i, (system, mode) in enumerate(series):
+            f = os.path.join(tmp, f"{ds}-{i}.dat")
+            with open(f, "w") as out:
+                for r in sorted((r for r in rows if r["dataset"] == ds and r["kind"] == "search"
+                                 and r["system"] == system and r["mode"] == mode), key=lambda r: r["recall"]):
+                    out.write(f"{r['recall']} {r['qps']}\n")
+            plots.append(f"'{f}' using 1:2 with linespoints title '{system}, {mode}'")
+        script += [f"set title '{ds}'", "plot " + ", ".join(plots)]
+    script.append("unset multiplot")
+    subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("results")
+    p.add_argument("--markdown", required=True)
+    p.add_argument("--plot", required=True)
+    p.add_argument("--commit", default="unknown")
+    p.add_argument("--machine", default="")
+    a = p.parse_args()
+    with open(a.results) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    section = report(rows, a.commit, a.machine)
+    text = ""
+    if os.path.exists(a.markdown):
+        with open(a.markdown) as f:
+            text = f.read()
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
+    else:
+        text = (text.rstrip() + "\n\n" if text else "") + section + "\n"
+    with open(a.markdown, "w") as f:
+        f.write(text)
+    plot(rows, a.plot)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()

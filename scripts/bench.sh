@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The end-to-end benchmark: Tessera over HTTP and in-process against raw hnswlib and FAISS,
+# on the same data with the same m / ef_construct / ef, in one run. Writes the tables to
+# bench/RESULTS.md (between the e2e markers) and the QPS/recall plot to bench/qps_recall.png.
+#
+#   scripts/bench.sh            full run: synthetic 100k x 128 and 20k x 960, Fashion-MNIST
+#                               60k x 784 (about 10 minutes on 2 cores)
+#   scripts/bench.sh --quick    10k x 128 only, under a minute; results go to build/bench-quick/
+#                               (the CI smoke test: checks the harness works, not the numbers)
+# Options: --build-dir DIR (default build; skips setup and build when --no-build is given),
+#          --batch N (upsert batch, 500), --uploaders N (2), --clients N (2), --m N (16),
+#          --efc N (100), --efs LIST (16,24,32,48,64,96,128,256)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+quick=0; build=1; build_dir=build; batch=500; uploaders=2; clients=2; m=16; efc=100
+efs=16,24,32,48,64,96,128,256
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --no-build) build=0 ;;
+    --build-dir) build_dir=$2; shift ;;
+    --batch) batch=$2; shift ;;
+    --uploaders) uploaders=$2; shift ;;
+    --clients) clients=$2; shift ;;
+    --m) m=$2; shift ;;
+    --efc) efc=$2; shift ;;
+    --efs) efs=$2; shift ;;
+    *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+threads=$(nproc)
+log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
+
+if [ "$build" = 1 ]; then
+  scripts/setup.sh
+  if [ "$quick" = 0 ] && [ ! -d /usr/share/datasets/fashion-mnist ]; then
+    sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo
+    log "installing dataset-fashion-mnist (Debian)"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
+      dataset-fashion-mnist >/dev/null
+  fi
+  scripts/build.sh "$build_dir" >/dev/null
+fi
+case "$build_dir" in /*) bin="$build_dir" ;; *) bin="$root/$build_dir" ;; esac
+[ -x "$bin/bench/http_bench" ] || { echo "bench.sh: build the bench targets first" >&2; exit 1; }
+
+if [ "$quick" = 1 ]; then
+  out_dir="$bin/bench-quick"; efs=16,32,64
+else
+  out_dir="$bin/bench-out"
+fi
+data="$bin/bench-data"
+mkdir -p "$out_dir" "$data"
+results="$out_dir/results.jsonl"
+: > "$results"
+
+# name base queries: prepared once, cached in $data, with FAISS exact ground truth.
+prepare() {
+  local name=$1
+  [ -f "$data/$name.gt.ibin" ] && return
+  log "preparing $name"
+  case "$name" in
+    synth-10k-128) "$bin/bench/bench_prep" synth 10000 200 128 42 "$data/$name.base.fbin" "$data/$name.q.fbin" ;;
+    synth-100k-128) "$bin/bench/bench_prep" synth 100000 1000 128 42 "$data/$name.base.fbin" "$data/$name.q.fbin" ;;
+    synth-20k-960) "$bin/bench/bench_prep" synth 20000 500 960 42 "$data/$name.base.fbin" "$data/$name.q.fbin" ;;
+    fashion-mnist-784)
+      local src=/usr/share/datasets/fashion-mnist
+      gunzip -c "$src/train-images-idx3-ubyte.gz" > "$data/fm-train.idx3"
+      gunzip -c "$src/t10k-images-idx3-ubyte.gz" > "$data/fm-test.idx3"
+      "$bin/bench/bench_prep" idx "$data/fm-train.idx3" "$data/$name.base.fbin"
+      "$bin/bench/bench_prep" idx "$data/fm-test.idx3" "$data/$name.q.fbin" 1000
+      rm -f "$data/fm-train.idx3" "$data/fm-test.idx3" ;;
+  esac
+  "$bin/bench/reference_bench" gt "$data/$name.base.fbin" "$data/$name.q.fbin" 10 "$data/$name.gt.ibin"
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+run_dataset() {
+  local name=$1
+  prepare "$name"
+  local base="$data/$name.base.fbin" q="$data/$name.q.fbin" gt="$data/$name.gt.ibin"
+  log "$name: raw hnswlib, FAISS HNSW and brute force (m=$m ef_construct=$efc, $threads threads)"
+  "$bin/bench/reference_bench" run "$name" "$base" "$q" "$gt" "$m" "$efc" "$efs" "$threads" >> "$results"
+  log "$name: Tessera engine in-process"
+  "$bin/bench/engine_bench" "$name" "$base" "$q" "$gt" "$m" "$efc" "$efs" "$batch" >> "$results"
+  log "$name: Tessera over HTTP (batch $batch, $uploaders uploaders, $clients clients)"
+  local storage; storage=$(mktemp -d /tmp/tessera-bench-XXXXXX)
+  local port; port=$(free_port)
+  "$bin/tessera" --port "$port" --storage-path "$storage/storage" --snapshots-path "$storage/snapshots" \
+    --log-level warn > "$out_dir/server-$name.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  "$bin/bench/http_bench" "$name" "$port" "$pid" "$base" "$q" "$gt" "$m" "$efc" "$efs" "$batch" \
+    "$uploaders" "$clients" >> "$results" || { kill "$pid"; rm -rf "$storage"; exit 1; }
+  kill "$pid"; wait "$pid" || true
+  rm -rf "$storage"
+}
+
+started=$(date +%s)
+if [ "$quick" = 1 ]; then
+  run_dataset synth-10k-128
+else
+  for name in synth-100k-128 synth-20k-960 fashion-mnist-784; do run_dataset "$name"; done
+fi
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+if [ "$quick" = 1 ]; then
+  python3 bench/report.py "$results" --markdown "$out_dir/RESULTS.md" --plot "$out_dir/qps_recall.png" \
+    --commit "$commit" --machine "$machine"
+else
+  python3 bench/report.py "$results" --markdown bench/RESULTS.md --plot bench/qps_recall.png \
+    --commit "$commit" --machine "$machine"
+fi
+log "done in $(( $(date +%s) - started )) s; results: $results"
