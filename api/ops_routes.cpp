@@ -165,35 +165,35 @@ asio::awaitable<Reply> Api::ListSnapshots(Request& r, engine::Catalog& c) {
   co_return JsonResult(out, r.start);
 }
 
-asio::awaitable<Reply> Api::GetSnapshot(Request& r, engine::Catalog& c) {
-  Result<std::shared_ptr<engine::Collection>> collection =
-      c.GetCollection(r.Param("collection_name"));
-  if (!collection.ok()) {
-    co_return StatusReply(collection.status(), r.start);
-  }
+Result<fs::path> Api::ExistingSnapshot(const Request& r, engine::Catalog& c) const {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<engine::Collection> collection,
+                           c.GetCollection(r.Param("collection_name")));
   const std::string& name = r.Param("snapshot_name");
-  const fs::path file = SnapshotDir((*collection)->name()) / name;
+  const fs::path file = SnapshotDir(collection->name()) / name;
   std::error_code ec;
-  if (!PlainFileName(name) || !fs::is_regular_file(file, ec)) {
-    co_return NotFoundReply("Snapshot " + name + " not found", r.start);
+  if (!PlainFileName(name) || !name.ends_with(kSnapshotSuffix) || !fs::is_regular_file(file, ec)) {
+    return Status::NotFound("Not found: Snapshot " + name + " not found");
+  }
+  return file;
+}
+
+asio::awaitable<Reply> Api::GetSnapshot(Request& r, engine::Catalog& c) {
+  Result<fs::path> file = ExistingSnapshot(r, c);
+  if (!file.ok()) {
+    co_return StatusReply(file.status(), r.start);
   }
   Reply reply{http::status::ok, "", "application/octet-stream"};
-  reply.file = file;
+  reply.file = std::move(file).value();
   co_return reply;
 }
 
 asio::awaitable<Reply> Api::DeleteSnapshot(Request& r, engine::Catalog& c) {
-  Result<std::shared_ptr<engine::Collection>> collection =
-      c.GetCollection(r.Param("collection_name"));
-  if (!collection.ok()) {
-    co_return StatusReply(collection.status(), r.start);
+  Result<fs::path> found = ExistingSnapshot(r, c);
+  if (!found.ok()) {
+    co_return StatusReply(found.status(), r.start);
   }
-  const std::string& name = r.Param("snapshot_name");
-  const fs::path file = SnapshotDir((*collection)->name()) / name;
+  const fs::path& file = *found;
   std::error_code ec;
-  if (!PlainFileName(name) || !name.ends_with(kSnapshotSuffix) || !fs::is_regular_file(file, ec)) {
-    co_return NotFoundReply("Snapshot " + name + " not found", r.start);
-  }
   fs::remove(file.string() + std::string(kChecksumSuffix), ec);
   if (!fs::remove(file, ec) || ec) {
     co_return StatusReply(Status::IoError("remove " + file.string() + ": " + ec.message()),

@@ -71,6 +71,8 @@ class Api {
 
   // Snapshots, optimizations and the dashboard (ops_routes.cpp).
   std::filesystem::path SnapshotDir(const std::string& collection) const;
+  // The snapshot file a request names ({collection_name}, {snapshot_name}), or NotFound.
+  Result<std::filesystem::path> ExistingSnapshot(const Request& r, engine::Catalog& c) const;
   asio::awaitable<Reply> CreateSnapshot(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> ListSnapshots(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> GetSnapshot(Request& r, engine::Catalog& c);

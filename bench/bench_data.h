@@ -153,6 +153,25 @@ inline double Percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
+// "16,32,64" -> {16, 32, 64}
+inline std::vector<int> ParseList(const std::string& s) {
+  std::vector<int> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const size_t comma = std::min(s.find(',', pos), s.size());
+    out.push_back(std::stoi(s.substr(pos, comma - pos)));
+    pos = comma + 1;
+  }
+  return out;
+}
+
+// One search measurement as a result line: `count` queries in `seconds`, per-request latencies
+// in microseconds, recall@10 of `results` against `gt`.
+inline void PrintSearch(const std::string& dataset, const std::string& system,
+                        const std::string& mode, int ef, size_t count, double seconds,
+                        const std::vector<double>& latencies_us, const GroundTruth& gt,
+                        const std::vector<std::vector<int64_t>>& results);
+
 inline double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
@@ -168,6 +187,18 @@ inline uint64_t RssBytes(int pid = 0) {
     }
   }
   return 0;
+}
+
+inline void PrintSearch(const std::string& dataset, const std::string& system,
+                        const std::string& mode, int ef, size_t count, double seconds,
+                        const std::vector<double>& latencies_us, const GroundTruth& gt,
+                        const std::vector<std::vector<int64_t>>& results) {
+  std::printf(
+      "{\"kind\":\"search\",\"dataset\":\"%s\",\"system\":\"%s\",\"mode\":\"%s\",\"ef\":%d,"
+      "\"qps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"recall\":%.4f}\n",
+      dataset.c_str(), system.c_str(), mode.c_str(), ef, static_cast<double>(count) / seconds,
+      Percentile(latencies_us, 0.5), Percentile(latencies_us, 0.99), Recall(gt, results, 10));
+  std::fflush(stdout);
 }
 
 }  // namespace bench

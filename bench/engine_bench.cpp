@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <sstream>
 #include <thread>
 
 #include "bench/bench_data.h"
@@ -21,15 +20,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace tessera;
-
-std::vector<int> ParseList(const std::string& s) {
-  std::vector<int> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ','))
-    out.push_back(std::atoi(item.c_str()));
-  return out;
-}
 
 engine::SearchRequest Request(const bench::Matrix& queries, uint32_t q, int ef) {
   engine::SearchRequest r;
@@ -60,7 +50,7 @@ int main(int argc, char** argv) {
   const bench::Matrix base = bench::ReadFbin(argv[2]);
   const bench::Matrix queries = bench::ReadFbin(argv[3]);
   const bench::GroundTruth gt = bench::ReadIbin(argv[4]);
-  const std::vector<int> efs = ParseList(argv[7]);
+  const std::vector<int> efs = bench::ParseList(argv[7]);
   const size_t batch = static_cast<size_t>(std::atoi(argv[8]));
 
   engine::CollectionConfig config;
@@ -134,13 +124,9 @@ int main(int argc, char** argv) {
       for (auto& w : workers)
         w.join();
       const double elapsed = bench::Seconds(t0);
-      std::printf(
-          "{\"kind\":\"search\",\"dataset\":\"%s\",\"system\":\"tessera-engine\",\"mode\":\"%d "
-          "thread%s\",\"ef\":%d,\"qps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"recall\":%.4f}\n",
-          name, threads, threads == 1 ? "" : "s", ef, queries.n / elapsed,
-          bench::Percentile(latencies, 0.5), bench::Percentile(latencies, 0.99),
-          bench::Recall(gt, results, 10));
-      std::fflush(stdout);
+      bench::PrintSearch(name, "tessera-engine",
+                         std::to_string(threads) + (threads == 1 ? " thread" : " threads"), ef,
+                         queries.n, elapsed, latencies, gt, results);
     }
   }
   collection->Drop();

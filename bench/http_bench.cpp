@@ -12,7 +12,6 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
-#include <sstream>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -56,15 +55,6 @@ class Client {
   asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
 };
-
-std::vector<int> ParseList(const std::string& s) {
-  std::vector<int> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ','))
-    out.push_back(std::atoi(item.c_str()));
-  return out;
-}
 
 void AppendVector(std::string* out, const float* v, size_t dim) {
   char buf[32];
@@ -114,7 +104,7 @@ int main(int argc, char** argv) {
   const bench::GroundTruth gt = bench::ReadIbin(argv[6]);
   const int m = std::atoi(argv[7]);
   const int efc = std::atoi(argv[8]);
-  const std::vector<int> efs = ParseList(argv[9]);
+  const std::vector<int> efs = bench::ParseList(argv[9]);
   const uint32_t batch = static_cast<uint32_t>(std::atoi(argv[10]));
   const int uploaders = std::atoi(argv[11]);
   const int clients = std::atoi(argv[12]);
@@ -210,14 +200,9 @@ int main(int argc, char** argv) {
       for (auto& t : threads)
         t.join();
       const double elapsed = bench::Seconds(t0);
-      std::printf(
-          "{\"kind\":\"search\",\"dataset\":\"%s\",\"system\":\"tessera-http\",\"mode\":\"single, "
-          "%d client%s\",\"ef\":%d,\"qps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
-          "\"recall\":%.4f}\n",
-          name, conns, conns == 1 ? "" : "s", ef, queries.n / elapsed,
-          bench::Percentile(latencies, 0.5), bench::Percentile(latencies, 0.99),
-          bench::Recall(gt, results, 10));
-      std::fflush(stdout);
+      bench::PrintSearch(name, "tessera-http",
+                         "single, " + std::to_string(conns) + (conns == 1 ? " client" : " clients"),
+                         ef, queries.n, elapsed, latencies, gt, results);
     }
     {  // batch requests of 100 queries, one connection
       constexpr uint32_t kPerRequest = 100;
@@ -245,13 +230,9 @@ int main(int argc, char** argv) {
           results[q + i] = IdsOf(answers[i].at("points"));
       }
       const double elapsed = bench::Seconds(t0);
-      std::printf(
-          "{\"kind\":\"search\",\"dataset\":\"%s\",\"system\":\"tessera-http\",\"mode\":\"batch "
-          "of %u, 1 client\",\"ef\":%d,\"qps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
-          "\"recall\":%.4f}\n",
-          name, kPerRequest, ef, queries.n / elapsed, bench::Percentile(latencies, 0.5),
-          bench::Percentile(latencies, 0.99), bench::Recall(gt, results, 10));
-      std::fflush(stdout);
+      bench::PrintSearch(name, "tessera-http",
+                         "batch of " + std::to_string(kPerRequest) + ", 1 client", ef, queries.n,
+                         elapsed, latencies, gt, results);
     }
   }
   return 0;

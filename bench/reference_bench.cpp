@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <omp.h>
-#include <sstream>
 #include <thread>
 
 #include <faiss/IndexFlat.h>
@@ -25,15 +24,6 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::vector<int> ParseList(const std::string& s) {
-  std::vector<int> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ','))
-    out.push_back(std::atoi(item.c_str()));
-  return out;
-}
 
 // Runs `search(q, &ids)` for every query once, timing each; prints one result line.
 template <typename Search>
@@ -48,12 +38,7 @@ void Sweep(const char* dataset, const char* system, int ef, const bench::Matrix&
     latencies[q] = bench::Seconds(t) * 1e6;
   }
   const double elapsed = bench::Seconds(start);
-  std::printf(
-      "{\"kind\":\"search\",\"dataset\":\"%s\",\"system\":\"%s\",\"mode\":\"1 thread\","
-      "\"ef\":%d,\"qps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"recall\":%.4f}\n",
-      dataset, system, ef, queries.n / elapsed, bench::Percentile(latencies, 0.5),
-      bench::Percentile(latencies, 0.99), bench::Recall(gt, results, 10));
-  std::fflush(stdout);
+  bench::PrintSearch(dataset, system, "1 thread", ef, queries.n, elapsed, latencies, gt, results);
 }
 
 }  // namespace
@@ -86,7 +71,7 @@ int main(int argc, char** argv) {
   const bench::GroundTruth gt = bench::ReadIbin(argv[5]);
   const int m = std::atoi(argv[6]);
   const int efc = std::atoi(argv[7]);
-  const std::vector<int> efs = ParseList(argv[8]);
+  const std::vector<int> efs = bench::ParseList(argv[8]);
   const int threads = std::atoi(argv[9]);
   const size_t dim = base.dim;
 

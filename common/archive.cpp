@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,10 +26,13 @@ struct EntryDeleter {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
 };
 
+std::string ErrorText(archive* a) {
+  const char* message = a != nullptr ? archive_error_string(a) : nullptr;
+  return message != nullptr ? message : "unknown libarchive error";
+}
+
 Status ArchiveError(std::string_view what, const fs::path& path, archive* a) {
-  const char* message = archive_error_string(a);
-  return Status::IoError(std::string(what) + " " + path.string() + ": " +
-                         (message != nullptr ? message : "unknown libarchive error"));
+  return Status::IoError(std::string(what) + " " + path.string() + ": " + ErrorText(a));
 }
 
 // A plain relative name: components of [A-Za-z0-9._-], none "." or "..", at most `max_depth`.
@@ -70,10 +74,14 @@ Status WriteTarArchive(const fs::path& out, const std::vector<ArchiveEntry>& ent
         archive_write_open_filename(a.get(), tmp.c_str()) != ARCHIVE_OK) {
       return ArchiveError("create archive", tmp, a.get());
     }
-    std::vector<char> buffer(1 << 20);
+    constexpr uint64_t kChunk = 1 << 20;
     for (const ArchiveEntry& e : entries) {
-      TESSERA_ASSIGN_OR_RETURN(File in, File::Open(e.source, O_RDONLY));
-      TESSERA_ASSIGN_OR_RETURN(uint64_t size, in.Size());
+      std::optional<File> in;
+      uint64_t size = e.data.size();
+      if (!e.source.empty()) {
+        TESSERA_ASSIGN_OR_RETURN(in, File::Open(e.source, O_RDONLY));
+        TESSERA_ASSIGN_OR_RETURN(size, in->Size());
+      }
       std::unique_ptr<archive_entry, EntryDeleter> entry(archive_entry_new());
       archive_entry_set_pathname(entry.get(), e.name.c_str());
       archive_entry_set_size(entry.get(), static_cast<la_int64_t>(size));
@@ -83,14 +91,18 @@ Status WriteTarArchive(const fs::path& out, const std::vector<ArchiveEntry>& ent
       if (archive_write_header(a.get(), entry.get()) != ARCHIVE_OK) {
         return ArchiveError("write header of " + e.name + " to", tmp, a.get());
       }
-      uint64_t offset = 0;
-      while (offset < size) {
-        const size_t n = static_cast<size_t>(std::min<uint64_t>(buffer.size(), size - offset));
-        TESSERA_ASSIGN_OR_RETURN(std::string chunk, in.ReadAt(offset, n));
-        if (chunk.size() != n) {
-          return Status::IoError("short read of " + e.source.string());
+      for (uint64_t offset = 0; offset < size;) {
+        const size_t n = static_cast<size_t>(std::min(kChunk, size - offset));
+        std::string chunk;
+        if (in) {
+          TESSERA_ASSIGN_OR_RETURN(chunk, in->ReadAt(offset, n));
+          if (chunk.size() != n) {
+            return Status::IoError("short read of " + e.source.string());
+          }
         }
-        if (archive_write_data(a.get(), chunk.data(), chunk.size()) != static_cast<la_ssize_t>(n)) {
+        const std::string_view bytes =
+            in ? std::string_view(chunk) : std::string_view(e.data).substr(offset, n);
+        if (archive_write_data(a.get(), bytes.data(), n) != static_cast<la_ssize_t>(n)) {
           return ArchiveError("write " + e.name + " to", tmp, a.get());
         }
         offset += n;
@@ -112,10 +124,7 @@ Status ExtractTarArchive(const fs::path& path, const fs::path& dir, size_t max_d
   ArchivePtr a(archive_read_new());
   if (a == nullptr || archive_read_support_format_tar(a.get()) != ARCHIVE_OK ||
       archive_read_open_filename(a.get(), path.c_str(), 1 << 20) != ARCHIVE_OK) {
-    return Status::InvalidArgument("not a readable snapshot archive: " +
-                                   std::string(archive_error_string(a.get()) != nullptr
-                                                   ? archive_error_string(a.get())
-                                                   : "unknown error"));
+    return Status::InvalidArgument("not a readable snapshot archive: " + ErrorText(a.get()));
   }
   std::set<std::string> seen;
   std::set<fs::path> dirs{dir};
@@ -127,10 +136,7 @@ Status ExtractTarArchive(const fs::path& path, const fs::path& dir, size_t max_d
       break;
     }
     if (r != ARCHIVE_OK) {
-      return Status::InvalidArgument("corrupt snapshot archive: " +
-                                     std::string(archive_error_string(a.get()) != nullptr
-                                                     ? archive_error_string(a.get())
-                                                     : "unknown error"));
+      return Status::InvalidArgument("corrupt snapshot archive: " + ErrorText(a.get()));
     }
     const char* raw_name = archive_entry_pathname(entry);
     const std::string name = raw_name != nullptr ? raw_name : "";
@@ -160,10 +166,8 @@ Status ExtractTarArchive(const fs::path& path, const fs::path& dir, size_t max_d
     for (;;) {
       const la_ssize_t n = archive_read_data(a.get(), buffer.data(), buffer.size());
       if (n < 0) {
-        return Status::InvalidArgument("corrupt snapshot archive at `" + name + "`: " +
-                                       std::string(archive_error_string(a.get()) != nullptr
-                                                       ? archive_error_string(a.get())
-                                                       : "unknown error"));
+        return Status::InvalidArgument("corrupt snapshot archive at `" + name +
+                                       "`: " + ErrorText(a.get()));
       }
       if (n == 0) {
         break;

@@ -15,7 +15,8 @@ namespace tessera {
 
 struct ArchiveEntry {
   std::string name;              // path inside the archive, e.g. "segments/manifest.bin"
-  std::filesystem::path source;  // file on disk to store under that name
+  std::filesystem::path source;  // file on disk to store under that name; if empty, `data`
+  std::string data;              // the content of an entry that is not a file on disk
 };
 
 // Writes the entries to `out` (replacing it atomically: written as `out`.tmp, fsynced, renamed).

@@ -49,28 +49,15 @@ std::string Sha256Hex(std::string_view data) {
 }
 
 Result<std::string> Sha256FileHex(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return ErrnoStatus("open", path, errno);
-  }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  TESSERA_ASSIGN_OR_RETURN(File file, File::Open(path, O_RDONLY));
+  TESSERA_ASSIGN_OR_RETURN(uint64_t size, file.Size());
   Ctx ctx = NewCtx();
-  std::vector<char> buffer(1 << 20);
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return ErrnoStatus("read", path, errno);
-    }
-    if (n == 0) {
-      break;
-    }
-    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(n));
+  constexpr uint64_t kChunk = 1 << 20;
+  for (uint64_t offset = 0; offset < size; offset += kChunk) {
+    TESSERA_ASSIGN_OR_RETURN(
+        std::string chunk,
+        file.ReadAt(offset, static_cast<size_t>(std::min(kChunk, size - offset))));
+    EVP_DigestUpdate(ctx.get(), chunk.data(), chunk.size());
   }
   return Finish(ctx.get());
 }

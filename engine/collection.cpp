@@ -753,14 +753,12 @@ Result<SeqNo> Collection::CreateSnapshot(const fs::path& out) {
   const fs::path seg_dir = dir_ / kSegmentsDir;
   std::vector<ArchiveEntry> entries;
   {
-    // The config file is replaced atomically by Update(); hold its lock so that the copy
+    // Update() replaces the config file atomically; read it under its lock so that the copy
     // archived is the one in effect.
     std::lock_guard config_lock(config_mu_);
     TESSERA_ASSIGN_OR_RETURN(std::string config_bytes, ReadFileToString(dir_ / kConfigFile));
-    TESSERA_RETURN_IF_ERROR(
-        WriteFileAtomically(out.string() + ".config", config_bytes));  // staged beside `out`
+    entries.push_back({kConfigFile, {}, std::move(config_bytes)});
   }
-  entries.push_back({kConfigFile, out.string() + ".config"});
   entries.push_back({std::string(kSegmentsDir) + "/" + kManifestFile, seg_dir / kManifestFile});
   for (const std::string& file : manifest_files_) {
     entries.push_back({std::string(kSegmentsDir) + "/" + file, seg_dir / file});
@@ -775,9 +773,7 @@ Result<SeqNo> Collection::CreateSnapshot(const fs::path& out) {
   if (ec) {
     return Status::IoError("list " + seg_dir.string() + ": " + ec.message());
   }
-  Status written = WriteTarArchive(out, entries);
-  fs::remove(out.string() + ".config", ec);
-  TESSERA_RETURN_IF_ERROR(written);
+  TESSERA_RETURN_IF_ERROR(WriteTarArchive(out, entries));
   return persisted_seq_.load();
 }
 
