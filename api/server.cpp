@@ -6,7 +6,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -33,11 +32,25 @@ constexpr size_t kHeaderLimitBytes = 64 * 1024;
 struct Server::Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
-  bool busy = false;  // a request is being handled; touched only on the connection's strand
+  bool busy = false;  // a request is being handled; touched only on the connection's thread
 };
 
+namespace {
+std::vector<std::unique_ptr<asio::io_context>> MakeContexts(unsigned threads) {
+  std::vector<std::unique_ptr<asio::io_context>> iocs;
+  for (unsigned i = 0; i < std::max(threads, 1u); ++i) {
+    iocs.push_back(std::make_unique<asio::io_context>(1));  // one thread runs each
+  }
+  return iocs;
+}
+}  // namespace
+
 Server::Server(const ServerOptions& options, Api& api)
-    : options_(options), api_(api), acceptor_(ioc_) {}
+    : options_(options), api_(api), iocs_(MakeContexts(options.threads)), acceptor_(*iocs_[0]) {
+  for (auto& ioc : iocs_) {
+    work_.emplace_back(ioc->get_executor());
+  }
+}
 
 Server::~Server() = default;
 
@@ -64,10 +77,10 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, Api
 void Server::Run() {
   asio::co_spawn(acceptor_.get_executor(), Accept(), asio::detached);
   std::vector<std::jthread> threads;
-  for (unsigned i = 1; i < options_.threads; ++i) {
-    threads.emplace_back([this] { ioc_.run(); });
+  for (size_t i = 1; i < iocs_.size(); ++i) {
+    threads.emplace_back([this, i] { iocs_[i]->run(); });
   }
-  ioc_.run();
+  iocs_[0]->run();
 }
 
 void Server::Stop() {
@@ -79,6 +92,7 @@ void Server::Stop() {
     }
     stopping_ = true;
     connections = connections_;
+    work_.clear();  // each thread returns once its connections are done
   }
   asio::post(acceptor_.get_executor(), [this] {
     boost::system::error_code ignored;
@@ -98,7 +112,8 @@ void Server::Stop() {
 
 asio::awaitable<void> Server::Accept() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), use_tuple);
+    asio::io_context& ioc = *iocs_[next_ioc_++ % iocs_.size()];
+    auto [ec, socket] = co_await acceptor_.async_accept(ioc, use_tuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
         co_return;
@@ -106,6 +121,8 @@ asio::awaitable<void> Server::Accept() {
       TESSERA_LOG(kWarn) << "accept: " << ec.message();
       continue;
     }
+    boost::system::error_code nodelay_ec;  // replies go out at once, not after a delayed ACK
+    socket.set_option(tcp::no_delay(true), nodelay_ec);
     auto connection = std::make_shared<Connection>(std::move(socket));
     {
       std::lock_guard lock(mu_);

@@ -25,20 +25,23 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Runs `search(q, &ids)` for every query once, timing each; prints one result line.
+// Runs `search(q, &ids)` for every query, timing each (fastest of bench::Rounds() passes);
+// prints one result line.
 template <typename Search>
 void Sweep(const char* dataset, const char* system, int ef, const bench::Matrix& queries,
            const bench::GroundTruth& gt, Search search) {
-  std::vector<std::vector<int64_t>> results(queries.n);
-  std::vector<double> latencies(queries.n);
-  const auto start = Clock::now();
-  for (uint32_t q = 0; q < queries.n; ++q) {
-    const auto t = Clock::now();
-    search(q, &results[q]);
-    latencies[q] = bench::Seconds(t) * 1e6;
-  }
-  const double elapsed = bench::Seconds(start);
-  bench::PrintSearch(dataset, system, "1 thread", ef, queries.n, elapsed, latencies, gt, results);
+  const bench::Pass pass = bench::Fastest([&] {
+    bench::Pass p{0, std::vector<double>(queries.n), std::vector<std::vector<int64_t>>(queries.n)};
+    const auto start = Clock::now();
+    for (uint32_t q = 0; q < queries.n; ++q) {
+      const auto t = Clock::now();
+      search(q, &p.results[q]);
+      p.latencies_us[q] = bench::Seconds(t) * 1e6;
+    }
+    p.seconds = bench::Seconds(start);
+    return p;
+  });
+  bench::PrintSearch(dataset, system, "1 thread", ef, queries.n, pass, gt);
 }
 
 }  // namespace

@@ -1013,11 +1013,8 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchRequest& request
         "Wrong input: Not existing vector name error: " +
         (request.vector_name.empty() ? std::string("(unnamed)") : request.vector_name));
   }
-  NamedVectors query{{request.vector_name, request.query}};
-  OperationList probe{UpdateVectorsOp{{PointVectors{PointId(), query}}}};
-  TESSERA_RETURN_IF_ERROR(PrepareOperations(c, &probe));  // dimension check, Cosine normalising
-  const std::vector<float>& q =
-      std::get<UpdateVectorsOp>(probe[0]).points[0].vectors.at(request.vector_name);
+  std::vector<float> q = request.query;
+  TESSERA_RETURN_IF_ERROR(PrepareVector(c, request.vector_name, &q));
   const index::Metric metric = MetricFor(it->second.distance);
   const size_t want = request.offset + request.limit;
   const size_t ef = std::max(request.ef.value_or(c.hnsw.ef_construct), want);

@@ -22,33 +22,7 @@ namespace {
 
 Status CheckVectors(const CollectionConfig& config, NamedVectors* vectors, bool require_all) {
   for (auto& [name, values] : *vectors) {
-    auto it = config.vectors.find(name);
-    if (it == config.vectors.end()) {
-      return Status::InvalidArgument("Wrong input: Not existing vector name error: " +
-                                     (name.empty() ? std::string("(unnamed)") : name));
-    }
-    if (values.size() != it->second.size) {
-      return Status::InvalidArgument(
-          "Wrong input: Vector dimension error: expected dim: " + std::to_string(it->second.size) +
-          ", got " + std::to_string(values.size()));
-    }
-    for (float v : values) {
-      if (!std::isfinite(v)) {
-        return Status::InvalidArgument("Wrong input: vector values must be finite numbers");
-      }
-    }
-    if (it->second.distance == Distance::kCosine) {
-      double norm = 0;
-      for (float v : values) {
-        norm += static_cast<double>(v) * v;
-      }
-      if (norm > 0) {
-        const auto inv = static_cast<float>(1.0 / std::sqrt(norm));
-        for (float& v : values) {
-          v *= inv;
-        }
-      }
-    }
+    TESSERA_RETURN_IF_ERROR(PrepareVector(config, name, &values));
   }
   if (require_all && config.single_unnamed_vector && !vectors->contains("")) {
     return Status::InvalidArgument("Wrong input: Vector is required for the unnamed vector");
@@ -67,6 +41,38 @@ Status CheckNames(const CollectionConfig& config, const std::vector<std::string>
 }
 
 }  // namespace
+
+Status PrepareVector(const CollectionConfig& config, const std::string& name,
+                     std::vector<float>* values) {
+  auto it = config.vectors.find(name);
+  if (it == config.vectors.end()) {
+    return Status::InvalidArgument("Wrong input: Not existing vector name error: " +
+                                   (name.empty() ? std::string("(unnamed)") : name));
+  }
+  if (values->size() != it->second.size) {
+    return Status::InvalidArgument(
+        "Wrong input: Vector dimension error: expected dim: " + std::to_string(it->second.size) +
+        ", got " + std::to_string(values->size()));
+  }
+  for (float v : *values) {
+    if (!std::isfinite(v)) {
+      return Status::InvalidArgument("Wrong input: vector values must be finite numbers");
+    }
+  }
+  if (it->second.distance == Distance::kCosine) {
+    double norm = 0;
+    for (float v : *values) {
+      norm += static_cast<double>(v) * v;
+    }
+    if (norm > 0) {
+      const auto inv = static_cast<float>(1.0 / std::sqrt(norm));
+      for (float& v : *values) {
+        v *= inv;
+      }
+    }
+  }
+  return Status::Ok();
+}
 
 Status PrepareOperations(const CollectionConfig& config, OperationList* ops) {
   for (Operation& op : *ops) {

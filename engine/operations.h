@@ -75,6 +75,10 @@ std::string_view OperationName(const Operation& op);
 // Checks every vector name and dimension against the collection (kInvalidArgument, in
 // Qdrant's words), and normalises Cosine vectors in place. Touches no stored state.
 Status PrepareOperations(const CollectionConfig& config, OperationList* ops);
+// The same for one vector (a stored one or a query): name, dimension, finite values, Cosine
+// normalising.
+Status PrepareVector(const CollectionConfig& config, const std::string& name,
+                     std::vector<float>* values);
 
 // The WAL body of a list:
 //   list    := version:u8(=1) count:varint op*

@@ -93,6 +93,12 @@ std::vector<index::Hit> Segment::Search(size_t vec, std::span<const float> query
     return o < ids_.size() && !deleted_[o] && vectors_[vec].present[o] && (!accept || accept(o));
   };
   if (graphs_[vec] != nullptr && !exact) {
+    // A graph holds only points that had this vector when it was built, and a sealed segment
+    // changes only by tombstones: with none, and no filter, every graph point is a hit and the
+    // walk needs no per-point check.
+    if (!accept && live_count_ == ids_.size()) {
+      return graphs_[vec]->Search(query, k, ef, {});
+    }
     return graphs_[vec]->Search(query, k, ef, live);
   }
   return index::ExactSearch(specs_[vec].metric, vectors_[vec].data, specs_[vec].dim, query, k,

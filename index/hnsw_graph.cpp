@@ -47,11 +47,6 @@ std::unique_ptr<hnswlib::SpaceInterface<float>> MakeSpace(Metric metric, size_t 
   return nullptr;
 }
 
-struct FartherFirst {  // max-heap on distance
-  bool operator()(const Hit& a, const Hit& b) const {
-    return a.distance < b.distance || (a.distance == b.distance && a.offset < b.offset);
-  }
-};
 struct CloserFirst {  // min-heap on distance, over internal ids
   bool operator()(const std::pair<float, hnswlib::tableint>& a,
                   const std::pair<float, hnswlib::tableint>& b) const {
@@ -179,19 +174,20 @@ std::vector<Hit> HnswGraph::Search(std::span<const float> query, size_t k, size_
     }
   }
 
-  // Beam search on layer 0: rejected points are walked through but never kept.
+  // Beam search on layer 0: rejected points are walked through but never kept. Both heaps hold
+  // internal ids (labels are read once, at the end); the next neighbour's mark and vector are
+  // prefetched while this one's distance is computed, which is most of hnswlib's own speed.
   hnswlib::VisitedList* visited = h.visited_list_pool_->getFreeVisitedList();
   hnswlib::vl_type* marks = visited->mass;
   const hnswlib::vl_type tag = visited->curV;
-  std::priority_queue<std::pair<float, tableint>, std::vector<std::pair<float, tableint>>,
-                      CloserFirst>
-      candidates;
-  std::priority_queue<Hit, std::vector<Hit>, FartherFirst> kept;
+  using Entry = std::pair<float, tableint>;
+  std::priority_queue<Entry, std::vector<Entry>, CloserFirst> candidates;
+  std::priority_queue<Entry> kept;  // farthest on top
   float bound = std::numeric_limits<float>::max();
   candidates.emplace(cur_dist, cur);
   marks[cur] = tag;
   if (accepted(cur)) {
-    kept.push({static_cast<Offset>(h.getExternalLabel(cur)), cur_dist});
+    kept.emplace(cur_dist, cur);
     bound = cur_dist;
   }
   while (!candidates.empty()) {
@@ -203,8 +199,16 @@ std::vector<Hit> HnswGraph::Search(std::span<const float> query, size_t k, size_
     unsigned int* links = h.get_linklist0(node);
     const int count = h.getListCount(links);
     const auto* neighbours = reinterpret_cast<const tableint*>(links + 1);
+    if (count > 0) {
+      __builtin_prefetch(marks + neighbours[0]);
+      __builtin_prefetch(h.getDataByInternalId(neighbours[0]));
+    }
     for (int i = 0; i < count; ++i) {
       const tableint n = neighbours[i];
+      if (i + 1 < count) {
+        __builtin_prefetch(marks + neighbours[i + 1]);
+        __builtin_prefetch(h.getDataByInternalId(neighbours[i + 1]));
+      }
       if (marks[n] == tag) {
         continue;
       }
@@ -212,12 +216,13 @@ std::vector<Hit> HnswGraph::Search(std::span<const float> query, size_t k, size_
       const float nd = dist(n);
       if (kept.size() < ef || nd < bound) {
         candidates.emplace(nd, n);
+        __builtin_prefetch(h.get_linklist0(candidates.top().second));
         if (accepted(n)) {
-          kept.push({static_cast<Offset>(h.getExternalLabel(n)), nd});
+          kept.emplace(nd, n);
           if (kept.size() > ef) {
             kept.pop();
           }
-          bound = kept.top().distance;
+          bound = kept.top().first;
         }
       }
     }
@@ -229,7 +234,7 @@ std::vector<Hit> HnswGraph::Search(std::span<const float> query, size_t k, size_
   }
   out.resize(kept.size());
   for (size_t i = out.size(); i-- > 0;) {
-    out[i] = kept.top();
+    out[i] = {static_cast<Offset>(h.getExternalLabel(kept.top().second)), kept.top().first};
     kept.pop();
   }
   return out;
