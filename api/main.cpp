@@ -15,6 +15,7 @@
 #include "api/routes.h"
 #include "api/server.h"
 #include "common/logging.h"
+#include "common/memory.h"
 #include "engine/catalog.h"
 
 #ifndef TESSERA_COMMIT
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   }
   const api::ServerOptions& options = *parsed;
   SetLogLevel(options.log_level);
+  ConfigureAllocator(std::max<size_t>(options.threads, 2));
 
   // Signals are taken by one thread with sigtimedwait; every other thread has them blocked.
   sigset_t signals;

@@ -10,6 +10,7 @@
 #include "common/file.h"
 #include "common/framing.h"
 #include "common/logging.h"
+#include "common/memory.h"
 #include "engine/payload.h"
 
 namespace tessera::engine {
@@ -422,7 +423,7 @@ void Collection::OptimizerLoop(std::stop_token stop) {
     if (frozen == nullptr || stop.stop_requested()) {
       continue;
     }
-    if (Status s = OptimizeOne(frozen); !s.ok()) {
+    if (Status s = OptimizeOne(std::move(frozen)); !s.ok()) {
       TESSERA_LOG(kError) << "collection " << name_ << ": indexing failed: " << s.ToString();
       std::unique_lock lock(optimizer_mu_);
       optimizer_cv_.wait_for(lock, stop, std::chrono::seconds(10), [] { return false; });
@@ -499,6 +500,8 @@ Status Collection::OptimizeOne(std::shared_ptr<Segment> frozen) {
     std::erase_if(field_stats_, [&](const auto& kv) { return kv.first.first == frozen->id(); });
   }
   ++graphs_built_;
+  frozen.reset();  // the last reference but a search's: its points now live in the copy
+  ReleaseFreeMemory();
   TESSERA_LOG(kInfo)
       << "collection " << name_ << ": indexed segment " << copy->id() << " (" << copy->live_count()
       << " points) in "
@@ -530,7 +533,7 @@ Status Collection::OptimizeNow() {
     if (frozen == nullptr) {
       return Status::Ok();
     }
-    TESSERA_RETURN_IF_ERROR(OptimizeOne(frozen));
+    TESSERA_RETURN_IF_ERROR(OptimizeOne(std::move(frozen)));
   }
 }
 

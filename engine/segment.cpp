@@ -1,5 +1,6 @@
 #include "engine/segment.h"
 
+#include <cassert>
 #include <cstring>
 
 #include <boost/json/parse.hpp>
@@ -72,6 +73,10 @@ std::optional<Offset> Segment::FindLive(const PointId& id) const {
 
 std::span<const float> Segment::vector(size_t vec, Offset o) const {
   const size_t dim = specs_[vec].dim;
+  if (vectors_[vec].in_graph) {
+    const float* v = graphs_[vec]->VectorOf(o);
+    return v != nullptr ? std::span<const float>(v, dim) : std::span<const float>();
+  }
   return std::span<const float>(vectors_[vec].data).subspan(o * dim, dim);
 }
 
@@ -100,6 +105,9 @@ std::vector<index::Hit> Segment::Search(size_t vec, std::span<const float> query
       return graphs_[vec]->Search(query, k, ef, {});
     }
     return graphs_[vec]->Search(query, k, ef, live);
+  }
+  if (vectors_[vec].in_graph) {
+    return graphs_[vec]->ExactSearch(query, k, live);
   }
   return index::ExactSearch(specs_[vec].metric, vectors_[vec].data, specs_[vec].dim, query, k,
                             live);
@@ -151,6 +159,7 @@ void Segment::Delete(Offset o, SeqNo version) {
 }
 
 void Segment::SetVector(size_t vec, Offset o, std::span<const float> values) {
+  assert(!vectors_[vec].in_graph);  // sealed segments change by tombstones only
   std::memcpy(vectors_[vec].data.data() + o * specs_[vec].dim, values.data(),
               values.size() * sizeof(float));
   vectors_[vec].present[o] = 1;
@@ -158,6 +167,7 @@ void Segment::SetVector(size_t vec, Offset o, std::span<const float> values) {
 }
 
 void Segment::RemoveVector(size_t vec, Offset o) {
+  assert(!vectors_[vec].in_graph);
   std::fill_n(vectors_[vec].data.begin() + static_cast<std::ptrdiff_t>(o * specs_[vec].dim),
               specs_[vec].dim, 0.0f);
   vectors_[vec].present[o] = 0;
@@ -173,6 +183,8 @@ Status Segment::BuildGraphs(const index::HnswParams& params, size_t threads) {
     }));
     graphs_[v] = std::move(graph);
     graph_files_[v] = {};
+    vectors_[v].data = {};  // the graph has its own copy
+    vectors_[v].in_graph = true;
   }
   dirty_ = true;
   return Status::Ok();
@@ -249,8 +261,19 @@ Result<std::string> Segment::Serialize(const fs::path& dir) {
   for (size_t v = 0; v < specs_.size(); ++v) {
     body.append(reinterpret_cast<const char*>(vectors_[v].present.data()),
                 vectors_[v].present.size());
-    body.append(reinterpret_cast<const char*>(vectors_[v].data.data()),
-                vectors_[v].data.size() * sizeof(float));
+    if (!vectors_[v].in_graph) {
+      body.append(reinterpret_cast<const char*>(vectors_[v].data.data()),
+                  vectors_[v].data.size() * sizeof(float));
+      continue;
+    }
+    const std::vector<float> zeros(specs_[v].dim, 0.0f);
+    for (Offset o = 0; o < ids_.size(); ++o) {
+      std::span<const float> values = vector(v, o);
+      if (values.empty()) {
+        values = zeros;
+      }
+      body.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+    }
   }
   for (size_t v = 0; v < specs_.size(); ++v) {
     PutBool(&body, !graph_files_[v].name.empty());
@@ -332,17 +355,14 @@ Result<std::unique_ptr<Segment>> Segment::Load(const fs::path& dir, const fs::pa
     segment->payloads_.push_back(std::move(payload));
     segment->live_count_ += deleted ? 0 : 1;
   }
+  std::vector<std::string_view> columns(segment->specs_.size());
   for (size_t v = 0; v < segment->specs_.size(); ++v) {
-    std::string_view present, data;
+    std::string_view present;
     const size_t dim = segment->specs_[v].dim;
-    if (!d.GetBytes(n, &present) || !d.GetBytes(n * dim * sizeof(float), &data)) {
+    if (!d.GetBytes(n, &present) || !d.GetBytes(n * dim * sizeof(float), &columns[v])) {
       return bad();
     }
     segment->vectors_[v].present.assign(present.begin(), present.end());
-    segment->vectors_[v].data.resize(n * dim);
-    if (!data.empty()) {  // memcpy from an empty (null) view is undefined
-      std::memcpy(segment->vectors_[v].data.data(), data.data(), data.size());
-    }
   }
   for (size_t v = 0; v < segment->specs_.size(); ++v) {
     bool has;
@@ -363,6 +383,17 @@ Result<std::unique_ptr<Segment>> Segment::Load(const fs::path& dir, const fs::pa
   }
   if (!d.empty()) {
     return bad();
+  }
+  for (size_t v = 0; v < segment->specs_.size(); ++v) {
+    VectorColumn& column = segment->vectors_[v];
+    if (segment->graphs_[v] != nullptr) {
+      column.in_graph = true;  // read from the graph: one copy in memory
+      continue;
+    }
+    column.data.resize(n * segment->specs_[v].dim);
+    if (!columns[v].empty()) {  // memcpy from an empty (null) view is undefined
+      std::memcpy(column.data.data(), columns[v].data(), columns[v].size());
+    }
   }
   segment->dirty_ = false;
   return segment;

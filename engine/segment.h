@@ -107,6 +107,8 @@ class Segment {
   void set_clean() { dirty_ = false; }
   // Writes the graphs (once; they are immutable) next to `data_file`, then returns the
   // segment's bytes, which name those graph files. See segment.cpp for the grammar.
+  // (The bytes hold every vector even where a graph file holds it too; in memory there is
+  // one copy.)
   Result<std::string> Serialize(const std::filesystem::path& dir);
   static Result<std::unique_ptr<Segment>> Load(const std::filesystem::path& dir,
                                                const std::filesystem::path& file);
@@ -115,8 +117,11 @@ class Segment {
 
  private:
   struct VectorColumn {
-    std::vector<float> data;  // size() * dim floats; zeros where absent
+    std::vector<float> data;  // size() * dim floats; zeros where absent; empty if in_graph
     std::vector<uint8_t> present;
+    // The column's graph holds the vectors (a sealed segment keeps one copy, not two); only
+    // points that had a vector when the graph was built can be read, the others are deleted.
+    bool in_graph = false;
   };
   struct GraphFile {
     std::string name;

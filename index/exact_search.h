@@ -4,6 +4,7 @@
 // decides which rows may be returned. The path for small segments and selective filters.
 
 #include <functional>
+#include <queue>
 #include <span>
 #include <vector>
 
@@ -18,5 +19,41 @@ using AcceptFn = std::function<bool(Offset)>;
 // offset. `accept` may be empty (every row).
 std::vector<Hit> ExactSearch(Metric metric, std::span<const float> matrix, size_t dim,
                              std::span<const float> query, size_t k, const AcceptFn& accept);
+
+// The same over `rows` rows stored anywhere: row i is `row(i)` (dim floats) and is known as
+// `offset_of(i)`. Serves a matrix and a graph's own copy of its vectors alike.
+template <typename RowFn, typename OffsetFn>
+std::vector<Hit> ExactSearchRows(Metric metric, size_t rows, size_t dim,
+                                 std::span<const float> query, size_t k, const AcceptFn& accept,
+                                 RowFn row, OffsetFn offset_of) {
+  auto closer = [](const Hit& a, const Hit& b) {
+    return a.distance < b.distance || (a.distance == b.distance && a.offset < b.offset);
+  };
+  std::vector<Hit> out;
+  if (k == 0 || dim == 0) {
+    return out;
+  }
+  // Max-heap of the best k so far: top() is the worst kept hit.
+  std::priority_queue<Hit, std::vector<Hit>, decltype(closer)> best(closer);
+  for (size_t i = 0; i < rows; ++i) {
+    const Offset offset = offset_of(i);
+    if (accept && !accept(offset)) {
+      continue;
+    }
+    const Hit hit{offset, Distance(metric, query.data(), row(i), dim)};
+    if (best.size() < k) {
+      best.push(hit);
+    } else if (closer(hit, best.top())) {
+      best.pop();
+      best.push(hit);
+    }
+  }
+  out.resize(best.size());
+  for (size_t i = out.size(); i-- > 0;) {
+    out[i] = best.top();
+    best.pop();
+  }
+  return out;
+}
 
 }  // namespace tessera::index

@@ -240,6 +240,29 @@ std::vector<Hit> HnswGraph::Search(std::span<const float> query, size_t k, size_
   return out;
 }
 
+const float* HnswGraph::VectorOf(Offset offset) const {
+  const hnswlib::HierarchicalNSW<float>& h = *impl_->hnsw;
+  auto it = h.label_lookup_.find(offset);  // frozen graph: no insert races with this read
+  if (it == h.label_lookup_.end()) {
+    return nullptr;
+  }
+  return reinterpret_cast<const float*>(h.getDataByInternalId(it->second));
+}
+
+std::vector<Hit> HnswGraph::ExactSearch(std::span<const float> query, size_t k,
+                                        const AcceptFn& accept) const {
+  const hnswlib::HierarchicalNSW<float>& h = *impl_->hnsw;
+  return ExactSearchRows(
+      metric_, h.cur_element_count, dim_, query, k, accept,
+      [&](size_t i) {
+        return reinterpret_cast<const float*>(
+            h.getDataByInternalId(static_cast<hnswlib::tableint>(i)));
+      },
+      [&](size_t i) {
+        return static_cast<Offset>(h.getExternalLabel(static_cast<hnswlib::tableint>(i)));
+      });
+}
+
 Result<uint32_t> HnswGraph::SaveTo(const fs::path& file) const {
   fs::path tmp = file;
   tmp += ".tmp";

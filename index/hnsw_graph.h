@@ -49,6 +49,13 @@ class HnswGraph {
   std::vector<Hit> Search(std::span<const float> query, size_t k, size_t ef,
                           const AcceptFn& accept) const;
 
+  // The graph keeps its own copy of every vector it holds: `offset`'s, or nullptr if the graph
+  // does not hold it. Lets a segment drop its copy once the graph is built.
+  const float* VectorOf(Offset offset) const;
+  // Exact search over the graph's own vectors (ties by offset), for the planner's full scans.
+  std::vector<Hit> ExactSearch(std::span<const float> query, size_t k,
+                               const AcceptFn& accept) const;
+
   // Writes the graph atomically (temp file, fsync, rename, fsync dir); returns its CRC32C.
   Result<uint32_t> SaveTo(const std::filesystem::path& file) const;
 
