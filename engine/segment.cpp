@@ -183,8 +183,8 @@ Status Segment::BuildGraphs(const index::HnswParams& params, size_t threads) {
     }));
     graphs_[v] = std::move(graph);
     graph_files_[v] = {};
-    vectors_[v].data = {};  // the graph has its own copy
-    vectors_[v].in_graph = true;
+    std::vector<float>().swap(vectors_[v].data);  // the graph has its own copy (`= {}` keeps
+    vectors_[v].in_graph = true;                  // the capacity)
   }
   dirty_ = true;
   return Status::Ok();
@@ -200,6 +200,14 @@ size_t Segment::indexed_vectors() const {
     }
   }
   return n;
+}
+
+size_t Segment::column_bytes() const {
+  size_t bytes = 0;
+  for (const VectorColumn& c : vectors_) {
+    bytes += c.data.capacity() * sizeof(float) + c.present.capacity();
+  }
+  return bytes;
 }
 
 std::vector<std::string> Segment::graph_files() const {

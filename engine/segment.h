@@ -101,6 +101,8 @@ class Segment {
   Status BuildGraphs(const index::HnswParams& params, size_t threads);
   // Indexed vectors: points with a vector in a graph.
   size_t indexed_vectors() const;
+  // Bytes the segment's own vector columns hold (allocated, not just used); graphs not counted.
+  size_t column_bytes() const;
 
   // ---- persistence ----
   bool dirty() const { return dirty_; }

@@ -61,9 +61,12 @@ TEST(SegmentTest, GraphBackedVectorsReadAsBefore) {
   std::vector<NamedVectors> written;
   auto s = MakeSegment(&written);
   ExpectSameVectors(*s, written);
+  const size_t matrix_bytes = 2 * 300 * kDim * sizeof(float);
+  EXPECT_GE(s->column_bytes(), matrix_bytes);
   ASSERT_TRUE(s->BuildGraphs({.m = 8, .ef_construct = 32}, 2).ok());
   ASSERT_TRUE(s->has_graph(0));
-  ExpectSameVectors(*s, written);  // now from the graphs
+  EXPECT_LT(s->column_bytes(), matrix_bytes / 10);  // the columns' memory was given back
+  ExpectSameVectors(*s, written);                   // now from the graphs
   EXPECT_FALSE(s->has_vector(1, 7));
   EXPECT_TRUE(s->vectors_of(7).contains("a"));
 }
