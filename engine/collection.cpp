@@ -333,7 +333,8 @@ void Collection::UpdateLoop(std::stop_token stop) {
         item = std::move(queue_.front());
         queue_.pop_front();
       }
-      const auto& [seq, ops] = item;
+      const SeqNo seq = item.first;  // not a structured binding: lambdas below capture it
+      const OperationList& ops = item.second;
       bool sealed = false;
       {
         std::unique_lock state(state_mu_);
