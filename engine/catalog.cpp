@@ -123,9 +123,20 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const fs::path& storage_path,
     restored_names.push_back(name);
   }
   for (const std::string& name : restored_names) {
-    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Collection> collection,
-                             Collection::Open(name, catalog->CollectionDir(name), options));
-    catalog->collections_.emplace(name, std::move(collection));
+    Result<std::unique_ptr<Collection>> collection =
+        Collection::Open(name, catalog->CollectionDir(name), options);
+    if (collection.ok()) {
+      catalog->collections_.emplace(name, std::move(collection).value());
+      continue;
+    }
+    TESSERA_LOG(kError) << "catalog: collection " << name
+                        << " is out of service, its files are kept as they are: "
+                        << collection.status().ToString();
+    catalog->unavailable_.emplace(
+        name,
+        Status::Unavailable("Collection `" + name + "` is out of service: it failed to load: " +
+                            collection.status().message() +
+                            ". Its files are kept; recover it from a snapshot or delete it"));
   }
 
   const fs::path aliases_path = storage_path / kAliasesFile;
@@ -134,8 +145,10 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const fs::path& storage_path,
     TESSERA_ASSIGN_OR_RETURN(catalog->aliases_, DecodeAliases(bytes));
     // An alias whose collection is gone (deleted while the alias file was not yet rewritten)
     // resolves to nothing; drop it.
-    std::erase_if(catalog->aliases_,
-                  [&](const auto& kv) { return !catalog->collections_.contains(kv.second); });
+    std::erase_if(catalog->aliases_, [&](const auto& kv) {
+      return !catalog->collections_.contains(kv.second) &&
+             !catalog->unavailable_.contains(kv.second);
+    });
   }
   return catalog;
 }
@@ -143,7 +156,7 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const fs::path& storage_path,
 Status Catalog::CreateCollection(const std::string& name, CollectionConfig config) {
   TESSERA_RETURN_IF_ERROR(ValidateCollectionName(name));
   std::lock_guard lock(mu_);
-  if (collections_.contains(name)) {
+  if (collections_.contains(name) || unavailable_.contains(name)) {
     return Status::AlreadyExists("Wrong input: Collection `" + name + "` already exists!");
   }
   if (aliases_.contains(name)) {
@@ -160,7 +173,8 @@ Status Catalog::CreateCollection(const std::string& name, CollectionConfig confi
 Result<bool> Catalog::DeleteCollection(const std::string& name) {
   std::lock_guard lock(mu_);
   auto it = collections_.find(name);
-  if (it == collections_.end()) {
+  const bool broken = it == collections_.end() && unavailable_.contains(name);
+  if (it == collections_.end() && !broken) {
     return false;
   }
   auto aliases = aliases_;
@@ -168,10 +182,15 @@ Result<bool> Catalog::DeleteCollection(const std::string& name) {
   if (dropped > 0) {
     TESSERA_RETURN_IF_ERROR(PersistAliasesLocked(aliases));
   }
-  it->second->Drop();
-  TESSERA_RETURN_IF_ERROR(RemoveDirDurably(it->second->dir()));
+  if (broken) {
+    TESSERA_RETURN_IF_ERROR(RemoveDirDurably(CollectionDir(name)));
+    unavailable_.erase(name);
+  } else {
+    it->second->Drop();
+    TESSERA_RETURN_IF_ERROR(RemoveDirDurably(it->second->dir()));
+    collections_.erase(it);
+  }
   aliases_ = std::move(aliases);
-  collections_.erase(it);
   TESSERA_LOG(kInfo) << "deleted collection " << name;
   return true;
 }
@@ -214,12 +233,16 @@ Status Catalog::RecoverCollection(const std::string& name, const fs::path& archi
     return Status::AlreadyExists("Wrong input: Alias `" + name + "` already exists!");
   }
   std::shared_ptr<Collection> old;
+  const bool broken = unavailable_.contains(name);  // out of service: parked the same way
   if (auto it = collections_.find(name); it != collections_.end()) {
     old = it->second;
     old->Drop();  // its WAL keeps everything, should it have to come back
     TESSERA_RETURN_IF_ERROR(RenameFile(old->dir(), parked));
     TESSERA_RETURN_IF_ERROR(SyncDir(collections_dir));
     collections_.erase(it);
+  } else if (broken) {
+    TESSERA_RETURN_IF_ERROR(RenameFile(CollectionDir(name), parked));
+    TESSERA_RETURN_IF_ERROR(SyncDir(collections_dir));
   }
   const fs::path dir = CollectionDir(name);
   Status placed = RenameFile(staging, dir);
@@ -241,11 +264,15 @@ Status Catalog::RecoverCollection(const std::string& name, const fs::path& archi
       TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Collection> again,
                                Collection::Open(name, dir, options_));
       collections_.emplace(name, std::move(again));
+    } else if (broken) {  // back as it was: still out of service
+      TESSERA_RETURN_IF_ERROR(RenameFile(parked, dir));
+      TESSERA_RETURN_IF_ERROR(SyncDir(collections_dir));
     }
     return Status::InvalidArgument("snapshot does not load: " + opened.status().message());
   }
   collections_.emplace(name, std::move(opened).value());
-  if (old != nullptr) {
+  unavailable_.erase(name);
+  if (old != nullptr || broken) {
     if (Status s = RemoveDirDurably(parked); !s.ok()) {
       TESSERA_LOG(kWarn) << "catalog: " << s.ToString();
     }
@@ -255,13 +282,17 @@ Status Catalog::RecoverCollection(const std::string& name, const fs::path& archi
 }
 
 Result<std::shared_ptr<Collection>> Catalog::ResolveLocked(std::string_view name) const {
-  if (auto it = collections_.find(name); it != collections_.end()) {
+  std::string_view target = name;
+  if (!collections_.contains(name) && !unavailable_.contains(name)) {
+    if (auto alias = aliases_.find(name); alias != aliases_.end()) {
+      target = alias->second;
+    }
+  }
+  if (auto it = collections_.find(target); it != collections_.end()) {
     return it->second;
   }
-  if (auto alias = aliases_.find(name); alias != aliases_.end()) {
-    if (auto it = collections_.find(alias->second); it != collections_.end()) {
-      return it->second;
-    }
+  if (auto it = unavailable_.find(target); it != unavailable_.end()) {
+    return it->second;
   }
   return CollectionNotFound(name);
 }
@@ -273,16 +304,20 @@ Result<std::shared_ptr<Collection>> Catalog::GetCollection(std::string_view name
 
 bool Catalog::CollectionExists(std::string_view name) const {
   std::lock_guard lock(mu_);
-  return ResolveLocked(name).ok();
+  return ResolveLocked(name).status().code() != Code::kNotFound;
 }
 
 std::vector<std::string> Catalog::ListCollections() const {
   std::lock_guard lock(mu_);
   std::vector<std::string> names;
-  names.reserve(collections_.size());
+  names.reserve(collections_.size() + unavailable_.size());
   for (const auto& [name, collection] : collections_) {
     names.push_back(name);
   }
+  for (const auto& [name, status] : unavailable_) {
+    names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
   return names;
 }
 

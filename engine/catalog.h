@@ -48,7 +48,9 @@ Status ValidateCollectionName(std::string_view name);
 class Catalog {
  public:
   // Opens (creating if needed) the storage folder and loads every collection in it.
-  // Every collection runs with `options` (threads, intervals).
+  // Every collection runs with `options` (threads, intervals). A collection that fails to load
+  // is logged and left out of service (its requests answer kUnavailable saying why); it does
+  // not keep the others from serving.
   static Result<std::unique_ptr<Catalog>> Open(const std::filesystem::path& storage_path,
                                                const CollectionOptions& options = {});
 
@@ -88,6 +90,10 @@ class Catalog {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;  // guarded by mu_
   std::map<std::string, std::string, std::less<>> aliases_;  // alias -> collection; guarded by mu_
+  // Collections whose files did not load (a corrupt segment, config or WAL record): out of
+  // service with this status (kUnavailable, naming the damage), their files left as they are,
+  // until deleted or recovered from a snapshot. The rest of the storage serves. Guarded by mu_.
+  std::map<std::string, Status, std::less<>> unavailable_;
 };
 
 }  // namespace tessera::engine

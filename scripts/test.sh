@@ -3,6 +3,7 @@
 # check, HTTP tests against the real binary, and the official JS client tests.
 #   scripts/test.sh                       Release build in ./build
 #   SANITIZE=address,undefined scripts/test.sh   the same under sanitizers, in ./build-sanitize
+#   SANITIZE=thread scripts/test.sh              under ThreadSanitizer, in ./build-tsan
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -11,6 +12,7 @@ build_dir=build
 cmake_args=()
 if [ -n "${SANITIZE:-}" ]; then
   build_dir=build-sanitize
+  [ "${SANITIZE}" = thread ] && build_dir=build-tsan  # cannot share objects with ASan
   # -Werror off: GCC 12 reports false positives inside Asio's coroutine frames under -O2 with
   # the sanitizers (-Wmismatched-new-delete).
   cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DSANITIZE=${SANITIZE}" -DTESSERA_WERROR=OFF)
