@@ -1,5 +1,6 @@
 #include "common/file.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -75,13 +76,20 @@ Result<File> File::Open(const fs::path& path, int flags, int mode) {
 }
 
 Status File::Append(std::string_view data) {
-  if (FileObserver* observer = Observer()) {
+  FileObserver* observer = Observer();
+  if (observer != nullptr) {
     TESSERA_RETURN_IF_ERROR(observer->BeforeWrite(path_));
   }
   const char* p = data.data();
   size_t left = data.size();
   while (left > 0) {
-    const ssize_t n = ::write(fd_, p, left);
+    size_t chunk = left;
+    if (observer != nullptr) {
+      TESSERA_RETURN_IF_ERROR(
+          observer->BeforeWriteCall(path_, static_cast<size_t>(p - data.data()), &chunk));
+      chunk = std::clamp<size_t>(chunk, 1, left);
+    }
+    const ssize_t n = ::write(fd_, p, chunk);
     if (n < 0) {
       if (errno == EINTR) {
         continue;

@@ -59,6 +59,14 @@ class FileObserver {
     (void)path;
     return Status::Ok();
   }
+  // Before each write(2) of an append, `written` bytes into it: may lower `*max_bytes` (a short
+  // write, as a signal can cause; the append must go on until done), or fail the append here,
+  // after what was already written (a torn write: the bytes before stay in the file).
+  virtual Status BeforeWriteCall(const std::filesystem::path& path, size_t written,
+                                 size_t* max_bytes) {
+    (void)path, (void)written, (void)max_bytes;
+    return Status::Ok();
+  }
   // Before an fsync/fdatasync of `path`; a non-OK status fails it. Setting `*skip` makes the
   // sync report success without syncing (to prove a test notices a missing fsync).
   virtual Status BeforeSync(const std::filesystem::path& path, bool* skip) {

@@ -224,5 +224,77 @@ TEST(CrashStateTest, AFailedWriteIsNeverAcknowledged) {
   EXPECT_EQ(c->Count(nullptr), 0u);
 }
 
+// Every write(2) to the WAL writes at most `max_bytes`; the one that would pass byte
+// `fail_at` of an append fails there instead (EIO after a partial write), when set.
+class ShortWrites : public FileObserver {
+ public:
+  Status BeforeWriteCall(const fs::path& path, size_t written, size_t* max_bytes) override {
+    if (path.parent_path().filename() != "wal") {
+      return Status::Ok();
+    }
+    ++calls_;
+    *max_bytes = std::min(*max_bytes, max_bytes_);
+    if (fail_at_ > 0 && written >= fail_at_) {
+      return Status::IoError("write " + path.string() + ": Input/output error (injected)");
+    }
+    return Status::Ok();
+  }
+  size_t max_bytes_ = 7;
+  std::atomic<size_t> fail_at_{0};
+  std::atomic<size_t> calls_{0};
+};
+
+OperationList UpsertOne(uint64_t id) {
+  return {UpsertOp{{PointStruct{PointId::Num(id), {{"", {1.0f * id, 2}}}, {}}}}};
+}
+
+TEST(CrashStateTest, ShortWritesAreCompletedAndReadBackWhole) {
+  TempDir dir;
+  ShortWrites faults;
+  CollectionConfig config;
+  config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kDot};
+  {
+    ScopedObserver scoped(&faults);
+    auto c = std::move(Collection::Create("c", dir.path() / "c", config)).value();
+    for (uint64_t id = 1; id <= 20; ++id) {
+      ASSERT_TRUE(c->Submit(UpsertOne(id), Durability::kSynced).ok());
+    }
+    EXPECT_GT(faults.calls_, 20u * 5);  // each record took several write calls
+    c->Drop();                          // no flush: the records live only in the WAL
+  }
+  auto reopened = Collection::Open("c", dir.path() / "c");
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ((*reopened)->Count(nullptr), 20u);
+}
+
+TEST(CrashStateTest, AWriteTornByAnErrorIsNotAcknowledgedAndRestartDropsIt) {
+  TempDir dir;
+  ShortWrites faults;
+  faults.max_bytes_ = 5;
+  CollectionConfig config;
+  config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kDot};
+  {
+    ScopedObserver scoped(&faults);
+    auto c = std::move(Collection::Create("c", dir.path() / "c", config)).value();
+    for (uint64_t id = 1; id <= 5; ++id) {
+      ASSERT_TRUE(c->Submit(UpsertOne(id), Durability::kSynced).ok());
+    }
+    faults.fail_at_ = 12;  // part of the next record's header reaches the file
+    Result<SeqNo> torn = c->Submit(UpsertOne(6), Durability::kWritten);
+    EXPECT_EQ(torn.status().code(), Code::kUnavailable);
+    EXPECT_NE(torn.status().message().find("injected"), std::string::npos);
+    faults.fail_at_ = 0;
+    EXPECT_EQ(c->Submit(UpsertOne(7), Durability::kWritten).status().code(), Code::kUnavailable);
+    c->Drop();
+  }
+  auto reopened = Collection::Open("c", dir.path() / "c");
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ((*reopened)->Count(nullptr), 5u);  // the torn record was cut off, the rest kept
+  Result<SeqNo> again = (*reopened)->Submit(UpsertOne(8), Durability::kSynced);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  (*reopened)->WaitApplied(*again, std::chrono::steady_clock::time_point::max());
+  EXPECT_EQ((*reopened)->Count(nullptr), 6u);
+}
+
 }  // namespace
 }  // namespace tessera::engine
