@@ -25,8 +25,12 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// How long a keep-alive connection may sit idle, or take to send one request.
+// How long a keep-alive connection may wait for a request's first byte; then how long the
+// request may take to send its header, and its body. A client that trickles bytes (slowloris)
+// is cut off at these deadlines; waiting costs a coroutine, never an I/O thread.
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
+constexpr auto kHeaderTimeout = std::chrono::seconds(10);
+constexpr auto kBodyTimeout = std::chrono::seconds(60);
 constexpr size_t kHeaderLimitBytes = 64 * 1024;
 
 struct Server::Connection {
@@ -187,9 +191,18 @@ asio::awaitable<void> Server::Serve(std::shared_ptr<Connection> connection) {
     // we know the route: allow the largest, then apply the route's own limit here.
     parser.body_limit(std::max(body_limit, kUploadLimitBytes));
     stream.expires_after(kIdleTimeout);
+    if (buffer.size() == 0) {  // (a pipelined request may be buffered already)
+      auto [first_ec, n] = co_await stream.async_read_some(buffer.prepare(16 * 1024), use_tuple);
+      if (first_ec) {
+        break;  // idle timeout, the client closed, or a stop
+      }
+      buffer.commit(n);
+    }
+    stream.expires_after(kHeaderTimeout);
     auto [ec, bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
     (void)bytes;
     if (!ec) {
+      stream.expires_after(kBodyTimeout);
       if (IsUpload(parser)) {
         body_limit = std::max(body_limit, kUploadLimitBytes);
         stream.expires_after(kUploadTimeout);

@@ -12,7 +12,10 @@ build_dir=build
 cmake_args=()
 if [ -n "${SANITIZE:-}" ]; then
   build_dir=build-sanitize
-  [ "${SANITIZE}" = thread ] && build_dir=build-tsan  # cannot share objects with ASan
+  if [ "${SANITIZE}" = thread ]; then
+    build_dir=build-tsan  # cannot share objects with ASan
+    export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+  fi
   # -Werror off: GCC 12 reports false positives inside Asio's coroutine frames under -O2 with
   # the sanitizers (-Wmismatched-new-delete).
   cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DSANITIZE=${SANITIZE}" -DTESSERA_WERROR=OFF)

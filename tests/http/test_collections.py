@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import time
 import tempfile
 import unittest
 
@@ -78,6 +79,30 @@ class ServiceTest(ServerTestCase):
                     break
                 data += chunk
         self.assertLess(data.index(b"healthz check passed"), data.index(b"all shards are ready"))
+
+    def test_a_header_trickling_in_is_cut_off_and_holds_no_worker(self):
+        # Slowloris: a byte a second never finishes the header; the server closes the
+        # connection after its 10 s header deadline and serves others all the while.
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=20) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            closed = False
+            while time.monotonic() - started < 16:
+                status, _ = self.req("GET", "/healthz")  # another client, served meanwhile
+                self.assertEqual(status, 200)
+                try:
+                    s.sendall(b"X")
+                    s.settimeout(1.0)
+                    if s.recv(1) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    continue
+                except OSError:
+                    closed = True
+                    break
+            self.assertTrue(closed, "a trickling header kept its connection")
+            self.assertGreater(time.monotonic() - started, 8)
 
 
 class CollectionsTest(ServerTestCase):
