@@ -467,6 +467,7 @@ Status Collection::OptimizeOne(std::shared_ptr<Segment> frozen) {
     // A vacuumed copy: live points only.
     std::unique_lock state(state_mu_);
     copy = std::make_shared<Segment>(next_segment_id_++, frozen->specs());
+    copy->Reserve(frozen->live_count());  // one allocation per column, no growth slack
     for (Offset o = 0; o < frozen->size(); ++o) {
       if (!frozen->deleted(o)) {
         copy->Put(frozen->point_id(o), frozen->version(o), frozen->vectors_of(o),

@@ -113,6 +113,18 @@ std::vector<index::Hit> Segment::Search(size_t vec, std::span<const float> query
                             live);
 }
 
+void Segment::Reserve(size_t points) {
+  ids_.reserve(points);
+  offsets_.reserve(points);
+  deleted_.reserve(points);
+  versions_.reserve(points);
+  payloads_.reserve(points);
+  for (size_t v = 0; v < specs_.size(); ++v) {
+    vectors_[v].data.reserve(points * specs_[v].dim);
+    vectors_[v].present.reserve(points);
+  }
+}
+
 Offset Segment::Put(const PointId& id, SeqNo version, const NamedVectors& vectors,
                     json::object payload) {
   Offset o;

@@ -74,6 +74,8 @@ class Segment {
                                  bool exact, const index::AcceptFn& accept) const;
 
   // ---- writes ----
+  // Room for `points` points in all, so that filling a copy of known size allocates once.
+  void Reserve(size_t points);
   // Inserts `id`, or overwrites it in place if present (live or tombstoned).
   Offset Put(const PointId& id, SeqNo version, const NamedVectors& vectors,
              boost::json::object payload);
