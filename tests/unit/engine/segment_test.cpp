@@ -127,5 +127,33 @@ TEST(SegmentTest, SaveAndLoadKeepGraphBackedVectors) {
   EXPECT_EQ(*again, *bytes);
 }
 
+TEST(SegmentTest, EveryTruncationAndEveryFlippedByteOfASegmentFileIsRefused) {
+  TempDir dir;
+  Segment s(7, {{"", 4, index::Metric::kDot}});
+  for (uint64_t id = 1; id <= 12; ++id) {
+    s.Put(PointId::Num(id), id, {{"", {1.0f * id, 2, 3, 4}}},
+          boost::json::object{{"id", id}, {"tag", "t"}});
+  }
+  s.Delete(*s.FindLive(PointId::Num(3)), 20);
+  auto bytes = s.Serialize(dir.path());
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_TRUE(WriteFileAtomically(dir.path() / "good", *bytes).ok());
+  ASSERT_TRUE(Segment::Load(dir.path(), "good").ok());
+  for (size_t cut = 0; cut < bytes->size(); ++cut) {
+    ASSERT_TRUE(WriteFileAtomically(dir.path() / "bad", bytes->substr(0, cut)).ok());
+    auto loaded = Segment::Load(dir.path(), "bad");
+    ASSERT_FALSE(loaded.ok()) << "a segment cut at byte " << cut << " loaded";
+    EXPECT_EQ(loaded.status().code(), Code::kCorruption) << cut;
+  }
+  for (size_t at = 0; at < bytes->size(); ++at) {
+    std::string flipped = *bytes;
+    flipped[at] = static_cast<char>(flipped[at] ^ 0x20);
+    ASSERT_TRUE(WriteFileAtomically(dir.path() / "bad", flipped).ok());
+    auto loaded = Segment::Load(dir.path(), "bad");
+    ASSERT_FALSE(loaded.ok()) << "a segment with byte " << at << " flipped loaded";
+    EXPECT_EQ(loaded.status().code(), Code::kCorruption) << at;
+  }
+}
+
 }  // namespace
 }  // namespace tessera::engine
