@@ -448,9 +448,14 @@ bool Collection::AppendableFullLocked() const {
 
 Status Collection::OptimizeOne(std::shared_ptr<Segment> frozen) {
   optimizing_ = true;
+  size_t live = 0;
+  {
+    std::shared_lock state(state_mu_);  // the update worker still tombstones the frozen segment
+    live = frozen->live_count();
+  }
   {
     std::lock_guard lock(optimizing_mu_);
-    optimizing_segment_ = OptimizationStatus::SegmentInfo{frozen->id(), frozen->live_count()};
+    optimizing_segment_ = OptimizationStatus::SegmentInfo{frozen->id(), live};
     optimizing_since_ = std::chrono::system_clock::now();
   }
   struct Reset {
