@@ -51,7 +51,8 @@ def report(rows, commit, machine):
     out = [BEGIN, "", f"## End-to-end benchmark (`scripts/bench.sh`)", "",
            f"Run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, commit `{commit}`, {machine}. "
            "All systems on the same files with the same `m`, `ef_construct` and `ef`; searches "
-           "one query at a time unless the mode says otherwise; recall@10 against FAISS exact "
+           "one query at a time unless the mode says otherwise, each figure the fastest of "
+           "`BENCH_ROUNDS` (3) passes; recall@10 against FAISS exact "
            "search. Ratios are taken at equal recall (QPS interpolated on each sweep at "
            f"recall@10 = {TARGET_RECALL}).", ""]
     for ds in datasets:
