@@ -229,14 +229,18 @@ std::vector<Hit> HnswGraph::Search(std::span<const float> query, size_t k, size_
   }
   h.visited_list_pool_->releaseVisitedList(visited);
 
-  while (kept.size() > k) {
-    kept.pop();
+  // The k closest of the kept, ties by offset as ExactSearch breaks them (labels read once).
+  out.reserve(kept.size());
+  for (; !kept.empty(); kept.pop()) {
+    out.push_back({static_cast<Offset>(h.getExternalLabel(kept.top().second)), kept.top().first});
   }
-  out.resize(kept.size());
-  for (size_t i = out.size(); i-- > 0;) {
-    out[i] = {static_cast<Offset>(h.getExternalLabel(kept.top().second)), kept.top().first};
-    kept.pop();
-  }
+  const auto closer = [](const Hit& a, const Hit& b) {
+    return a.distance < b.distance || (a.distance == b.distance && a.offset < b.offset);
+  };
+  const size_t keep = std::min(k, out.size());
+  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(),
+                    closer);
+  out.resize(keep);
   return out;
 }
 

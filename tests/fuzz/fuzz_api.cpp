@@ -192,7 +192,8 @@ void CheckReply(const Reply& reply, const Route& route) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Fixture* fixture = new Fixture();  // lives for the process; storage in a temp folder
+  static Fixture instance;  // lives for the process; its temp storage is removed at exit
+  Fixture* fixture = &instance;
   if (size < 2) {
     return 0;
   }

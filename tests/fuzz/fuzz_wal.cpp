@@ -25,16 +25,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path& Dir() {
-  static const fs::path dir = [] {
+// A scratch folder for the log file, removed at exit.
+struct ScratchDir {
+  ScratchDir() {
     const fs::path base = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
     std::string tmpl = (base / "tessera-fuzz-wal-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr) {
       std::abort();
     }
-    return fs::path(tmpl);
-  }();
-  return dir;
+    path = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+  fs::path path;
+};
+
+const fs::path& Dir() {
+  static const ScratchDir dir;
+  return dir.path;
 }
 
 void Fail(const std::string& what) {

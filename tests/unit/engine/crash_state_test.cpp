@@ -101,6 +101,13 @@ class DurabilityTracker : public FileObserver {
   std::set<fs::path> unsynced_entries_;
 };
 
+// One unnamed 2-d Dot vector: the collection the fault tests write to.
+CollectionConfig SmallDotConfig() {
+  CollectionConfig config;
+  config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kDot};
+  return config;
+}
+
 struct ScopedObserver {
   explicit ScopedObserver(FileObserver* o) { SetFileObserver(o); }
   ~ScopedObserver() { SetFileObserver(nullptr); }
@@ -194,8 +201,7 @@ TEST(CrashStateTest, AFailedFsyncIsNeverAcknowledgedAndLatches) {
   TempDir dir;
   FailingSync faults;
   ScopedObserver scoped(&faults);
-  CollectionConfig config;
-  config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kDot};
+  const CollectionConfig config = SmallDotConfig();
   auto c = std::move(Collection::Create("c", dir.path() / "c", config)).value();
   auto upsert = [](uint64_t id) {
     return OperationList{UpsertOp{{PointStruct{PointId::Num(id), {{"", {1, 2}}}, {}}}}};
@@ -214,8 +220,7 @@ TEST(CrashStateTest, AFailedWriteIsNeverAcknowledged) {
   TempDir dir;
   FailingSync faults;
   ScopedObserver scoped(&faults);
-  CollectionConfig config;
-  config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kDot};
+  const CollectionConfig config = SmallDotConfig();
   auto c = std::move(Collection::Create("c", dir.path() / "c", config)).value();
   faults.fail_writes_ = true;
   Result<SeqNo> r = c->Submit({UpsertOp{{PointStruct{PointId::Num(1), {{"", {1, 2}}}, {}}}}},
@@ -251,8 +256,7 @@ OperationList UpsertOne(uint64_t id) {
 TEST(CrashStateTest, ShortWritesAreCompletedAndReadBackWhole) {
   TempDir dir;
   ShortWrites faults;
-  CollectionConfig config;
-  config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kDot};
+  const CollectionConfig config = SmallDotConfig();
   {
     ScopedObserver scoped(&faults);
     auto c = std::move(Collection::Create("c", dir.path() / "c", config)).value();
@@ -271,8 +275,7 @@ TEST(CrashStateTest, AWriteTornByAnErrorIsNotAcknowledgedAndRestartDropsIt) {
   TempDir dir;
   ShortWrites faults;
   faults.max_bytes_ = 5;
-  CollectionConfig config;
-  config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kDot};
+  const CollectionConfig config = SmallDotConfig();
   {
     ScopedObserver scoped(&faults);
     auto c = std::move(Collection::Create("c", dir.path() / "c", config)).value();
