@@ -48,6 +48,10 @@ Status ParsePayload(const boost::json::value* v, std::string_view path, boost::j
 
 // PointInsertOperations: {"points": [...]} or {"batch": {ids, vectors, payloads}}.
 Result<engine::UpsertOp> ParseUpsert(const boost::json::value& body);
+// The same, decoded from the body's text without building a DOM (the upload path). Empty when
+// the body is anything it does not decode exactly as ParseUpsert would (malformed, or wrong in
+// any way): ParseJsonBody + ParseUpsert then decide, with their errors.
+std::optional<engine::UpsertOp> ParseUpsertText(std::string_view body);
 
 boost::json::value PointIdToJson(const engine::PointId& id);
 boost::json::object RecordToJson(const engine::PointRecord& record, const PayloadSelector& payload,

@@ -224,6 +224,17 @@ asio::awaitable<Reply> Api::WriteOne(Request& r, engine::Catalog& c, std::string
   if (Status s = ParseWriteOptions(r, &options); !s.ok()) {
     co_return StatusReply(s, r.start);
   }
+  if (kind == "upsert") {  // the upload path: floats straight from the text, when it can
+    Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
+    if (!collection.ok()) {
+      co_return StatusReply(collection.status(), r.start);
+    }
+    if (std::optional<engine::UpsertOp> upsert = ParseUpsertText(r.body)) {
+      engine::OperationList ops;
+      ops.push_back(engine::Operation(std::move(*upsert)));
+      co_return co_await Write(r, std::move(collection).value(), std::move(ops), options);
+    }
+  }
   Result<Target> target = CollectionAndBody(r, c);
   if (!target.ok()) {
     co_return StatusReply(target.status(), r.start);

@@ -64,44 +64,63 @@ int main(int argc, char** argv) {
       std::filesystem::temp_directory_path() / ("tessera-engine-bench-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
 
-  const uint64_t rss_before = bench::RssBytes();
-  auto created = engine::Collection::Create("bench", dir, config);
-  if (!created.ok()) {
-    std::fprintf(stderr, "engine_bench: %s\n", created.status().ToString().c_str());
-    return 1;
-  }
-  std::unique_ptr<engine::Collection> collection = std::move(created).value();
-  const auto start = Clock::now();
-  engine::SeqNo last = 0;
-  for (uint32_t i = 0; i < base.n; i += static_cast<uint32_t>(batch)) {
-    engine::UpsertOp upsert;
-    for (uint32_t j = i; j < std::min<uint32_t>(base.n, i + static_cast<uint32_t>(batch)); ++j) {
-      upsert.points.push_back({engine::PointId::Num(j),
-                               {{"", std::vector<float>(base.row(j), base.row(j) + base.dim)}},
-                               {}});
+  // Upload and index Rounds() times, each into a fresh collection; the fastest is reported (as
+  // for every system) and the last is searched.
+  std::unique_ptr<engine::Collection> collection;
+  double indexed = 0, upload = 0;
+  uint64_t index_bytes = 0;
+  for (int round = 0; round < bench::Rounds(); ++round) {
+    if (collection != nullptr) {
+      collection->Drop();
+      collection.reset();
+      std::filesystem::remove_all(dir);
     }
-    auto seq = collection->Submit({std::move(upsert)}, engine::Durability::kWritten);
-    if (!seq.ok()) {
-      std::fprintf(stderr, "engine_bench: %s\n", seq.status().ToString().c_str());
+    const uint64_t rss_before = bench::RssBytes();
+    auto created = engine::Collection::Create("bench", dir, config);
+    if (!created.ok()) {
+      std::fprintf(stderr, "engine_bench: %s\n", created.status().ToString().c_str());
       return 1;
     }
-    last = *seq;
+    collection = std::move(created).value();
+    const auto start = Clock::now();
+    engine::SeqNo last = 0;
+    for (uint32_t i = 0; i < base.n; i += static_cast<uint32_t>(batch)) {
+      engine::UpsertOp upsert;
+      for (uint32_t j = i; j < std::min<uint32_t>(base.n, i + static_cast<uint32_t>(batch)); ++j) {
+        upsert.points.push_back({engine::PointId::Num(j),
+                                 {{"", std::vector<float>(base.row(j), base.row(j) + base.dim)}},
+                                 {}});
+      }
+      auto seq = collection->Submit({std::move(upsert)}, engine::Durability::kWritten);
+      if (!seq.ok()) {
+        std::fprintf(stderr, "engine_bench: %s\n", seq.status().ToString().c_str());
+        return 1;
+      }
+      last = *seq;
+    }
+    const double uploaded = bench::Seconds(start);
+    collection->WaitApplied(last, Clock::time_point::max());
+    while (collection->Info().status != engine::CollectionStatus::kGreen) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const double seconds = bench::Seconds(start);
+    if (round == 0) {
+      index_bytes = bench::RssBytes() - rss_before;  // the first round's: a clean heap
+    }
+    if (round == 0 || seconds < indexed) {
+      indexed = seconds;
+      upload = uploaded;
+    }
   }
-  const double upload = bench::Seconds(start);
-  collection->WaitApplied(last, Clock::time_point::max());
-  while (collection->Info().status != engine::CollectionStatus::kGreen) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  const double indexed = bench::Seconds(start);
   const engine::CollectionInfo info = collection->Info();
   std::printf(
       "{\"kind\":\"build\",\"dataset\":\"%s\",\"system\":\"tessera-engine\",\"seconds\":%.3f,"
       "\"upload_seconds\":%.3f,\"index_bytes\":%llu,\"points\":%llu,\"indexed\":%llu,"
-      "\"segments\":%llu}\n",
-      name, indexed, upload, static_cast<unsigned long long>(bench::RssBytes() - rss_before),
+      "\"segments\":%llu,\"rounds\":%d}\n",
+      name, indexed, upload, static_cast<unsigned long long>(index_bytes),
       static_cast<unsigned long long>(info.points_count),
       static_cast<unsigned long long>(info.indexed_vectors_count),
-      static_cast<unsigned long long>(info.segments_count));
+      static_cast<unsigned long long>(info.segments_count), bench::Rounds());
   std::fflush(stdout);
 
   for (int ef : efs) {

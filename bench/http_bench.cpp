@@ -113,66 +113,76 @@ int main(int argc, char** argv) {
 
   Client admin(port);
   const uint64_t rss_empty = bench::RssBytes(pid);
-  admin.Send(http::verb::delete_, "/collections/bench");
   const uint64_t threshold_kb = uint64_t{base.n} * base.dim * sizeof(float) / 1024;
-  auto [status, body] =
-      admin.Send(http::verb::put, "/collections/bench",
-                 "{\"vectors\":{\"size\":" + std::to_string(base.dim) +
-                     ",\"distance\":\"Euclid\"},\"hnsw_config\":{\"m\":" + std::to_string(m) +
-                     ",\"ef_construct\":" + std::to_string(efc) +
-                     ",\"full_scan_threshold\":10},\"optimizers_config\":{\"indexing_threshold\":" +
-                     std::to_string(threshold_kb) + "}}");
-  if (status != 200)
-    Fail("create collection: " + body);
+  const std::string create =
+      "{\"vectors\":{\"size\":" + std::to_string(base.dim) +
+      ",\"distance\":\"Euclid\"},\"hnsw_config\":{\"m\":" + std::to_string(m) +
+      ",\"ef_construct\":" + std::to_string(efc) +
+      ",\"full_scan_threshold\":10},\"optimizers_config\":{\"indexing_threshold\":" +
+      std::to_string(threshold_kb) + "}}";
 
-  // Upload.
-  const auto start = Clock::now();
-  std::atomic<uint32_t> next{0};
-  std::vector<std::thread> workers;
-  for (int t = 0; t < uploaders; ++t) {
-    workers.emplace_back([&] {
-      Client client(port);
-      std::string request;
-      for (uint32_t i = next.fetch_add(batch); i < base.n; i = next.fetch_add(batch)) {
-        request = "{\"points\":[";
-        for (uint32_t j = i; j < std::min(base.n, i + batch); ++j) {
-          if (j > i)
-            request += ',';
-          request += "{\"id\":" + std::to_string(j) + ",\"vector\":";
-          AppendVector(&request, base.row(j), base.dim);
-          request += '}';
+  // Upload and index Rounds() times, each into a fresh collection: the fastest round is
+  // reported (as for every system), the last one is searched, memory is the first round's.
+  double indexed = 0, uploaded = 0;
+  uint64_t rss_loaded = 0, points = 0;
+  for (int round = 0; round < bench::Rounds(); ++round) {
+    admin.Send(http::verb::delete_, "/collections/bench");
+    auto [status, body] = admin.Send(http::verb::put, "/collections/bench", create);
+    if (status != 200)
+      Fail("create collection: " + body);
+    const auto start = Clock::now();
+    std::atomic<uint32_t> next{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < uploaders; ++t) {
+      workers.emplace_back([&] {
+        Client client(port);
+        std::string request;
+        for (uint32_t i = next.fetch_add(batch); i < base.n; i = next.fetch_add(batch)) {
+          request = "{\"points\":[";
+          for (uint32_t j = i; j < std::min(base.n, i + batch); ++j) {
+            if (j > i)
+              request += ',';
+            request += "{\"id\":" + std::to_string(j) + ",\"vector\":";
+            AppendVector(&request, base.row(j), base.dim);
+            request += '}';
+          }
+          request += "]}";
+          auto [code, reply] = client.Send(http::verb::put, "/collections/bench/points?wait=false",
+                                           std::move(request));
+          if (code != 200)
+            Fail("upsert: " + reply);
         }
-        request += "]}";
-        auto [code, reply] = client.Send(http::verb::put, "/collections/bench/points?wait=false",
-                                         std::move(request));
-        if (code != 200)
-          Fail("upsert: " + reply);
-      }
-    });
+      });
+    }
+    for (auto& w : workers)
+      w.join();
+    const double upload_seconds = bench::Seconds(start);
+    for (;;) {
+      auto [code, reply] = admin.Send(http::verb::get, "/collections/bench");
+      if (code != 200)
+        Fail("collection info: " + reply);
+      const json::value info = json::parse(reply).at("result");
+      points = info.at("points_count").to_number<uint64_t>();
+      if (info.at("status").as_string() == "green" && points == base.n)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const double seconds = bench::Seconds(start);
+    if (round == 0) {
+      rss_loaded = bench::RssBytes(pid);
+    }
+    if (round == 0 || seconds < indexed) {
+      indexed = seconds;
+      uploaded = upload_seconds;
+    }
   }
-  for (auto& w : workers)
-    w.join();
-  const double uploaded = bench::Seconds(start);
-  uint64_t points = 0;
-  for (;;) {
-    auto [code, reply] = admin.Send(http::verb::get, "/collections/bench");
-    if (code != 200)
-      Fail("collection info: " + reply);
-    const json::value info = json::parse(reply).at("result");
-    points = info.at("points_count").to_number<uint64_t>();
-    if (info.at("status").as_string() == "green" && points == base.n)
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  const double indexed = bench::Seconds(start);
-  const uint64_t rss_loaded = bench::RssBytes(pid);
   std::printf(
       "{\"kind\":\"build\",\"dataset\":\"%s\",\"system\":\"tessera-http\",\"seconds\":%.3f,"
       "\"upload_seconds\":%.3f,\"points_per_s\":%.0f,\"batch\":%u,\"uploaders\":%d,"
-      "\"rss_empty\":%llu,\"rss_loaded\":%llu,\"points\":%llu}\n",
+      "\"rss_empty\":%llu,\"rss_loaded\":%llu,\"points\":%llu,\"rounds\":%d}\n",
       name, indexed, uploaded, base.n / uploaded, batch, uploaders,
       static_cast<unsigned long long>(rss_empty), static_cast<unsigned long long>(rss_loaded),
-      static_cast<unsigned long long>(points));
+      static_cast<unsigned long long>(points), bench::Rounds());
   std::fflush(stdout);
 
   for (int ef : efs) {

@@ -41,6 +41,7 @@ void BM_Distance(benchmark::State& state) {
 }
 BENCHMARK(BM_Distance)->ArgsProduct({{0, 2, 3}, {128, 768, 1536}});
 
+// Arg 0: the DOM path (ParseJsonBody + ParseUpsert); 1: ParseUpsertText, the upload path.
 void BM_DecodeUpsertBody(benchmark::State& state) {
   const auto values = Random(1000 * 768, 3);
   std::string body = "{\"points\":[";
@@ -52,16 +53,26 @@ void BM_DecodeUpsertBody(benchmark::State& state) {
     body += "],\"payload\":{\"i\":" + std::to_string(i) + "}}";
   }
   body += "]}";
+  const bool text = state.range(0) == 1;
   for (auto _ : state) {
-    auto json = tessera::api::ParseJsonBody(body);
-    auto op = tessera::api::ParseUpsert(*json);
-    benchmark::DoNotOptimize(op);
+    if (text) {
+      auto op = tessera::api::ParseUpsertText(body);
+      if (!op) {
+        state.SkipWithError("ParseUpsertText gave up");
+        break;
+      }
+      benchmark::DoNotOptimize(op);
+    } else {
+      auto json = tessera::api::ParseJsonBody(body);
+      auto op = tessera::api::ParseUpsert(*json);
+      benchmark::DoNotOptimize(op);
+    }
   }
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(body.size()));
   state.counters["points/s"] = benchmark::Counter(1000.0 * static_cast<double>(state.iterations()),
                                                   benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_DecodeUpsertBody)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DecodeUpsertBody)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 constexpr size_t kN = 20000, kDim = 128, kQueries = 256;
 struct Fixture {

@@ -48,11 +48,14 @@ def verdict(value, target, higher_is_better=True):
 
 def report(rows, commit, machine):
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    rounds = max([r.get("rounds", 1) for r in rows if r["kind"] == "build"], default=1)
     out = [BEGIN, "", f"## End-to-end benchmark (`scripts/bench.sh`)", "",
            f"Run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, commit `{commit}`, {machine}. "
            "All systems on the same files with the same `m`, `ef_construct` and `ef`; searches "
-           "one query at a time unless the mode says otherwise, each figure the fastest of "
-           "`BENCH_ROUNDS` (3) passes; recall@10 against FAISS exact "
+           "one query at a time unless the mode says otherwise, each search figure the fastest of "
+           f"`BENCH_ROUNDS` ({rounds}) passes and each build (raw hnswlib, Tessera in-process, Tessera "
+           "over HTTP from upload to green) the fastest of as many builds from scratch (FAISS "
+           "HNSW: one build); memory from the first build; recall@10 against FAISS exact "
            "search. Ratios are taken at equal recall (QPS interpolated on each sweep at "
            f"recall@10 = {TARGET_RECALL}).", ""]
     for ds in datasets:

@@ -10,7 +10,7 @@
 namespace tessera {
 
 // Call once at startup, before threads start: at most `arenas` arenas, and a fixed mmap
-// threshold so that large blocks go back to the OS when freed.
+// threshold (4 MiB) so that large blocks go back to the OS when freed.
 void ConfigureAllocator(size_t arenas);
 
 // Returns free heap pages to the OS. Costs a walk of the free lists: call after large frees

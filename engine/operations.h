@@ -26,10 +26,12 @@ struct PointStruct {
   PointId id;
   NamedVectors vectors;
   boost::json::object payload;
+  bool operator==(const PointStruct&) const = default;
 };
 
 struct UpsertOp {
   std::vector<PointStruct> points;
+  bool operator==(const UpsertOp&) const = default;
 };
 struct DeletePointsOp {
   std::vector<PointId> ids;

@@ -5,8 +5,10 @@
 // (wait / ordering / timeout). The body goes to Api::Dispatch as it would from a socket.
 //
 // Oracle: no crash or sanitizer report, never a 5xx, and every reply is JSON in Qdrant's shape
-// (errors carry status.error). Both collections hold a few points with payloads, so searches,
-// filters and recommendations touch real data; writes change them as a client's would.
+// (errors carry status.error). Every body also goes to the upsert text decoder: what it decodes
+// must be what the DOM path (ParseJsonBody + ParseUpsert) decodes. Both collections hold a few
+// points with payloads, so searches, filters and recommendations touch real data; writes change
+// them as a client's would.
 
 #include <cstdint>
 #include <cstdio>
@@ -20,7 +22,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 
+#include "api/json_util.h"
 #include "api/options.h"
+#include "api/points_codec.h"
 #include "api/routes.h"
 #include "common/logging.h"
 #include "engine/catalog.h"
@@ -189,6 +193,23 @@ void CheckReply(const Reply& reply, const Route& route) {
   }
 }
 
+void CheckUpsertText(std::string_view body) {
+  const std::optional<tessera::engine::UpsertOp> text = tessera::api::ParseUpsertText(body);
+  if (!text) {
+    return;
+  }
+  auto dom = tessera::api::ParseJsonBody(body);
+  if (!dom.ok()) {
+    std::fprintf(stderr, "fuzz_api: text decoder took a body the DOM path refuses\n");
+    std::abort();
+  }
+  auto op = tessera::api::ParseUpsert(*dom);
+  if (!op.ok() || !(*op == *text)) {
+    std::fprintf(stderr, "fuzz_api: text decoder and DOM path disagree\n");
+    std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -203,6 +224,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string target = route.collection_scoped
                            ? std::string("/collections/") + collection + route.path + query
                            : std::string(route.path) + query;
+  CheckUpsertText(std::string_view(reinterpret_cast<const char*>(data) + 2, size - 2));
   fixture->EnsureCollections();
   const Reply reply = fixture->Send(route.method, target,
                                     std::string(reinterpret_cast<const char*>(data) + 2, size - 2));
