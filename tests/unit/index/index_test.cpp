@@ -1,6 +1,11 @@
 #include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
+#include <sstream>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -156,6 +161,50 @@ TEST(HnswGraphTest, SaveAndLoadGiveTheSameResults) {
   EXPECT_EQ(HnswGraph::Load(dir.path() / "g.hnsw", Metric::kDot, dim, *crc + 1).status().code(),
             Code::kCorruption);
   EXPECT_FALSE(HnswGraph::Load(dir.path() / "missing", Metric::kDot, dim, 0).ok());
+}
+
+// The VmFlags of the mapping that holds `p`, from /proc/self/smaps ("" if none does).
+std::string VmFlagsAt(const void* p) {
+  const auto addr = reinterpret_cast<uintptr_t>(p);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    uintptr_t begin = 0, end = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (head >> std::hex >> begin >> dash >> end && dash == '-') {
+      inside = begin <= addr && addr < end;
+    } else if (inside && line.starts_with("VmFlags:")) {
+      return line + " ";
+    }
+  }
+  return "";
+}
+
+// Level 0 is read at random by every walk; the graph asks for transparent huge pages on it,
+// when it is created and when it is loaded (VmFlags "hg": MADV_HUGEPAGE).
+TEST(HnswGraphTest, LevelZeroIsAdvisedOntoHugePages) {
+  if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage/enabled")) {
+    GTEST_SKIP() << "kernel without transparent huge pages";
+  }
+  TempDir dir;
+  const size_t dim = 128, n = 200, capacity = 20000;  // level 0: about 13 MB, its own mapping
+  const auto data = Clustered(n, dim, 11, false);
+  auto graph = std::move(HnswGraph::Create(Metric::kEuclid, dim, {}, capacity)).value();
+  ASSERT_TRUE(graph->AddAll(data, 1, {}).ok());
+  const float* v = graph->VectorOf(n - 1);  // past the block's first page, which stays small
+  ASSERT_NE(v, nullptr);
+  EXPECT_NE(VmFlagsAt(v).find(" hg "), std::string::npos) << VmFlagsAt(v);
+
+  Result<uint32_t> crc = graph->SaveTo(dir.path() / "g.hnsw");
+  ASSERT_TRUE(crc.ok()) << crc.status().ToString();
+  auto loaded = HnswGraph::Load(dir.path() / "g.hnsw", Metric::kEuclid, dim, *crc);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const float* w = (*loaded)->VectorOf(n - 1);
+  ASSERT_NE(w, nullptr);
+  EXPECT_TRUE(std::equal(v, v + dim, w));
+  EXPECT_NE(VmFlagsAt(w).find(" hg "), std::string::npos) << VmFlagsAt(w);
 }
 
 TEST(HnswGraphTest, EmptyGraphAndZeroKReturnNothing) {
