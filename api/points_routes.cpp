@@ -217,6 +217,19 @@ Result<engine::Operation> ParseOperation(std::string_view kind, const json::valu
                                     "`update_vectors`, `delete_vectors`");
 }
 
+// One write request's operation. An upsert is decoded straight from the body's text when it
+// can be (the upload path); anything that decoder declines goes through the JSON tree.
+Result<engine::Operation> ParseWriteBody(std::string_view kind, std::string_view body,
+                                         Collection& collection) {
+  if (kind == "upsert") {
+    if (std::optional<engine::UpsertOp> upsert = ParseUpsertText(body)) {
+      return engine::Operation(std::move(*upsert));
+    }
+  }
+  TESSERA_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
+  return ParseOperation(kind, parsed, "", collection);
+}
+
 }  // namespace
 
 asio::awaitable<Reply> Api::WriteOne(Request& r, engine::Catalog& c, std::string_view kind) {
@@ -224,30 +237,17 @@ asio::awaitable<Reply> Api::WriteOne(Request& r, engine::Catalog& c, std::string
   if (Status s = ParseWriteOptions(r, &options); !s.ok()) {
     co_return StatusReply(s, r.start);
   }
-  if (kind == "upsert") {  // the upload path: floats straight from the text, when it can
-    Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
-    if (!collection.ok()) {
-      co_return StatusReply(collection.status(), r.start);
-    }
-    if (std::optional<engine::UpsertOp> upsert = ParseUpsertText(r.body)) {
-      engine::OperationList ops;
-      ops.push_back(engine::Operation(std::move(*upsert)));
-      co_return co_await Write(r, std::move(collection).value(), std::move(ops), options);
-    }
+  Result<std::shared_ptr<Collection>> collection = c.GetCollection(r.Param("collection_name"));
+  if (!collection.ok()) {
+    co_return StatusReply(collection.status(), r.start);
   }
-  Result<Target> target = CollectionAndBody(r, c);
-  if (!target.ok()) {
-    co_return StatusReply(target.status(), r.start);
-  }
-  std::shared_ptr<Collection> collection = std::move(target->collection);
-  const json::value* body = &target->body;
-  Result<engine::Operation> op = ParseOperation(kind, *body, "", *collection);
+  Result<engine::Operation> op = ParseWriteBody(kind, r.body, **collection);
   if (!op.ok()) {
     co_return StatusReply(op.status(), r.start);
   }
   engine::OperationList ops;
   ops.push_back(std::move(op).value());
-  co_return co_await Write(r, std::move(collection), std::move(ops), options);
+  co_return co_await Write(r, std::move(collection).value(), std::move(ops), options);
 }
 
 asio::awaitable<Reply> Api::BatchUpdate(Request& r, engine::Catalog& c) {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
@@ -251,27 +252,8 @@ class UpsertHandler {
 
   bool on_number_part(std::string_view, error_code&) { return true; }
 
-  bool on_int64(int64_t i, std::string_view, error_code& ec) {
-    if (at_ == At::kPayload) {
-      stack_.push_int64(i);
-      return true;
-    }
-    if (ReadingId()) {
-      return SetId(json::value(i), ec);
-    }
-    return Number(static_cast<double>(i), ec);
-  }
-
-  bool on_uint64(uint64_t u, std::string_view, error_code& ec) {
-    if (at_ == At::kPayload) {
-      stack_.push_uint64(u);
-      return true;
-    }
-    if (ReadingId()) {
-      return SetId(json::value(u), ec);
-    }
-    return Number(static_cast<double>(u), ec);
-  }
+  bool on_int64(int64_t i, std::string_view, error_code& ec) { return Integer(i, ec); }
+  bool on_uint64(uint64_t u, std::string_view, error_code& ec) { return Integer(u, ec); }
 
   bool on_double(double d, std::string_view, error_code& ec) {
     if (at_ == At::kPayload) {
@@ -478,6 +460,23 @@ class UpsertHandler {
     op_.points.back().id = *parsed;
     at_ = At::kPoint;
     return true;
+  }
+
+  // An integer: a payload value, an id, or a vector element.
+  template <typename Int>
+  bool Integer(Int i, error_code& ec) {
+    if (at_ == At::kPayload) {
+      if constexpr (std::is_signed_v<Int>) {
+        stack_.push_int64(i);
+      } else {
+        stack_.push_uint64(i);
+      }
+      return true;
+    }
+    if (ReadingId()) {
+      return SetId(json::value(i), ec);
+    }
+    return Number(static_cast<double>(i), ec);
   }
 
   // A vector element, with ParseDenseVector's check.
