@@ -81,10 +81,9 @@ struct Fixture {
   std::unique_ptr<tessera::index::HnswGraph> ours;
   std::unique_ptr<faiss::IndexHNSWFlat> faiss_index;
   Fixture() {
-    ours = std::move(tessera::index::HnswGraph::Create(Metric::kEuclid, kDim,
-                                                       {.m = 16, .ef_construct = 100}, kN))
+    ours = std::move(tessera::index::HnswGraph::Build(Metric::kEuclid, kDim,
+                                                      {.m = 16, .ef_construct = 100}, data, 2, {}))
                .value();
-    (void)ours->AddAll(data, 2, {});
     faiss_index = std::make_unique<faiss::IndexHNSWFlat>(kDim, 16);
     faiss_index->hnsw.efConstruction = 100;
     faiss_index->add(kN, data.data());

@@ -189,10 +189,9 @@ void Segment::RemoveVector(size_t vec, Offset o) {
 Status Segment::BuildGraphs(const index::HnswParams& params, size_t threads) {
   for (size_t v = 0; v < specs_.size(); ++v) {
     TESSERA_ASSIGN_OR_RETURN(
-        auto graph, index::HnswGraph::Create(specs_[v].metric, specs_[v].dim, params, ids_.size()));
-    TESSERA_RETURN_IF_ERROR(graph->AddAll(vectors_[v].data, threads, [&](Offset o) {
-      return !deleted_[o] && vectors_[v].present[o];
-    }));
+        auto graph,
+        index::HnswGraph::Build(specs_[v].metric, specs_[v].dim, params, vectors_[v].data, threads,
+                                [&](Offset o) { return !deleted_[o] && vectors_[v].present[o]; }));
     graphs_[v] = std::move(graph);
     graph_files_[v] = {};
     std::vector<float>().swap(vectors_[v].data);  // the graph has its own copy (`= {}` keeps

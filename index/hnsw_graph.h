@@ -1,12 +1,16 @@
 #pragma once
 
-// One segment's HNSW graph. hnswlib (Debian's 0.6.2) builds and stores it; the search loop is
-// ours, so that each query has its own `ef` and a predicate that skips deleted or filtered-out
-// points while the walk still passes through them. This header is the only door to hnswlib:
-// index/hnsw_graph.cpp is the one file that includes it.
+// One segment's HNSW graph. hnswlib (Debian's 0.6.2) builds it; then the graph is copied into
+// our own frozen layout and hnswlib's structure is dropped. The layout: nodes numbered in
+// offset order, every vector in one aligned row (zero-padded to 16 floats) of one array, level
+// 0's links in another, both on transparent huge pages; the upper levels beside them. Reads
+// of a walk touch whole cache lines of vectors and links only, no hnswlib per-node locks or
+// label map stay in memory, and the search loop is ours: per-query `ef`, and a predicate that
+// skips deleted or filtered-out points while the walk still passes through them. This header
+// is the only door to hnswlib: index/hnsw_graph.cpp is the one file that includes it.
 //
-// Thread-safety: Add() may run on several threads at once (hnswlib locks per node). Search()
-// may run on several threads at once, but not while Add() runs: graphs are built, then frozen.
+// Thread-safety: a graph is immutable once built or loaded; Search() and the other readers
+// may run on any number of threads at once.
 
 #include <cstddef>
 #include <cstdint>
@@ -29,20 +33,19 @@ struct HnswParams {
 
 class HnswGraph {
  public:
-  static Result<std::unique_ptr<HnswGraph>> Create(Metric metric, size_t dim,
-                                                   const HnswParams& params, size_t capacity);
-  // Loads a file written by SaveTo; `crc32c` is the value SaveTo returned.
+  // Builds a graph over rows [0, rows) of a row-major matrix (rows of `dim` floats), on
+  // `threads` threads; rows that `accept` rejects are left out. Row r is known as offset r.
+  static Result<std::unique_ptr<HnswGraph>> Build(Metric metric, size_t dim,
+                                                  const HnswParams& params,
+                                                  std::span<const float> matrix, size_t threads,
+                                                  const AcceptFn& accept);
+  // Loads a file written by SaveTo; `crc32c` is the value SaveTo returned. Reads the files of
+  // earlier versions (hnswlib's own format) too.
   static Result<std::unique_ptr<HnswGraph>> Load(const std::filesystem::path& file, Metric metric,
                                                  size_t dim, uint32_t crc32c);
   ~HnswGraph();
   HnswGraph(const HnswGraph&) = delete;
   HnswGraph& operator=(const HnswGraph&) = delete;
-
-  // Inserts `vector` under `offset`; capacity must not be exceeded.
-  Status Add(Offset offset, std::span<const float> vector);
-  // Adds rows [0, rows) of a row-major matrix on `threads` threads; rows that `accept` rejects
-  // are left out.
-  Status AddAll(std::span<const float> matrix, size_t threads, const AcceptFn& accept);
 
   // The k accepted points closest to `query`, closest first, exploring `ef` candidates
   // (at least k). `accept` may be empty.

@@ -32,19 +32,33 @@ float Reduce(const float* a, const float* b, size_t dim, Term term) {
   return sum + tail;
 }
 
+float DotDistance(const float* a, const float* b, size_t dim) {
+  return 1.0f - Reduce(a, b, dim, [](float x, float y) { return x * y; });
+}
+float L2Distance(const float* a, const float* b, size_t dim) {
+  return Reduce(a, b, dim, [](float x, float y) { return (x - y) * (x - y); });
+}
+float L1Distance(const float* a, const float* b, size_t dim) {
+  return Reduce(a, b, dim, [](float x, float y) { return std::fabs(x - y); });
+}
+
 }  // namespace
 
-float Distance(Metric metric, const float* a, const float* b, size_t dim) {
+DistanceFn DistanceFunction(Metric metric) {
   switch (metric) {
     case Metric::kCosine:
     case Metric::kDot:
-      return 1.0f - Reduce(a, b, dim, [](float x, float y) { return x * y; });
+      return DotDistance;
     case Metric::kEuclid:
-      return Reduce(a, b, dim, [](float x, float y) { return (x - y) * (x - y); });
+      return L2Distance;
     case Metric::kManhattan:
-      return Reduce(a, b, dim, [](float x, float y) { return std::fabs(x - y); });
+      return L1Distance;
   }
-  return 0;
+  return L2Distance;
+}
+
+float Distance(Metric metric, const float* a, const float* b, size_t dim) {
+  return DistanceFunction(metric)(a, b, dim);
 }
 
 float ScoreFromDistance(Metric metric, float distance) {

@@ -23,6 +23,11 @@ struct Hit {
 
 float Distance(Metric metric, const float* a, const float* b, size_t dim);
 
+// The kernel Distance runs for `metric`, for loops that call it many times (no switch per
+// call). Same results as Distance.
+using DistanceFn = float (*)(const float* a, const float* b, size_t dim);
+DistanceFn DistanceFunction(Metric metric);
+
 // Cosine/Dot: similarity (higher is better); Euclid: L2 distance; Manhattan: L1 distance.
 float ScoreFromDistance(Metric metric, float distance);
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/crc32c.h"
 #include "common/file.h"
 #include "index/exact_search.h"
 #include "index/hnsw_graph.h"
@@ -115,8 +117,7 @@ TEST(HnswGraphTest, RecallAgainstExactSearchForEveryMetric) {
     const bool unit = metric == Metric::kCosine;
     const auto data = Clustered(n, dim, 3, unit);
     const auto queries = Clustered(50, dim, 4, unit);
-    auto graph = std::move(HnswGraph::Create(metric, dim, {}, n)).value();
-    ASSERT_TRUE(graph->AddAll(data, 2, {}).ok());
+    auto graph = std::move(HnswGraph::Build(metric, dim, {}, data, 2, {})).value();
     EXPECT_EQ(graph->size(), n);
     const double recall64 = Recall(*graph, data, queries, dim, metric, 64, {});
     const double recall256 = Recall(*graph, data, queries, dim, metric, 256, {});
@@ -134,8 +135,7 @@ TEST(HnswGraphTest, FilteredSearchNeverReturnsARejectedPoint) {
   const size_t dim = 16, n = 3000;
   const auto data = Clustered(n, dim, 5, false);
   const auto queries = Clustered(50, dim, 6, false);
-  auto graph = std::move(HnswGraph::Create(Metric::kEuclid, dim, {}, n)).value();
-  ASSERT_TRUE(graph->AddAll(data, 2, {}).ok());
+  auto graph = std::move(HnswGraph::Build(Metric::kEuclid, dim, {}, data, 2, {})).value();
   for (int keep_every : {2, 10}) {
     auto accept = [keep_every](Offset o) { return o % keep_every == 0; };
     EXPECT_GE(Recall(*graph, data, queries, dim, Metric::kEuclid, 128, accept), 0.9)
@@ -145,10 +145,14 @@ TEST(HnswGraphTest, FilteredSearchNeverReturnsARejectedPoint) {
 
 TEST(HnswGraphTest, SaveAndLoadGiveTheSameResults) {
   TempDir dir;
-  const size_t dim = 8, n = 1000;
+  const size_t dim = 8, n = 1000;  // rows padded to 16 floats in memory, not in the file
   const auto data = Clustered(n, dim, 7, false);
-  auto graph = std::move(HnswGraph::Create(Metric::kDot, dim, {.m = 8}, n)).value();
-  ASSERT_TRUE(graph->AddAll(data, 1, [](Offset o) { return o != 5; }).ok());
+  auto graph = std::move(HnswGraph::Build(Metric::kDot, dim, {.m = 8}, data, 1, [](Offset o) {
+                 return o != 5;
+               })).value();
+  EXPECT_EQ(graph->VectorOf(5), nullptr);
+  ASSERT_NE(graph->VectorOf(6), nullptr);
+  EXPECT_TRUE(std::equal(data.begin() + 6 * dim, data.begin() + 7 * dim, graph->VectorOf(6)));
   Result<uint32_t> crc = graph->SaveTo(dir.path() / "g.hnsw");
   ASSERT_TRUE(crc.ok()) << crc.status().ToString();
   auto loaded = HnswGraph::Load(dir.path() / "g.hnsw", Metric::kDot, dim, *crc);
@@ -160,7 +164,97 @@ TEST(HnswGraphTest, SaveAndLoadGiveTheSameResults) {
   }
   EXPECT_EQ(HnswGraph::Load(dir.path() / "g.hnsw", Metric::kDot, dim, *crc + 1).status().code(),
             Code::kCorruption);
+  EXPECT_EQ(HnswGraph::Load(dir.path() / "g.hnsw", Metric::kEuclid, dim, *crc).status().code(),
+            Code::kCorruption)
+      << "a file of another metric";
   EXPECT_FALSE(HnswGraph::Load(dir.path() / "missing", Metric::kDot, dim, 0).ok());
+}
+
+// A file whose checksum matches but whose content is wrong (a bug, or a crafted file) must be
+// refused, never walked: every link and count is checked on load.
+TEST(HnswGraphTest, LoadRefusesAnInconsistentFileWithAMatchingChecksum) {
+  TempDir dir;
+  const size_t dim = 4, n = 300;
+  const auto data = Clustered(n, dim, 8, false);
+  auto graph = std::move(HnswGraph::Build(Metric::kEuclid, dim, {.m = 4}, data, 1, {})).value();
+  ASSERT_TRUE(graph->SaveTo(dir.path() / "g.hnsw").ok());
+  const std::string good = ReadFileToString(dir.path() / "g.hnsw").value();
+  // The first level-0 link: after the 52-byte header, the offsets, levels, vectors and degrees.
+  const size_t first_link = 52 + n * 4 + n + n * dim * 4 + n * 4;
+  ASSERT_LT(first_link + 4, good.size());
+  auto load = [&](const std::string& bytes) {
+    EXPECT_TRUE(WriteFileAtomically(dir.path() / "bad.hnsw", bytes).ok());
+    return HnswGraph::Load(dir.path() / "bad.hnsw", Metric::kEuclid, dim, crc32c::Value(bytes))
+        .status()
+        .code();
+  };
+  EXPECT_EQ(load(good), Code::kOk);
+  std::string bad = good;
+  bad.replace(first_link, 4, "\xff\xff\xff\x7f");  // a neighbour past the last node
+  EXPECT_EQ(load(bad), Code::kCorruption);
+  bad = good;
+  bad.replace(52, 4, bad.substr(56, 4));  // offsets no longer ascending
+  EXPECT_EQ(load(bad), Code::kCorruption);
+  EXPECT_EQ(load(good.substr(0, good.size() - 1)), Code::kCorruption);
+  EXPECT_EQ(load(good + "x"), Code::kCorruption);
+  EXPECT_EQ(load(good.substr(0, 30)), Code::kCorruption);
+}
+
+// Segments written before the frozen layout hold hnswlib's own files; they still load. The
+// fixture is what the earlier SaveTo wrote: hnswlib 0.6.2's saveIndex of the 300 x 12 rows
+// below, inserted in order on one thread (L2, M 16, ef_construct 100, seed 100). The rows are
+// small multiples of 1/8: exact in any float code, unlike <random>'s distributions.
+TEST(HnswGraphTest, LoadsAGraphFileInHnswlibsFormat) {
+  const size_t dim = 12, n = 300;
+  std::vector<float> data(n * dim);
+  for (size_t i = 0; i < data.size(); ++i) {
+    data[i] = static_cast<float>((i / dim * 7919 + i % dim * 104729) % 97) / 8;
+  }
+  const std::filesystem::path file = std::filesystem::path(TESSERA_SOURCE_DIR) /
+                                     "tests/unit/index/data/hnswlib-0.6.2-euclid-12d.hnsw";
+  const std::string bytes = ReadFileToString(file).value();
+  auto loaded = HnswGraph::Load(file, Metric::kEuclid, dim, crc32c::Value(bytes));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const HnswGraph& graph = **loaded;
+  EXPECT_EQ(graph.size(), n);
+  for (Offset o : {Offset{0}, Offset{3}, Offset{n - 1}}) {
+    ASSERT_NE(graph.VectorOf(o), nullptr);
+    EXPECT_TRUE(
+        std::equal(data.begin() + o * dim, data.begin() + (o + 1) * dim, graph.VectorOf(o)));
+  }
+  const auto queries = Clustered(20, dim, 12, false);
+  EXPECT_GE(Recall(graph, data, queries, dim, Metric::kEuclid, 32, {}), 0.9);
+  for (size_t q = 0; q < 20; ++q) {  // a beam as wide as the graph walks all of it
+    std::span<const float> query(queries.data() + q * dim, dim);
+    EXPECT_EQ(Offsets(graph.Search(query, 10, n, {})),
+              Offsets(ExactSearch(Metric::kEuclid, data, dim, query, 10, {})));
+  }
+  EXPECT_EQ(HnswGraph::Load(file, Metric::kEuclid, dim + 1, crc32c::Value(bytes)).status().code(),
+            Code::kCorruption)
+      << "an hnswlib file of another dimension";
+}
+
+// Rows whose length is not a multiple of 16 floats are zero-padded for the walk; the walk's
+// distances agree with exact search's, and a wide beam finds exactly its neighbours.
+TEST(HnswGraphTest, PaddedRowsKeepDistancesExact) {
+  const size_t dim = 20, n = 400;
+  for (Metric metric : {Metric::kDot, Metric::kEuclid, Metric::kManhattan}) {
+    const auto data = Clustered(n, dim, 10, false);
+    const auto queries = Clustered(10, dim, 11, false);
+    auto graph = std::move(HnswGraph::Build(metric, dim, {}, data, 2, {})).value();
+    for (size_t q = 0; q < 10; ++q) {
+      std::span<const float> query(queries.data() + q * dim, dim);
+      const auto truth = ExactSearch(metric, data, dim, query, 10, {});
+      const auto hits = graph->Search(query, 10, n, {});
+      ASSERT_EQ(hits.size(), truth.size());
+      for (size_t i = 0; i < hits.size(); ++i) {
+        EXPECT_EQ(hits[i].offset, truth[i].offset) << "metric " << static_cast<int>(metric);
+        EXPECT_NEAR(hits[i].distance, truth[i].distance,
+                    1e-5 * std::max(1.0f, std::fabs(truth[i].distance)));
+      }
+      EXPECT_EQ(graph->ExactSearch(query, 10, {}), truth);
+    }
+  }
 }
 
 // The VmFlags of the mapping that holds `p`, from /proc/self/smaps ("" if none does).
@@ -182,18 +276,17 @@ std::string VmFlagsAt(const void* p) {
   return "";
 }
 
-// Level 0 is read at random by every walk; the graph asks for transparent huge pages on it,
-// when it is created and when it is loaded (VmFlags "hg": MADV_HUGEPAGE).
-TEST(HnswGraphTest, LevelZeroIsAdvisedOntoHugePages) {
+// Vectors are read at random by every walk; a graph asks for transparent huge pages on them,
+// when it is built and when it is loaded (VmFlags "hg": MADV_HUGEPAGE).
+TEST(HnswGraphTest, VectorsAreAdvisedOntoHugePages) {
   if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage/enabled")) {
     GTEST_SKIP() << "kernel without transparent huge pages";
   }
   TempDir dir;
-  const size_t dim = 128, n = 200, capacity = 20000;  // level 0: about 13 MB, its own mapping
+  const size_t dim = 128, n = 5000;  // 2.5 MB of vectors: past the 2 MiB a huge page holds
   const auto data = Clustered(n, dim, 11, false);
-  auto graph = std::move(HnswGraph::Create(Metric::kEuclid, dim, {}, capacity)).value();
-  ASSERT_TRUE(graph->AddAll(data, 1, {}).ok());
-  const float* v = graph->VectorOf(n - 1);  // past the block's first page, which stays small
+  auto graph = std::move(HnswGraph::Build(Metric::kEuclid, dim, {.m = 4}, data, 2, {})).value();
+  const float* v = graph->VectorOf(n - 1);
   ASSERT_NE(v, nullptr);
   EXPECT_NE(VmFlagsAt(v).find(" hg "), std::string::npos) << VmFlagsAt(v);
 
@@ -208,12 +301,17 @@ TEST(HnswGraphTest, LevelZeroIsAdvisedOntoHugePages) {
 }
 
 TEST(HnswGraphTest, EmptyGraphAndZeroKReturnNothing) {
-  auto graph = std::move(HnswGraph::Create(Metric::kEuclid, 4, {}, 10)).value();
-  const float q[] = {1, 2, 3, 4};
-  EXPECT_TRUE(graph->Search(q, 5, 10, {}).empty());
-  ASSERT_TRUE(graph->Add(0, q).ok());
-  EXPECT_TRUE(graph->Search(q, 0, 10, {}).empty());
-  EXPECT_EQ(graph->Search(q, 5, 10, {}).size(), 1u);
+  const std::vector<float> q = {1, 2, 3, 4};
+  auto empty = std::move(HnswGraph::Build(Metric::kEuclid, 4, {}, q, 1, [](Offset) {
+                 return false;
+               })).value();
+  EXPECT_EQ(empty->size(), 0u);
+  EXPECT_TRUE(empty->Search(q, 5, 10, {}).empty());
+  EXPECT_TRUE(empty->ExactSearch(q, 5, {}).empty());
+  EXPECT_EQ(empty->VectorOf(0), nullptr);
+  auto one = std::move(HnswGraph::Build(Metric::kEuclid, 4, {}, q, 1, {})).value();
+  EXPECT_TRUE(one->Search(q, 0, 10, {}).empty());
+  EXPECT_EQ(one->Search(q, 5, 10, {}), (std::vector<Hit>{{0, 0.0f}}));
 }
 
 }  // namespace
