@@ -70,6 +70,32 @@ TEST(MetricTest, ScoresFollowQdrantConventions) {
   EXPECT_FALSE(HigherIsBetter(Metric::kEuclid));
 }
 
+// The kernels sum in blocks of 32 and 16 floats and a scalar tail: every length from 0 to 100
+// must agree with a plain double-precision sum.
+TEST(MetricTest, DistanceMatchesAPlainSumAtEveryLength) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> value(-2, 2);
+  for (size_t dim = 0; dim <= 100; ++dim) {
+    std::vector<float> a(dim), b(dim);
+    for (size_t i = 0; i < dim; ++i) {
+      a[i] = value(rng);
+      b[i] = value(rng);
+    }
+    double dot = 0, l2 = 0, l1 = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      dot += double{a[i]} * b[i];
+      l2 += (double{a[i]} - b[i]) * (double{a[i]} - b[i]);
+      l1 += std::fabs(double{a[i]} - b[i]);
+    }
+    const double tolerance = 1e-5 * (1.0 + static_cast<double>(dim));
+    EXPECT_NEAR(Distance(Metric::kDot, a.data(), b.data(), dim), 1.0 - dot, tolerance) << dim;
+    EXPECT_NEAR(Distance(Metric::kEuclid, a.data(), b.data(), dim), l2, tolerance) << dim;
+    EXPECT_NEAR(Distance(Metric::kManhattan, a.data(), b.data(), dim), l1, tolerance) << dim;
+    EXPECT_EQ(DistanceFunction(Metric::kCosine)(a.data(), b.data(), dim),
+              Distance(Metric::kDot, a.data(), b.data(), dim));
+  }
+}
+
 TEST(ExactSearchTest, MatchesASortOfAllDistancesAndHonoursAccept) {
   const size_t dim = 8;
   const auto data = Clustered(500, dim, 1, false);
