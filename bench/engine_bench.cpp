@@ -3,8 +3,9 @@
 // Creates a collection (Euclid, the given m and ef_construct, indexing_threshold sized so that
 // the points form one indexed segment), upserts BATCH points per operation list through
 // Collection::Submit (the HTTP path minus JSON and sockets), waits until every point is indexed
-// (status green), then searches one query at a time on one thread at each ef, and again on two
-// threads (fastest of bench::Rounds() passes). Prints one JSON line per measurement.
+// (status green), then searches one query at a time on one thread at each ef, side by side with
+// raw hnswlib built on the same rows (blocks of queries alternate between the two), and again
+// on two threads (fastest of bench::Rounds() passes). Prints one JSON line per measurement.
 
 #include <atomic>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "bench/bench_data.h"
+#include "bench/hnswlib_index.h"
 #include "common/logging.h"
 #include "engine/collection.h"
 
@@ -123,33 +125,81 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(info.segments_count), bench::Rounds());
   std::fflush(stdout);
 
+  // Raw hnswlib, built here on the same rows with the same m and ef_construct, is searched side
+  // by side with the engine on one thread: blocks of kBlock queries alternate between the two
+  // (which goes first alternates too), so that the machine's drift (20-30% between runs of one
+  // binary here) falls on both alike. Its build is not timed: reference_bench times that.
+  constexpr uint32_t kBlock = 50;
+  bench::HnswlibIndex reference(base.n, base.dim, config.hnsw.m, config.hnsw.ef_construct);
+  reference.AddAll(base.data.data(), base.n, std::max(1u, std::thread::hardware_concurrency()));
+  auto empty_pass = [&] {
+    return bench::Pass{0, std::vector<double>(queries.n),
+                       std::vector<std::vector<int64_t>>(queries.n)};
+  };
   for (int ef : efs) {
-    for (int threads : {1, 2}) {
-      const bench::Pass pass = bench::Fastest([&] {
-        bench::Pass p{0, std::vector<double>(queries.n),
-                      std::vector<std::vector<int64_t>>(queries.n)};
-        std::atomic<uint32_t> next{0};
-        const auto t0 = Clock::now();
-        std::vector<std::thread> workers;
-        for (int t = 0; t < threads; ++t) {
-          workers.emplace_back([&] {
-            for (uint32_t q = next++; q < queries.n; q = next++) {
-              const engine::SearchRequest request = Request(queries, q, ef);
-              const auto t = Clock::now();
-              p.results[q] = Ids(collection->Search(request));
-              p.latencies_us[q] = bench::Seconds(t) * 1e6;
-            }
-          });
+    bench::Pass engine_best, hnswlib_best;
+    for (int round = 0; round < bench::Rounds(); ++round) {
+      bench::Pass e = empty_pass(), h = empty_pass();
+      for (uint32_t begin = 0, block = 0; begin < queries.n; begin += kBlock, ++block) {
+        const uint32_t end = std::min(queries.n, begin + kBlock);
+        auto engine_block = [&] {
+          const auto t0 = Clock::now();
+          for (uint32_t q = begin; q < end; ++q) {
+            const auto t = Clock::now();
+            e.results[q] = Ids(collection->Search(Request(queries, q, ef)));
+            e.latencies_us[q] = bench::Seconds(t) * 1e6;
+          }
+          e.seconds += bench::Seconds(t0);
+        };
+        auto hnswlib_block = [&] {
+          const auto t0 = Clock::now();
+          for (uint32_t q = begin; q < end; ++q) {
+            const auto t = Clock::now();
+            reference.Search(queries.row(q), 10, static_cast<size_t>(ef), &h.results[q]);
+            h.latencies_us[q] = bench::Seconds(t) * 1e6;
+          }
+          h.seconds += bench::Seconds(t0);
+        };
+        if (block % 2 == 0) {
+          engine_block();
+          hnswlib_block();
+        } else {
+          hnswlib_block();
+          engine_block();
         }
-        for (auto& w : workers)
-          w.join();
-        p.seconds = bench::Seconds(t0);
-        return p;
-      });
-      bench::PrintSearch(name, "tessera-engine",
-                         std::to_string(threads) + (threads == 1 ? " thread" : " threads"), ef,
-                         queries.n, pass, gt);
+      }
+      if (round == 0 || e.seconds < engine_best.seconds) {
+        engine_best = std::move(e);
+      }
+      if (round == 0 || h.seconds < hnswlib_best.seconds) {
+        hnswlib_best = std::move(h);
+      }
     }
+    bench::PrintSearch(name, "tessera-engine", "1 thread", ef, queries.n, engine_best, gt);
+    bench::PrintSearch(name, "hnswlib", "1 thread, beside the engine", ef, queries.n, hnswlib_best,
+                       gt);
+
+    const bench::Pass pass = bench::Fastest([&] {
+      bench::Pass p = empty_pass();
+      std::atomic<uint32_t> next{0};
+      const auto t0 = Clock::now();
+      std::vector<std::thread> workers;
+      for (int t = 0; t < 2; ++t) {
+        workers.emplace_back([&] {
+          for (uint32_t q = next++; q < queries.n; q = next++) {
+            const engine::SearchRequest request = Request(queries, q, ef);
+            const auto t = Clock::now();
+            p.results[q] = Ids(collection->Search(request));
+            p.latencies_us[q] = bench::Seconds(t) * 1e6;
+          }
+        });
+      }
+      for (auto& w : workers)
+        w.join();
+      p.seconds = bench::Seconds(t0);
+      return p;
+    });
+    bench::PrintSearch(name, "tessera-engine", "2 threads", ef, queries.n, pass, gt);
   }
   collection->Drop();
   collection.reset();

@@ -4,23 +4,19 @@
 // `run` builds raw hnswlib (HierarchicalNSW, THREADS parallel inserts) and FAISS IndexHNSWFlat
 // with the same M and ef_construct, then searches one query at a time on one thread at each ef,
 // and brute force (FAISS IndexFlatL2) one at a time and as one batch on every thread: the
-// memory-bandwidth ceiling. Prints one JSON line per measurement.
-//
-// This is the only benchmark binary that includes hnswlib: its header defines non-inline
-// functions, so it cannot share a link with index/hnsw_graph.cpp.
+// memory-bandwidth ceiling. Prints one JSON line per measurement. Raw hnswlib comes through
+// bench/hnswlib_index.h, as in engine_bench.
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <omp.h>
-#include <thread>
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
-#include <hnswlib/hnswlib.h>
 
 #include "bench/bench_data.h"
+#include "bench/hnswlib_index.h"
 
 namespace {
 
@@ -80,25 +76,15 @@ int main(int argc, char** argv) {
   const size_t dim = base.dim;
 
   {  // raw hnswlib: built Rounds() times, the fastest build reported (as for every system)
-    hnswlib::L2Space space(dim);
-    std::unique_ptr<hnswlib::HierarchicalNSW<float>> built;
+    std::unique_ptr<bench::HnswlibIndex> built;
     double build = 0;
     uint64_t index_bytes = 0;
     for (int round = 0; round < bench::Rounds(); ++round) {
       built.reset();
       const uint64_t rss_before = bench::RssBytes();
-      auto fresh = std::make_unique<hnswlib::HierarchicalNSW<float>>(&space, base.n, m, efc);
+      auto fresh = std::make_unique<bench::HnswlibIndex>(base.n, dim, m, efc);
       const auto start = Clock::now();
-      std::atomic<uint32_t> next{0};
-      std::vector<std::thread> workers;
-      for (int t = 0; t < threads; ++t) {
-        workers.emplace_back([&] {
-          for (uint32_t i = next++; i < base.n; i = next++)
-            fresh->addPoint(base.row(i), i);
-        });
-      }
-      for (auto& w : workers)
-        w.join();
+      fresh->AddAll(base.data.data(), base.n, threads);
       const double seconds = bench::Seconds(start);
       if (round == 0) {
         index_bytes = bench::RssBytes() - rss_before;  // the first build's: a clean heap
@@ -106,21 +92,15 @@ int main(int argc, char** argv) {
       build = round == 0 ? seconds : std::min(build, seconds);
       built = std::move(fresh);
     }
-    hnswlib::HierarchicalNSW<float>& index = *built;
+    bench::HnswlibIndex& index = *built;
     std::printf(
         "{\"kind\":\"build\",\"dataset\":\"%s\",\"system\":\"hnswlib\",\"seconds\":%.3f,"
         "\"index_bytes\":%llu,\"points\":%u,\"dim\":%zu,\"rounds\":%d}\n",
         name, build, static_cast<unsigned long long>(index_bytes), base.n, dim, bench::Rounds());
     std::fflush(stdout);
     for (int ef : efs) {
-      index.setEf(ef);
       Sweep(name, "hnswlib", ef, queries, gt, [&](uint32_t q, std::vector<int64_t>* ids) {
-        auto top = index.searchKnn(queries.row(q), 10);
-        ids->resize(top.size());
-        for (size_t i = top.size(); i-- > 0;) {
-          (*ids)[i] = static_cast<int64_t>(top.top().second);
-          top.pop();
-        }
+        index.Search(queries.row(q), 10, static_cast<size_t>(ef), ids);
       });
     }
   }
