@@ -290,8 +290,8 @@ struct HnswGraph::Impl {
         file_metric != static_cast<uint32_t>(metric) || !d.GetFixed64(&file_dim) ||
         file_dim != dim || !d.GetFixed64(&count) || !d.GetFixed64(&max0) ||
         !d.GetFixed64(&max_upper) || !d.GetFixed32(&entry) || !d.GetFixed32(&max_level) ||
-        count > d.remaining() / (sizeof(Offset) + 1) || max0 == 0 || max0 > 65536 ||
-        max_upper == 0 || max_upper > 65536 || max_level > 255 ||
+        count > d.remaining() / (sizeof(Offset) + 1) || max_upper == 0 ||
+        max_upper > (uint64_t{1} << 30) || max0 != 2 * max_upper || max_level > 255 ||
         (count > 0 ? entry >= count : entry != kNoNode)) {
       return nullptr;
     }

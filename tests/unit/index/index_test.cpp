@@ -196,6 +196,21 @@ TEST(HnswGraphTest, SaveAndLoadGiveTheSameResults) {
   EXPECT_FALSE(HnswGraph::Load(dir.path() / "missing", Metric::kDot, dim, 0).ok());
 }
 
+// Collections may set any m; the file format has no cap of its own on the link slots.
+TEST(HnswGraphTest, AGraphWithAVeryLargeMSavesAndLoads) {
+  TempDir dir;
+  const size_t dim = 4, n = 12;
+  const auto data = Clustered(n, dim, 13, false);
+  auto graph = std::move(HnswGraph::Build(Metric::kEuclid, dim, {.m = 40000}, data, 1, {})).value();
+  Result<uint32_t> crc = graph->SaveTo(dir.path() / "g.hnsw");
+  ASSERT_TRUE(crc.ok()) << crc.status().ToString();
+  auto loaded = HnswGraph::Load(dir.path() / "g.hnsw", Metric::kEuclid, dim, *crc);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  std::span<const float> query(data.data(), dim);
+  EXPECT_EQ((*loaded)->Search(query, 5, 16, {}), graph->Search(query, 5, 16, {}));
+  EXPECT_EQ((*loaded)->Search(query, 1, 16, {})[0].offset, 0u);
+}
+
 // A file whose checksum matches but whose content is wrong (a bug, or a crafted file) must be
 // refused, never walked: every link and count is checked on load.
 TEST(HnswGraphTest, LoadRefusesAnInconsistentFileWithAMatchingChecksum) {
@@ -220,6 +235,9 @@ TEST(HnswGraphTest, LoadRefusesAnInconsistentFileWithAMatchingChecksum) {
   EXPECT_EQ(load(bad), Code::kCorruption);
   bad = good;
   bad.replace(52, 4, bad.substr(56, 4));  // offsets no longer ascending
+  EXPECT_EQ(load(bad), Code::kCorruption);
+  bad = good;
+  bad.replace(28, 8, std::string("\x07\0\0\0\0\0\0\0", 8));  // level-0 slots: not 2 m
   EXPECT_EQ(load(bad), Code::kCorruption);
   EXPECT_EQ(load(good.substr(0, good.size() - 1)), Code::kCorruption);
   EXPECT_EQ(load(good + "x"), Code::kCorruption);
