@@ -142,23 +142,25 @@ int main(int argc, char** argv) {
       bench::Pass e = empty_pass(), h = empty_pass();
       for (uint32_t begin = 0, block = 0; begin < queries.n; begin += kBlock, ++block) {
         const uint32_t end = std::min(queries.n, begin + kBlock);
-        auto engine_block = [&] {
+        // Times `search(q, &ids)` over this block's queries into `pass`.
+        auto timed_block = [&](bench::Pass& pass, auto search) {
           const auto t0 = Clock::now();
           for (uint32_t q = begin; q < end; ++q) {
             const auto t = Clock::now();
-            e.results[q] = Ids(collection->Search(Request(queries, q, ef)));
-            e.latencies_us[q] = bench::Seconds(t) * 1e6;
+            search(q, &pass.results[q]);
+            pass.latencies_us[q] = bench::Seconds(t) * 1e6;
           }
-          e.seconds += bench::Seconds(t0);
+          pass.seconds += bench::Seconds(t0);
+        };
+        auto engine_block = [&] {
+          timed_block(e, [&](uint32_t q, std::vector<int64_t>* ids) {
+            *ids = Ids(collection->Search(Request(queries, q, ef)));
+          });
         };
         auto hnswlib_block = [&] {
-          const auto t0 = Clock::now();
-          for (uint32_t q = begin; q < end; ++q) {
-            const auto t = Clock::now();
-            reference.Search(queries.row(q), 10, static_cast<size_t>(ef), &h.results[q]);
-            h.latencies_us[q] = bench::Seconds(t) * 1e6;
-          }
-          h.seconds += bench::Seconds(t0);
+          timed_block(h, [&](uint32_t q, std::vector<int64_t>* ids) {
+            reference.Search(queries.row(q), 10, static_cast<size_t>(ef), ids);
+          });
         };
         if (block % 2 == 0) {
           engine_block();

@@ -112,11 +112,15 @@ void AdviseHugePages(const hnswlib::HierarchicalNSW<float>& h) {
   }
 }
 
-// Per-thread visited marks for the walks: a mark equal to the walk's tag means visited.
-struct VisitedMarks {
+// Per-thread scratch of the walks, kept between them so that a search allocates none of it:
+// visited marks (a mark equal to the walk's tag means visited) and the buffer of one
+// expansion's fresh neighbours.
+struct WalkScratch {
   std::vector<uint16_t> marks;
   uint16_t tag = 0;
-  uint16_t* Begin(size_t count) {
+  std::vector<Node> fresh;
+  // Starts a walk over `count` nodes of at most `degree` links each.
+  void Begin(size_t count, size_t degree) {
     if (marks.size() < count) {
       marks.assign(count, 0);
       tag = 0;
@@ -125,10 +129,12 @@ struct VisitedMarks {
       std::fill(marks.begin(), marks.end(), uint16_t{0});
       tag = 1;
     }
-    return marks.data();
+    if (fresh.size() < degree) {
+      fresh.resize(degree);
+    }
   }
 };
-thread_local VisitedMarks visited_marks;
+thread_local WalkScratch walk_scratch;
 
 struct CloserFirst {  // min-heap on distance
   bool operator()(const std::pair<float, Node>& a, const std::pair<float, Node>& b) const {
@@ -460,12 +466,14 @@ std::vector<Hit> HnswGraph::Search(std::span<const float> query, size_t k, size_
   // Beam search on level 0: rejected points are walked through but never kept. Each expansion
   // first marks the neighbours not yet visited and prefetches the start of their vectors, so
   // that their reads overlap, then computes their distances.
-  uint16_t* marks = visited_marks.Begin(g.count);
-  const uint16_t tag = visited_marks.tag;
+  WalkScratch& scratch = walk_scratch;
+  scratch.Begin(g.count, g.max0);
+  uint16_t* marks = scratch.marks.data();
+  const uint16_t tag = scratch.tag;
+  Node* fresh = scratch.fresh.data();
   using Entry = std::pair<float, Node>;
   std::priority_queue<Entry, std::vector<Entry>, CloserFirst> candidates;
   std::priority_queue<Entry> kept;  // farthest on top
-  std::vector<Node> fresh(g.max0);
   const size_t prefetch_lines = std::min(kPrefetchLines, row / kRowFloats);
   float bound = std::numeric_limits<float>::max();
   candidates.emplace(cur_dist, cur);
