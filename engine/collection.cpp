@@ -243,6 +243,9 @@ Status Collection::Recover() {
   next_segment_id_ = manifest.next_segment_id;
   persisted_seq_ = manifest.persisted_seq;
   manifest_files_ = manifest.files;
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    durable_[segments_[i]->id()] = DurableFile{manifest.files[i], segments_[i]->generation()};
+  }
   if (segments_.empty() || segments_.back()->sealed()) {
     NewAppendableLocked();
   }
@@ -398,10 +401,11 @@ void Collection::MaintenanceLoop(std::stop_token stop) {
       next_sync = now + options_.wal_sync_interval;
     }
     if (now >= next_flush) {
-      if (Status s = Flush(); !s.ok()) {
-        TESSERA_LOG(kError) << "collection " << name_ << ": flush failed: " << s.ToString();
-      }
-      next_flush = Clock::now() + flush_interval;
+      // Flush() logs a failure; it is retried after at most a second.
+      const bool ok = Flush().ok();
+      next_flush =
+          Clock::now() + (ok ? flush_interval
+                             : std::min<Clock::duration>(flush_interval, std::chrono::seconds(1)));
     }
   }
 }
@@ -704,6 +708,11 @@ Result<SeqNo> Collection::Submit(OperationList ops, Durability durability) {
     return Status::Unavailable("collection " + name_ +
                                " refuses writes after a storage failure: " + health.message());
   }
+  if (storage_failed_.load(std::memory_order_acquire)) {
+    std::lock_guard lock(storage_failure_mu_);
+    return Status::Unavailable("collection " + name_ + " refuses writes after a storage failure: " +
+                               storage_failure_.message());
+  }
   const std::string record = EncodeOperationList(ops);
   SeqNo seq;
   {
@@ -754,7 +763,25 @@ SeqNo Collection::persisted_seq() const {
 
 Status Collection::Flush() {
   std::lock_guard flush_lock(flush_mu_);
-  return FlushLocked();
+  Status s = FlushLocked();
+  if (s.ok()) {
+    flush_failures_ = 0;
+    return s;
+  }
+  ++flush_failures_;
+  TESSERA_LOG(kError) << "collection " << name_ << ": flush failed (" << flush_failures_
+                      << " in a row): " << s.ToString();
+  if (flush_failures_ >= options_.flush_failures_before_latch && !storage_failed_.load()) {
+    {
+      std::lock_guard lock(storage_failure_mu_);
+      storage_failure_ = Status::Unavailable("flush failed " + std::to_string(flush_failures_) +
+                                             " times in a row: " + s.message());
+    }
+    storage_failed_.store(true, std::memory_order_release);
+    TESSERA_LOG(kError) << "collection " << name_
+                        << ": writes refused until it is opened again (the WAL keeps them)";
+  }
+  return s;
 }
 
 Result<SeqNo> Collection::CreateSnapshot(const fs::path& out) {
@@ -791,45 +818,62 @@ Result<SeqNo> Collection::CreateSnapshot(const fs::path& out) {
 }
 
 Status Collection::FlushLocked() {
+  // A segment counts as persisted only once its file is durable (written, fsynced, renamed,
+  // directory fsynced) and only at the generation that was serialized; the manifest names only
+  // durable files; the WAL is truncated only below a durable manifest. Any failure leaves
+  // durable_ as it was, so the next flush writes the same segments again.
   const fs::path seg_dir = dir_ / kSegmentsDir;
   Manifest manifest;
-  std::vector<std::pair<std::string, std::string>> to_write;  // file name, bytes
+  struct Written {
+    uint64_t segment_id;
+    uint64_t generation;
+    std::string file;
+    std::string bytes;
+  };
+  std::vector<Written> to_write;
+  std::vector<uint64_t> live_ids;
   {
     std::shared_lock state(state_mu_);
     {
       std::lock_guard lock(queue_mu_);
       manifest.persisted_seq = applied_seq_;
     }
-    bool any_dirty = false;
+    bool unchanged =
+        manifest.persisted_seq == persisted_seq_ && manifest_files_.size() == segments_.size();
     for (const auto& s : segments_) {
-      any_dirty = any_dirty || s->dirty();
+      auto it = durable_.find(s->id());
+      unchanged = unchanged && it != durable_.end() && it->second.generation == s->generation();
     }
-    if (!any_dirty && manifest.persisted_seq == persisted_seq_ &&
-        manifest_files_.size() == segments_.size()) {
+    if (unchanged) {
       return Status::Ok();
     }
     manifest.next_segment_id = next_segment_id_;
-    for (size_t i = 0; i < segments_.size(); ++i) {
-      const auto& s = segments_[i];
+    for (const auto& s : segments_) {
+      live_ids.push_back(s->id());
+      auto it = durable_.find(s->id());
+      if (it != durable_.end() && it->second.generation == s->generation()) {
+        manifest.files.push_back(it->second.file);
+        continue;
+      }
       std::string file = "segment-" + std::to_string(s->id()) + "-" +
                          std::to_string(manifest.persisted_seq) + ".bin";
-      const std::string prefix = "segment-" + std::to_string(s->id()) + "-";
-      auto previous = std::find_if(manifest_files_.begin(), manifest_files_.end(),
-                                   [&](const std::string& f) { return f.starts_with(prefix); });
-      if (!s->dirty() && previous != manifest_files_.end()) {
-        file = *previous;
-      } else {
-        TESSERA_ASSIGN_OR_RETURN(std::string bytes, s->Serialize(seg_dir));
-        to_write.emplace_back(file, std::move(bytes));
-        s->set_clean();
-      }
+      TESSERA_ASSIGN_OR_RETURN(std::string bytes, s->Serialize(seg_dir));
       manifest.files.push_back(file);
+      to_write.push_back({s->id(), s->generation(), std::move(file), std::move(bytes)});
     }
   }
-  for (const auto& [file, bytes] : to_write) {
-    TESSERA_RETURN_IF_ERROR(WriteFileAtomically(seg_dir / file, bytes));
+  for (const Written& w : to_write) {
+    TESSERA_RETURN_IF_ERROR(WriteFileAtomically(seg_dir / w.file, w.bytes));
   }
   TESSERA_RETURN_IF_ERROR(WriteFileAtomically(seg_dir / kManifestFile, EncodeManifest(manifest)));
+  for (Written& w : to_write) {
+    durable_[w.segment_id] = DurableFile{std::move(w.file), w.generation};
+  }
+  std::erase_if(durable_, [&](const auto& kv) {
+    return std::find(live_ids.begin(), live_ids.end(), kv.first) == live_ids.end();
+  });
+  manifest_files_ = manifest.files;
+  persisted_seq_ = manifest.persisted_seq;
 
   // The manifest is durable: older segment files and WAL records below it can go.
   std::set<std::string> keep(manifest.files.begin(), manifest.files.end());
@@ -850,8 +894,6 @@ Status Collection::FlushLocked() {
       fs::remove(entry.path(), ec);
     }
   }
-  manifest_files_ = manifest.files;
-  persisted_seq_ = manifest.persisted_seq;
   return wal_->TruncateBelow(manifest.persisted_seq + 1);
 }
 

@@ -80,6 +80,10 @@ struct CollectionOptions {
   // Segment flush interval; unset: the config's optimizers.flush_interval_sec.
   std::optional<std::chrono::milliseconds> flush_interval;
   size_t indexing_threads = 0;  // 0: one per core
+  // A flush that fails is retried (after at most a second); this many failures in a row latch
+  // the collection: writes are refused (503) until it is opened again, reads serve, and the
+  // WAL keeps every record the segments on disk lack.
+  size_t flush_failures_before_latch = 5;
 };
 
 struct PointRecord {
@@ -256,7 +260,20 @@ class Collection {
   mutable std::shared_mutex state_mu_;
   std::vector<std::shared_ptr<Segment>> segments_;  // guarded by state_mu_; appendable last
   uint64_t next_segment_id_ = 1;                    // guarded by state_mu_
-  std::vector<std::string> manifest_files_;         // guarded by flush_mu_
+  // What the last durable manifest names, and per segment id the file that holds it and the
+  // segment generation that file was serialized at (a segment whose generation moved on since
+  // must be written again). Guarded by flush_mu_.
+  struct DurableFile {
+    std::string file;
+    uint64_t generation = 0;
+  };
+  std::vector<std::string> manifest_files_;
+  std::unordered_map<uint64_t, DurableFile> durable_;
+  size_t flush_failures_ = 0;  // in a row; guarded by flush_mu_
+  // Set once flushes have failed flush_failures_before_latch times in a row.
+  mutable std::mutex storage_failure_mu_;
+  Status storage_failure_;  // guarded by storage_failure_mu_
+  std::atomic<bool> storage_failed_{false};
 
   // Submission order == WAL order == apply order.
   mutable std::mutex submit_mu_;

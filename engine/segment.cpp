@@ -157,7 +157,7 @@ Offset Segment::Put(const PointId& id, SeqNo version, const NamedVectors& vector
       RemoveVector(v, o);
     }
   }
-  dirty_ = true;
+  ++generation_;
   return o;
 }
 
@@ -167,7 +167,7 @@ void Segment::Delete(Offset o, SeqNo version) {
     --live_count_;
   }
   versions_[o] = version;
-  dirty_ = true;
+  ++generation_;
 }
 
 void Segment::SetVector(size_t vec, Offset o, std::span<const float> values) {
@@ -175,7 +175,7 @@ void Segment::SetVector(size_t vec, Offset o, std::span<const float> values) {
   std::memcpy(vectors_[vec].data.data() + o * specs_[vec].dim, values.data(),
               values.size() * sizeof(float));
   vectors_[vec].present[o] = 1;
-  dirty_ = true;
+  ++generation_;
 }
 
 void Segment::RemoveVector(size_t vec, Offset o) {
@@ -183,7 +183,7 @@ void Segment::RemoveVector(size_t vec, Offset o) {
   std::fill_n(vectors_[vec].data.begin() + static_cast<std::ptrdiff_t>(o * specs_[vec].dim),
               specs_[vec].dim, 0.0f);
   vectors_[vec].present[o] = 0;
-  dirty_ = true;
+  ++generation_;
 }
 
 Status Segment::BuildGraphs(const index::HnswParams& params, size_t threads) {
@@ -197,7 +197,7 @@ Status Segment::BuildGraphs(const index::HnswParams& params, size_t threads) {
     std::vector<float>().swap(vectors_[v].data);  // the graph has its own copy (`= {}` keeps
     vectors_[v].in_graph = true;                  // the capacity)
   }
-  dirty_ = true;
+  ++generation_;
   return Status::Ok();
 }
 
@@ -414,7 +414,7 @@ Result<std::unique_ptr<Segment>> Segment::Load(const fs::path& dir, const fs::pa
       std::memcpy(column.data.data(), columns[v].data(), columns[v].size());
     }
   }
-  segment->dirty_ = false;
+  segment->generation_ = 0;
   return segment;
 }
 

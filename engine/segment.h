@@ -82,10 +82,10 @@ class Segment {
   void Delete(Offset o, SeqNo version);
   void SetVersion(Offset o, SeqNo version) {
     versions_[o] = version;
-    dirty_ = true;
+    ++generation_;
   }
   boost::json::object& mutable_payload(Offset o) {
-    dirty_ = true;
+    ++generation_;
     return payloads_[o];
   }
   void SetVector(size_t vec, Offset o, std::span<const float> values);
@@ -95,7 +95,7 @@ class Segment {
   bool sealed() const { return sealed_; }
   void Seal() {
     sealed_ = true;
-    dirty_ = true;
+    ++generation_;
   }
   bool has_graph(size_t vec) const { return graphs_[vec] != nullptr; }
   // Builds one graph per vector over the live points (without any lock: call on a segment
@@ -107,8 +107,10 @@ class Segment {
   size_t column_bytes() const;
 
   // ---- persistence ----
-  bool dirty() const { return dirty_; }
-  void set_clean() { dirty_ = false; }
+  // Bumped by every change. A flush records the generation it serialized and counts the
+  // segment as persisted at that generation only once the file is durable, so a change made
+  // meanwhile, or a write that failed, leaves the segment to be written again.
+  uint64_t generation() const { return generation_; }
   // Writes the graphs (once; they are immutable) next to `data_file`, then returns the
   // segment's bytes, which name those graph files. See segment.cpp for the grammar.
   // (The bytes hold every vector even where a graph file holds it too; in memory there is
@@ -144,7 +146,7 @@ class Segment {
   std::vector<GraphFile> graph_files_;
   size_t live_count_ = 0;
   bool sealed_ = false;
-  bool dirty_ = true;
+  uint64_t generation_ = 1;  // 0 only for a segment just loaded from its file
 };
 
 // Distance -> index metric.

@@ -301,3 +301,116 @@ TEST(CrashStateTest, AWriteTornByAnErrorIsNotAcknowledgedAndRestartDropsIt) {
 
 }  // namespace
 }  // namespace tessera::engine
+
+namespace tessera::engine {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Fails the next `failures` writes of segment data files (a disk that is full for a while).
+class FailSegmentWrites : public FileObserver {
+ public:
+  Status BeforeWrite(const fs::path& path) override {
+    const std::string name = path.filename().string();
+    if (name.starts_with("segment-") && name.find(".bin") != std::string::npos &&
+        failures_.load() > 0) {
+      --failures_;
+      ++failed_;
+      return Status::ResourceExhausted("write " + path.string() +
+                                       ": No space left on device (injected)");
+    }
+    return Status::Ok();
+  }
+  std::atomic<int> failures_{0};
+  std::atomic<int> failed_{0};
+};
+
+CollectionOptions ExplicitFlushOptions() {
+  CollectionOptions o;
+  o.flush_interval = std::chrono::hours(1);  // the test flushes
+  return o;
+}
+
+// The copy a kill -9 now would leave: every file as it is (the page cache survives).
+void CopyAsProcessCrash(const fs::path& from, const fs::path& to) {
+  fs::copy(from, to, fs::copy_options::recursive);
+}
+
+// A flush whose segment file fails to write must not count that segment as persisted: the
+// next flush writes it again before naming it in a manifest, and the WAL keeps the records
+// until then. (Before the fix, the segment was marked clean before its file was durable, the
+// next flush named the old file at the new version and truncated the WAL: data lost.)
+TEST(CrashStateTest, ASegmentWriteThatFailsIsRetriedBeforeTheWalIsTruncated) {
+  TempDir dir;
+  FailSegmentWrites faults;
+  ScopedObserver scoped(&faults);
+  CollectionConfig config = SmallDotConfig();
+  config.wal.wal_capacity_mb = 1;  // several WAL files, so truncation can drop records
+  auto c =
+      std::move(Collection::Create("c", dir.path() / "c", config, ExplicitFlushOptions())).value();
+  const std::string blob(100000, 'x');
+  auto upsert = [&](uint64_t id) {
+    return OperationList{UpsertOp{
+        {PointStruct{PointId::Num(id), {{"", {1, 2}}}, boost::json::object{{"blob", blob}}}}}};
+  };
+  for (uint64_t id = 0; id < 10; ++id) {
+    ASSERT_TRUE(c->Submit(upsert(id), Durability::kSynced).ok());
+  }
+  ASSERT_TRUE(c->WaitApplied(c->wal().last_seq(), std::chrono::steady_clock::now() + 1h));
+  ASSERT_TRUE(c->Flush().ok());
+  for (uint64_t id = 10; id < 40; ++id) {
+    ASSERT_TRUE(c->Submit(upsert(id), Durability::kSynced).ok());
+  }
+  ASSERT_TRUE(c->WaitApplied(c->wal().last_seq(), std::chrono::steady_clock::now() + 1h));
+
+  faults.failures_ = 1;
+  EXPECT_FALSE(c->Flush().ok());
+  EXPECT_EQ(faults.failed_.load(), 1);
+  ASSERT_TRUE(c->Flush().ok());  // space is back: this flush must write the segment again
+  EXPECT_EQ(c->persisted_seq(), c->applied_seq());
+
+  CopyAsProcessCrash(dir.path() / "c", dir.path() / "crashed");
+  auto reopened = std::move(Collection::Open("crashed", dir.path() / "crashed")).value();
+  EXPECT_EQ(reopened->Count(nullptr), 40u);
+  std::vector<PointId> ids;
+  for (uint64_t id = 0; id < 40; ++id) {
+    ids.push_back(PointId::Num(id));
+  }
+  EXPECT_EQ(reopened->Retrieve(ids, false, false).size(), 40u);
+}
+
+// A flush that keeps failing latches the collection, as LevelDB's background error does:
+// writes are refused (reads serve), and nothing acknowledged is lost.
+TEST(CrashStateTest, RepeatedFlushFailuresLatchTheCollection) {
+  TempDir dir;
+  FailSegmentWrites faults;
+  ScopedObserver scoped(&faults);
+  CollectionOptions options = ExplicitFlushOptions();
+  options.flush_failures_before_latch = 3;
+  auto c = std::move(Collection::Create("c", dir.path() / "c", SmallDotConfig(), options)).value();
+  auto upsert = [](uint64_t id) {
+    return OperationList{UpsertOp{{PointStruct{PointId::Num(id), {{"", {1, 2}}}, {}}}}};
+  };
+  ASSERT_TRUE(c->Submit(upsert(1), Durability::kSynced).ok());
+  ASSERT_TRUE(c->WaitApplied(c->wal().last_seq(), std::chrono::steady_clock::now() + 1h));
+  faults.failures_ = 1000;
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_FALSE(c->Flush().ok());
+    EXPECT_TRUE(c->Submit(upsert(2 + i), Durability::kSynced).ok()) << "latched too early";
+  }
+  ASSERT_TRUE(c->WaitApplied(c->wal().last_seq(), std::chrono::steady_clock::now() + 1h));
+  EXPECT_FALSE(c->Flush().ok());
+  Result<SeqNo> refused = c->Submit(upsert(9), Durability::kSynced);
+  EXPECT_EQ(refused.status().code(), Code::kUnavailable);
+  EXPECT_NE(refused.status().message().find("No space left on device"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_EQ(c->Count(nullptr), 3u);  // reads serve
+
+  faults.failures_ = 0;
+  CopyAsProcessCrash(dir.path() / "c", dir.path() / "crashed");
+  auto reopened = std::move(Collection::Open("crashed", dir.path() / "crashed")).value();
+  EXPECT_EQ(reopened->Count(nullptr), 3u);
+}
+
+}  // namespace
+}  // namespace tessera::engine
