@@ -351,7 +351,7 @@ asio::awaitable<Reply> Api::ScrollPoints(Request& r, engine::Catalog& c) {
   if (s.ok()) {
     s = ParseWithVector(reader.Find("with_vector"), false, &vectors);
   }
-  std::optional<Collection::OrderBy> order;
+  std::optional<engine::OrderBy> order;
   if (s.ok()) {
     if (const json::value* order_by = reader.Find("order_by")) {
       order.emplace();

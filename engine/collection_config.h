@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -167,5 +169,27 @@ Result<CollectionConfig> ApplyUpdate(const CollectionConfig& config,
 // where opt_* is a presence byte followed by the value; lp is varint length + bytes.
 std::string EncodeCollectionConfig(const CollectionConfig& config);
 Result<CollectionConfig> DecodeCollectionConfig(std::string_view bytes);
+
+// The config in effect, shared by a collection's parts. A change swaps in a new object, so a
+// pointer once taken stays valid and unchanged. Thread-safe; its mutex is a leaf (held only to
+// copy or swap the pointer, never across I/O).
+class SharedConfig {
+ public:
+  explicit SharedConfig(CollectionConfig config)
+      : config_(std::make_shared<const CollectionConfig>(std::move(config))) {}
+  std::shared_ptr<const CollectionConfig> get() const {
+    std::lock_guard lock(mu_);
+    return config_;
+  }
+  void Set(CollectionConfig config) {
+    auto next = std::make_shared<const CollectionConfig>(std::move(config));
+    std::lock_guard lock(mu_);
+    config_.swap(next);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const CollectionConfig> config_;  // guarded by mu_
+};
 
 }  // namespace tessera::engine

@@ -1,6 +1,7 @@
 #include "engine/operations.h"
 
 #include <cmath>
+#include <unordered_map>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -390,6 +391,65 @@ Result<OperationList> DecodeOperationList(std::string_view bytes) {
     return Status::Corruption("operation list: trailing bytes");
   }
   return ops;
+}
+
+void ForEachTouched(const Operation& op,
+                    const std::function<void(const PointId& id, bool exists_after)>& fn) {
+  std::visit(
+      [&](const auto& o) {
+        using T = std::decay_t<decltype(o)>;
+        if constexpr (std::is_same_v<T, UpsertOp>) {
+          for (const PointStruct& p : o.points) {
+            fn(p.id, true);
+          }
+        } else if constexpr (std::is_same_v<T, UpdateVectorsOp>) {
+          for (const PointVectors& p : o.points) {
+            fn(p.id, true);
+          }
+        } else if constexpr (std::is_same_v<T, DeletePointsOp>) {
+          for (const PointId& id : o.ids) {
+            fn(id, false);
+          }
+        } else {
+          for (const PointId& id : o.ids) {
+            fn(id, true);
+          }
+        }
+      },
+      op);
+}
+
+bool RequiresExisting(const Operation& op) {
+  return !std::holds_alternative<UpsertOp>(op) && !std::holds_alternative<DeletePointsOp>(op);
+}
+
+Status CheckList(const OperationList& ops, const std::function<bool(const PointId&)>& exists) {
+  std::unordered_map<PointId, bool, PointIdHash> overlay;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const Operation& op = ops[i];
+    Status failure;
+    ForEachTouched(op, [&](const PointId& id, bool exists_after) {
+      if (!failure.ok()) {
+        return;
+      }
+      if (RequiresExisting(op)) {
+        auto it = overlay.find(id);
+        const bool present = it != overlay.end() ? it->second : exists(id);
+        if (!present) {
+          std::string message = "Not found: No point with id " + id.ToString() + " found";
+          if (ops.size() > 1) {
+            message +=
+                " (operation " + std::to_string(i) + ": " + std::string(OperationName(op)) + ")";
+          }
+          failure = Status::NotFound(std::move(message));
+          return;
+        }
+      }
+      overlay[id] = exists_after;
+    });
+    TESSERA_RETURN_IF_ERROR(failure);
+  }
+  return Status::Ok();
 }
 
 }  // namespace tessera::engine

@@ -5,6 +5,7 @@
 // never depends on the state a filter saw.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -81,6 +82,16 @@ Status PrepareOperations(const CollectionConfig& config, OperationList* ops);
 // normalising.
 Status PrepareVector(const CollectionConfig& config, const std::string& name,
                      std::vector<float>* values);
+
+// Calls fn(id, exists_after) for every point an operation touches, in order.
+void ForEachTouched(const Operation& op,
+                    const std::function<void(const PointId& id, bool exists_after)>& fn);
+// Whether the operation needs its points to exist (everything but upsert and delete).
+bool RequiresExisting(const Operation& op);
+// The all-or-nothing check of a list: every point an operation needs exists at that step
+// (kNotFound in Qdrant's words, naming the operation in a batch). `exists` answers for the
+// state before the list; the list's own effects are tracked here.
+Status CheckList(const OperationList& ops, const std::function<bool(const PointId&)>& exists);
 
 // The WAL body of a list:
 //   list    := version:u8(=1) count:varint op*

@@ -246,26 +246,58 @@ constexpr std::string_view kMagic = "TSSG";
 constexpr uint32_t kVersion = 1;
 }  // namespace
 
-Result<std::string> Segment::Serialize(const fs::path& dir) {
-  for (size_t v = 0; v < specs_.size(); ++v) {
-    if (graphs_[v] != nullptr && graph_files_[v].name.empty()) {
-      const std::string name = "segment-" + std::to_string(id_) + "-" + std::to_string(v) + ".hnsw";
-      TESSERA_ASSIGN_OR_RETURN(uint32_t crc, graphs_[v]->SaveTo(dir / name));
-      graph_files_[v] = {name, crc};
+Segment::Image Segment::TakeImage(const std::shared_ptr<const Segment>& segment) {
+  Image image;
+  image.generation = segment->generation_;
+  bool has_graph = false;
+  for (const auto& g : segment->graphs_) {
+    has_graph = has_graph || g != nullptr;
+  }
+  if (segment->sealed_ || has_graph) {
+    image.segment = segment;
+    image.deleted = segment->deleted_;
+    image.versions = segment->versions_;
+    return image;
+  }
+  // An appendable segment has no graphs: everything it holds is in these members.
+  auto copy = std::make_shared<Segment>(segment->id_, segment->specs_);
+  copy->ids_ = segment->ids_;
+  copy->offsets_ = segment->offsets_;
+  copy->deleted_ = segment->deleted_;
+  copy->versions_ = segment->versions_;
+  copy->payloads_ = segment->payloads_;
+  copy->vectors_ = segment->vectors_;
+  copy->live_count_ = segment->live_count_;
+  copy->sealed_ = segment->sealed_;
+  image.deleted = segment->deleted_;
+  image.versions = segment->versions_;
+  image.segment = std::move(copy);
+  return image;
+}
+
+Result<std::string> Segment::Serialize(const Image& image, const fs::path& dir) {
+  const Segment& s = *image.segment;
+  for (size_t v = 0; v < s.specs_.size(); ++v) {
+    if (s.graphs_[v] != nullptr && s.graph_files_[v].name.empty()) {
+      const std::string name =
+          "segment-" + std::to_string(s.id_) + "-" + std::to_string(v) + ".hnsw";
+      TESSERA_ASSIGN_OR_RETURN(uint32_t crc, s.graphs_[v]->SaveTo(dir / name));
+      s.graph_files_[v] = {name, crc};
     }
   }
+  const size_t n = image.deleted.size();
   std::string body;
-  PutVarint64(&body, id_);
-  PutBool(&body, sealed_);
-  PutVarint64(&body, specs_.size());
-  for (const VectorSpec& s : specs_) {
-    PutLengthPrefixed(&body, s.name);
-    PutVarint64(&body, s.dim);
-    body.push_back(static_cast<char>(s.metric));
+  PutVarint64(&body, s.id_);
+  PutBool(&body, s.sealed_);
+  PutVarint64(&body, s.specs_.size());
+  for (const VectorSpec& spec : s.specs_) {
+    PutLengthPrefixed(&body, spec.name);
+    PutVarint64(&body, spec.dim);
+    body.push_back(static_cast<char>(spec.metric));
   }
-  PutVarint64(&body, ids_.size());
-  for (size_t o = 0; o < ids_.size(); ++o) {
-    const PointId& id = ids_[o];
+  PutVarint64(&body, n);
+  for (size_t o = 0; o < n; ++o) {
+    const PointId& id = s.ids_[o];
     if (id.is_uuid()) {
       body.push_back(1);
       body.append(reinterpret_cast<const char*>(id.uuid().data()), 16);
@@ -273,32 +305,32 @@ Result<std::string> Segment::Serialize(const fs::path& dir) {
       body.push_back(0);
       PutVarint64(&body, id.num());
     }
-    PutBool(&body, deleted_[o] != 0);
-    PutVarint64(&body, versions_[o]);
-    PutLengthPrefixed(&body, payloads_[o].empty() ? std::string() : json::serialize(payloads_[o]));
+    PutBool(&body, image.deleted[o] != 0);
+    PutVarint64(&body, image.versions[o]);
+    PutLengthPrefixed(&body,
+                      s.payloads_[o].empty() ? std::string() : json::serialize(s.payloads_[o]));
   }
-  for (size_t v = 0; v < specs_.size(); ++v) {
-    body.append(reinterpret_cast<const char*>(vectors_[v].present.data()),
-                vectors_[v].present.size());
-    if (!vectors_[v].in_graph) {
-      body.append(reinterpret_cast<const char*>(vectors_[v].data.data()),
-                  vectors_[v].data.size() * sizeof(float));
+  for (size_t v = 0; v < s.specs_.size(); ++v) {
+    body.append(reinterpret_cast<const char*>(s.vectors_[v].present.data()), n);
+    if (!s.vectors_[v].in_graph) {
+      body.append(reinterpret_cast<const char*>(s.vectors_[v].data.data()),
+                  n * s.specs_[v].dim * sizeof(float));
       continue;
     }
-    const std::vector<float> zeros(specs_[v].dim, 0.0f);
-    for (Offset o = 0; o < ids_.size(); ++o) {
-      std::span<const float> values = vector(v, o);
+    const std::vector<float> zeros(s.specs_[v].dim, 0.0f);
+    for (Offset o = 0; o < n; ++o) {
+      std::span<const float> values = s.vector(v, o);
       if (values.empty()) {
         values = zeros;
       }
       body.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
     }
   }
-  for (size_t v = 0; v < specs_.size(); ++v) {
-    PutBool(&body, !graph_files_[v].name.empty());
-    if (!graph_files_[v].name.empty()) {
-      PutLengthPrefixed(&body, graph_files_[v].name);
-      PutFixed32(&body, graph_files_[v].crc);
+  for (size_t v = 0; v < s.specs_.size(); ++v) {
+    PutBool(&body, !s.graph_files_[v].name.empty());
+    if (!s.graph_files_[v].name.empty()) {
+      PutLengthPrefixed(&body, s.graph_files_[v].name);
+      PutFixed32(&body, s.graph_files_[v].crc);
     }
   }
   return FrameFile(kMagic, kVersion, body);

@@ -111,11 +111,23 @@ class Segment {
   // segment as persisted at that generation only once the file is durable, so a change made
   // meanwhile, or a write that failed, leaves the segment to be written again.
   uint64_t generation() const { return generation_; }
-  // Writes the graphs (once; they are immutable) next to `data_file`, then returns the
-  // segment's bytes, which name those graph files. See segment.cpp for the grammar.
-  // (The bytes hold every vector even where a graph file holds it too; in memory there is
-  // one copy.)
-  Result<std::string> Serialize(const std::filesystem::path& dir);
+
+  // What a flush serializes, taken under the state lock (shared) and serialized without it.
+  // A sealed segment's ids, vectors and payloads never change (it changes by tombstones
+  // only), so the image shares the segment and copies its tombstones and versions; an
+  // appendable segment is copied whole (its size is bounded by indexing_threshold).
+  struct Image {
+    std::shared_ptr<const Segment> segment;
+    std::vector<uint8_t> deleted;
+    std::vector<SeqNo> versions;
+    uint64_t generation = 0;
+  };
+  static Image TakeImage(const std::shared_ptr<const Segment>& segment);
+  // Writes the image's graphs (once; they are immutable) into `dir`, then returns the file's
+  // bytes, which name those graph files. See segment.cpp for the grammar. (The bytes hold
+  // every vector even where a graph file holds it too; in memory there is one copy.) Only the
+  // flusher calls this, one at a time: it records the graph files in the segment.
+  static Result<std::string> Serialize(const Image& image, const std::filesystem::path& dir);
   static Result<std::unique_ptr<Segment>> Load(const std::filesystem::path& dir,
                                                const std::filesystem::path& file);
   // Names of files in `dir` this segment's bytes refer to (its graphs).
@@ -143,7 +155,8 @@ class Segment {
   std::vector<boost::json::object> payloads_;
   std::vector<VectorColumn> vectors_;
   std::vector<std::unique_ptr<index::HnswGraph>> graphs_;
-  std::vector<GraphFile> graph_files_;
+  // Set by Serialize (the flusher, one at a time) and read by the flusher and at recovery.
+  mutable std::vector<GraphFile> graph_files_;
   size_t live_count_ = 0;
   bool sealed_ = false;
   uint64_t generation_ = 1;  // 0 only for a segment just loaded from its file

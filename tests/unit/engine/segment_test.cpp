@@ -57,6 +57,12 @@ void ExpectSameVectors(const Segment& s, const std::vector<NamedVectors>& writte
   }
 }
 
+// Serializes `s` as a flush would (through its image); `s` outlives the call.
+Result<std::string> SerializeNow(const Segment& s, const std::filesystem::path& dir) {
+  const std::shared_ptr<const Segment> unowned(std::shared_ptr<void>(), &s);
+  return Segment::Serialize(Segment::TakeImage(unowned), dir);
+}
+
 TEST(SegmentTest, GraphBackedVectorsReadAsBefore) {
   std::vector<NamedVectors> written;
   auto s = MakeSegment(&written);
@@ -114,7 +120,7 @@ TEST(SegmentTest, SaveAndLoadKeepGraphBackedVectors) {
   std::vector<NamedVectors> written;
   auto s = MakeSegment(&written);
   ASSERT_TRUE(s->BuildGraphs({.m = 8, .ef_construct = 32}, 2).ok());
-  auto bytes = s->Serialize(dir.path());
+  auto bytes = SerializeNow(*s, dir.path());
   ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
   ASSERT_TRUE(WriteFileAtomically(dir.path() / "seg", *bytes).ok());
   auto loaded = Segment::Load(dir.path(), "seg");
@@ -122,7 +128,7 @@ TEST(SegmentTest, SaveAndLoadKeepGraphBackedVectors) {
   ASSERT_TRUE((*loaded)->has_graph(0));
   ExpectSameVectors(**loaded, written);
   // Saved again from the graph-backed copy: the same bytes.
-  auto again = (*loaded)->Serialize(dir.path());
+  auto again = SerializeNow(**loaded, dir.path());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, *bytes);
 }
@@ -135,7 +141,7 @@ TEST(SegmentTest, EveryTruncationAndEveryFlippedByteOfASegmentFileIsRefused) {
           boost::json::object{{"id", id}, {"tag", "t"}});
   }
   s.Delete(*s.FindLive(PointId::Num(3)), 20);
-  auto bytes = s.Serialize(dir.path());
+  auto bytes = SerializeNow(s, dir.path());
   ASSERT_TRUE(bytes.ok());
   ASSERT_TRUE(WriteFileAtomically(dir.path() / "good", *bytes).ok());
   ASSERT_TRUE(Segment::Load(dir.path(), "good").ok());

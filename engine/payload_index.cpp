@@ -1,0 +1,114 @@
+#include "engine/payload_index.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "engine/payload.h"
+
+namespace tessera::engine {
+
+namespace json = boost::json;
+
+namespace {
+// The key a scalar payload value is counted under in FieldStats.
+std::optional<std::string> StatsKey(const json::value& v) {
+  if (v.is_string()) {
+    return "s:" + std::string(v.get_string());
+  }
+  if (v.is_int64()) {
+    return "i:" + std::to_string(v.get_int64());
+  }
+  if (v.is_uint64()) {
+    return "i:" + std::to_string(v.get_uint64());
+  }
+  if (v.is_bool()) {
+    return std::string(v.get_bool() ? "b:1" : "b:0");
+  }
+  return std::nullopt;
+}
+std::string StatsKey(const MatchScalar& m) {
+  if (const auto* s = std::get_if<std::string>(&m)) {
+    return "s:" + *s;
+  }
+  if (const auto* b = std::get_if<bool>(&m)) {
+    return *b ? "b:1" : "b:0";
+  }
+  return "i:" + std::to_string(std::get<int64_t>(m));
+}
+}  // namespace
+
+std::shared_ptr<const PayloadStats::FieldStats> PayloadStats::StatsFor(
+    const Segment& segment, const std::string& field) const {
+  const auto key = std::make_pair(segment.id(), field);
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = stats_.find(key); it != stats_.end()) {
+      return it->second;
+    }
+  }
+  auto stats = std::make_shared<FieldStats>();
+  for (Offset o = 0; o < segment.size(); ++o) {
+    if (segment.deleted(o)) {
+      continue;
+    }
+    for (const json::value* v : ValuesAt(segment.payload(o), field)) {
+      if (auto k = StatsKey(*v)) {
+        ++stats->values[*k];
+      }
+      if (v->is_number()) {
+        stats->numbers.push_back(v->to_number<double>());
+      }
+    }
+  }
+  std::sort(stats->numbers.begin(), stats->numbers.end());
+  std::lock_guard lock(mu_);
+  return stats_.emplace(key, std::move(stats)).first->second;
+}
+
+std::optional<uint64_t> PayloadStats::IndexEstimate(const Filter& filter, const Segment& segment,
+                                                    const CollectionConfig& config) const {
+  std::optional<uint64_t> best;
+  auto offer = [&](uint64_t estimate) { best = best ? std::min(*best, estimate) : estimate; };
+  for (const Condition& condition : filter.must) {
+    if (const auto* has_id = std::get_if<HasIdCondition>(&condition)) {
+      offer(has_id->ids.size());
+      continue;
+    }
+    const auto* field = std::get_if<FieldCondition>(&condition);
+    if (field == nullptr || !config.payload_indexes.contains(field->key)) {
+      continue;
+    }
+    const auto stats = StatsFor(segment, field->key);
+    auto count = [&](const MatchScalar& m) -> uint64_t {
+      auto it = stats->values.find(StatsKey(m));
+      return it == stats->values.end() ? 0 : it->second;
+    };
+    if (field->match) {
+      if (const auto* value = std::get_if<MatchValue>(&*field->match)) {
+        offer(count(value->value));
+      } else if (const auto* any = std::get_if<MatchAny>(&*field->match)) {
+        uint64_t sum = 0;
+        for (const MatchScalar& m : any->values) {
+          sum += count(m);
+        }
+        offer(sum);
+      }
+    }
+    if (field->range) {
+      const RangeBounds& r = *field->range;
+      const double lo = r.gte ? *r.gte : r.gt ? *r.gt : -std::numeric_limits<double>::infinity();
+      const double hi = r.lte ? *r.lte : r.lt ? *r.lt : std::numeric_limits<double>::infinity();
+      const auto first = std::lower_bound(stats->numbers.begin(), stats->numbers.end(), lo);
+      const auto last = std::upper_bound(stats->numbers.begin(), stats->numbers.end(), hi);
+      offer(last > first ? static_cast<uint64_t>(last - first) : 0);
+    }
+  }
+  return best;
+}
+
+void PayloadStats::Forget(uint64_t segment_id) {
+  std::lock_guard lock(mu_);
+  std::erase_if(stats_, [&](const auto& kv) { return kv.first.first == segment_id; });
+}
+
+}  // namespace tessera::engine

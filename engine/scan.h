@@ -1,0 +1,44 @@
+#pragma once
+
+// Reads that walk every live point: scroll in id order, count, ids matching a filter, and
+// scroll ordered by a payload value.
+//
+// Thread-safety: const methods from any thread; each holds the segment lock shared.
+
+#include <optional>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/collection_config.h"
+#include "engine/query.h"
+#include "engine/segment_set.h"
+
+namespace tessera::engine {
+
+class Scans {
+ public:
+  // Both must outlive this.
+  Scans(const SegmentSet& segments, const SharedConfig& config)
+      : segments_(segments), config_(config) {}
+
+  // Live points with id >= `from` in id order (integers, then UUIDs), at most `limit`;
+  // `next` is the id after the last one returned, if any.
+  std::vector<PointRecord> Scroll(const std::optional<PointId>& from, size_t limit,
+                                  PointFilter filter, bool with_payload, bool with_vectors,
+                                  std::optional<PointId>* next) const;
+  uint64_t Count(PointFilter filter) const;
+  // Ids of live points the filter accepts, in id order.
+  std::vector<PointId> MatchingIds(PointFilter filter) const;
+  // Points ordered by the numeric (or datetime) payload value at `order.key`, which needs a
+  // range index (InvalidArgument otherwise, in Qdrant's words). Each point appears once, at
+  // its smallest value ascending or largest descending.
+  Result<std::vector<PointRecord>> ScrollOrdered(const OrderBy& order, size_t limit,
+                                                 PointFilter filter, bool with_payload,
+                                                 bool with_vectors) const;
+
+ private:
+  const SegmentSet& segments_;
+  const SharedConfig& config_;
+};
+
+}  // namespace tessera::engine
