@@ -93,27 +93,27 @@ asio::awaitable<Reply> Api::Write(const Request& r, std::shared_ptr<Collection> 
     const auto deadline =
         options.timeout ? Clock::now() + *options.timeout : Clock::time_point::max();
     const bool applied = collection->WaitApplied(*seq, deadline);
+    if (applied) {
+      if (Status outcome = collection->Outcome(*seq); !outcome.ok()) {
+        return StatusReply(outcome, start);
+      }
+    }
     return JsonResult(UpdateResult(*seq, applied ? "completed" : "wait_timeout"), start);
   });
 }
 
 namespace {
 
-// Resolves a `filter` to the ids of the points it matches now, after the collection has
-// applied every write acknowledged so far.
-std::vector<PointId> Resolve(Collection& collection, const engine::Filter& filter) {
-  collection.WaitApplied(collection.wal().last_seq(), Clock::now() + std::chrono::seconds(60));
-  return collection.MatchingIds(&filter);
-}
-
-// PointsSelector: {"points": [ids]} or {"filter": {...}}.
-Status ParseSelector(const FieldReader& r, Collection& collection, std::vector<PointId>* ids) {
+// PointsSelector: {"points": [ids]} or {"filter": {...}}. A filter is resolved by the engine
+// when the operation is applied, in log order (so a batch's later operations see its earlier
+// ones), never here.
+Status ParseSelector(const FieldReader& r, std::vector<PointId>* ids,
+                     std::shared_ptr<const engine::Filter>* filter) {
   if (const json::value* points = r.Find("points")) {
     return ParsePointIds(*points, r.PathOf("points"), ids);
   }
-  if (const json::value* filter = r.Find("filter")) {
-    TESSERA_ASSIGN_OR_RETURN(auto parsed, ParseFilter(*filter, r.PathOf("filter")));
-    *ids = Resolve(collection, *parsed);
+  if (const json::value* f = r.Find("filter")) {
+    TESSERA_ASSIGN_OR_RETURN(*filter, ParseFilter(*f, r.PathOf("filter")));
     return Status::Ok();
   }
   return DeserializeError(r.PathOf(""), "expected `points` or `filter`");
@@ -146,7 +146,7 @@ Status ParseNames(const json::value* v, std::string_view path, std::vector<std::
 
 // One write operation in the shapes of the points API, by its batch name.
 Result<engine::Operation> ParseOperation(std::string_view kind, const json::value& body,
-                                         const std::string& path, Collection& collection) {
+                                         const std::string& path) {
   if (kind == "upsert") {
     TESSERA_ASSIGN_OR_RETURN(engine::UpsertOp op, ParseUpsert(body));
     return engine::Operation(std::move(op));
@@ -155,31 +155,32 @@ Result<engine::Operation> ParseOperation(std::string_view kind, const json::valu
   TESSERA_RETURN_IF_ERROR(r.status());
   if (kind == "delete") {
     engine::DeletePointsOp op;
-    TESSERA_RETURN_IF_ERROR(ParseSelector(r, collection, &op.ids));
+    TESSERA_RETURN_IF_ERROR(ParseSelector(r, &op.ids, &op.filter));
     return engine::Operation(std::move(op));
   }
   if (kind == "set_payload" || kind == "overwrite_payload") {
     TESSERA_ASSIGN_OR_RETURN(json::object payload, RequireObject(r, "payload"));
     std::vector<PointId> ids;
-    TESSERA_RETURN_IF_ERROR(ParseSelector(r, collection, &ids));
+    std::shared_ptr<const engine::Filter> filter;
+    TESSERA_RETURN_IF_ERROR(ParseSelector(r, &ids, &filter));
     std::optional<std::string> key;
     TESSERA_RETURN_IF_ERROR(r.Get("key", &key));
     if (kind == "overwrite_payload") {
-      return engine::Operation(
-          engine::OverwritePayloadOp{std::move(ids), std::move(payload), key.value_or("")});
+      return engine::Operation(engine::OverwritePayloadOp{std::move(ids), std::move(payload),
+                                                          key.value_or(""), std::move(filter)});
     }
-    return engine::Operation(
-        engine::SetPayloadOp{std::move(ids), std::move(payload), key.value_or("")});
+    return engine::Operation(engine::SetPayloadOp{std::move(ids), std::move(payload),
+                                                  key.value_or(""), std::move(filter)});
   }
   if (kind == "delete_payload") {
     engine::DeletePayloadOp op;
     TESSERA_RETURN_IF_ERROR(ParseNames(r.Find("keys"), r.PathOf("keys"), &op.keys));
-    TESSERA_RETURN_IF_ERROR(ParseSelector(r, collection, &op.ids));
+    TESSERA_RETURN_IF_ERROR(ParseSelector(r, &op.ids, &op.filter));
     return engine::Operation(std::move(op));
   }
   if (kind == "clear_payload") {
     engine::ClearPayloadOp op;
-    TESSERA_RETURN_IF_ERROR(ParseSelector(r, collection, &op.ids));
+    TESSERA_RETURN_IF_ERROR(ParseSelector(r, &op.ids, &op.filter));
     return engine::Operation(std::move(op));
   }
   if (kind == "update_vectors") {
@@ -208,7 +209,7 @@ Result<engine::Operation> ParseOperation(std::string_view kind, const json::valu
   if (kind == "delete_vectors") {
     engine::DeleteVectorsOp op;
     TESSERA_RETURN_IF_ERROR(ParseNames(r.Find("vector"), r.PathOf("vector"), &op.names));
-    TESSERA_RETURN_IF_ERROR(ParseSelector(r, collection, &op.ids));
+    TESSERA_RETURN_IF_ERROR(ParseSelector(r, &op.ids, &op.filter));
     return engine::Operation(std::move(op));
   }
   return DeserializeError(path, "unknown variant `" + std::string(kind) +
@@ -219,15 +220,14 @@ Result<engine::Operation> ParseOperation(std::string_view kind, const json::valu
 
 // One write request's operation. An upsert is decoded straight from the body's text when it
 // can be (the upload path); anything that decoder declines goes through the JSON tree.
-Result<engine::Operation> ParseWriteBody(std::string_view kind, std::string_view body,
-                                         Collection& collection) {
+Result<engine::Operation> ParseWriteBody(std::string_view kind, std::string_view body) {
   if (kind == "upsert") {
     if (std::optional<engine::UpsertOp> upsert = ParseUpsertText(body)) {
       return engine::Operation(std::move(*upsert));
     }
   }
   TESSERA_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
-  return ParseOperation(kind, parsed, "", collection);
+  return ParseOperation(kind, parsed, "");
 }
 
 }  // namespace
@@ -241,7 +241,7 @@ asio::awaitable<Reply> Api::WriteOne(Request& r, engine::Catalog& c, std::string
   if (!collection.ok()) {
     co_return StatusReply(collection.status(), r.start);
   }
-  Result<engine::Operation> op = ParseWriteBody(kind, r.body, **collection);
+  Result<engine::Operation> op = ParseWriteBody(kind, r.body);
   if (!op.ok()) {
     co_return StatusReply(op.status(), r.start);
   }
@@ -276,8 +276,7 @@ asio::awaitable<Reply> Api::BatchUpdate(Request& r, engine::Catalog& c) {
       break;
     }
     const auto& [kind, args] = *entry.get_object().begin();
-    Result<engine::Operation> op =
-        ParseOperation(kind, args, path + "." + std::string(kind), *collection);
+    Result<engine::Operation> op = ParseOperation(kind, args, path + "." + std::string(kind));
     if (!op.ok()) {
       s = op.status();
       break;

@@ -263,11 +263,20 @@ Result<SeqNo> Collection::Submit(OperationList ops, Durability durability) {
     }
   }
   const std::string record = EncodeOperationList(ops);
+  const bool needs_existing = std::any_of(ops.begin(), ops.end(), RequiresExisting);
+  const bool by_filter = HasFilterSelector(ops);
   SeqNo seq;
-  {
-    std::lock_guard lock(submit_mu_);
+  for (;;) {
+    std::unique_lock lock(submit_mu_);
     if (dropped_) {
       return Status::NotFound("Not found: Collection `" + name_ + "` doesn't exist!");
+    }
+    if (needs_existing && last_filter_seq_ > updater_->applied_seq()) {
+      // Wait (without the lock: the update worker takes it) for the filter record to apply.
+      const SeqNo wait_for = last_filter_seq_;
+      lock.unlock();
+      updater_->WaitApplied(wait_for, std::chrono::steady_clock::time_point::max());
+      continue;
     }
     TESSERA_RETURN_IF_ERROR(CheckExistence(ops));
     Result<SeqNo> appended = wal_->Append(kRecordOperationList, record);
@@ -275,12 +284,16 @@ Result<SeqNo> Collection::Submit(OperationList ops, Durability durability) {
       return Status::Unavailable(appended.status().message());
     }
     seq = *appended;
+    if (by_filter) {
+      last_filter_seq_ = seq;
+    }
     for (const Operation& op : ops) {
       ForEachTouched(op, [&](const PointId& id, bool exists_after) {
         pending_[id] = Pending{exists_after, seq};
       });
     }
     updater_->Enqueue(seq, std::move(ops));
+    break;
   }
   if (durability == Durability::kSynced) {
     if (Status s = wal_->Sync(seq); !s.ok()) {
@@ -292,6 +305,10 @@ Result<SeqNo> Collection::Submit(OperationList ops, Durability durability) {
 
 bool Collection::WaitApplied(SeqNo seq, std::chrono::steady_clock::time_point deadline) const {
   return updater_->WaitApplied(seq, deadline);
+}
+
+Status Collection::Outcome(SeqNo seq) const {
+  return updater_->Outcome(seq);
 }
 
 SeqNo Collection::applied_seq() const {

@@ -123,6 +123,8 @@ class Collection {
   Result<SeqNo> Submit(OperationList ops, Durability durability);
   // True once `seq` is applied (visible to reads); false if `deadline` passes first.
   bool WaitApplied(SeqNo seq, std::chrono::steady_clock::time_point deadline) const;
+  // Once `seq` is applied (WaitApplied): OK, or why its list was skipped whole.
+  Status Outcome(SeqNo seq) const;
   SeqNo applied_seq() const;
   SeqNo persisted_seq() const;
   wal::Log& wal() { return *wal_; }
@@ -191,6 +193,9 @@ class Collection {
   };
   std::unordered_map<PointId, Pending, PointIdHash> pending_;  // guarded by submit_mu_
   bool dropped_ = false;                                       // guarded by submit_mu_
+  // The last record with a filter selector: which points it touches is known only once it is
+  // applied, so a list that needs points to exist waits for it before its check.
+  SeqNo last_filter_seq_ = 0;  // guarded by submit_mu_
 
   std::unique_ptr<Searcher> searcher_;
   std::unique_ptr<Scans> scans_;

@@ -1,5 +1,6 @@
 #include "engine/operations.h"
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -7,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/coding.h"
+#include "engine/filter_codec.h"
 
 namespace tessera::engine {
 
@@ -96,7 +98,7 @@ Status PrepareOperations(const CollectionConfig& config, OperationList* ops) {
 
 namespace {
 
-constexpr uint8_t kListVersion = 1;
+constexpr uint8_t kListVersion = 2;  // 1: selectors were ids only
 
 void PutId(std::string* out, const PointId& id) {
   if (id.is_uuid()) {
@@ -112,6 +114,18 @@ void PutIds(std::string* out, const std::vector<PointId>& ids) {
   for (const PointId& id : ids) {
     PutId(out, id);
   }
+}
+void PutSelector(std::string* out, const std::vector<PointId>& ids,
+                 const std::shared_ptr<const Filter>& filter) {
+  if (filter != nullptr) {
+    out->push_back(1);
+    std::string bytes;
+    EncodeFilter(&bytes, *filter);
+    PutLengthPrefixed(out, bytes);
+    return;
+  }
+  out->push_back(0);
+  PutIds(out, ids);
 }
 void PutVectors(std::string* out, const NamedVectors& vectors) {
   PutVarint64(out, vectors.size());
@@ -137,6 +151,7 @@ class OpDecoder {
  public:
   explicit OpDecoder(std::string_view bytes) : d_(bytes) {}
   Decoder& d() { return d_; }
+  uint8_t version = kListVersion;
 
   bool Id(PointId* id) {
     std::string_view tag;
@@ -175,6 +190,28 @@ class OpDecoder {
         return false;
       }
     }
+    return true;
+  }
+  bool Selector(std::vector<PointId>* ids, std::shared_ptr<const Filter>* filter) {
+    if (version < 2) {
+      return Ids(ids);
+    }
+    std::string_view tag;
+    if (!d_.GetBytes(1, &tag)) {
+      return false;
+    }
+    if (tag[0] == 0) {
+      return Ids(ids);
+    }
+    std::string_view bytes;
+    if (tag[0] != 1 || !d_.GetLengthPrefixed(&bytes)) {
+      return false;
+    }
+    Result<std::shared_ptr<const Filter>> decoded = DecodeFilter(&bytes);
+    if (!decoded.ok() || !bytes.empty()) {
+      return false;
+    }
+    *filter = std::move(decoded).value();
     return true;
   }
   bool Vectors(NamedVectors* vectors) {
@@ -254,7 +291,7 @@ bool DecodeOne(OpDecoder& in, uint8_t kind, Operation* op) {
     }
     case 1: {
       DeletePointsOp d;
-      if (!in.Ids(&d.ids)) {
+      if (!in.Selector(&d.ids, &d.filter)) {
         return false;
       }
       *op = std::move(d);
@@ -263,7 +300,8 @@ bool DecodeOne(OpDecoder& in, uint8_t kind, Operation* op) {
     case 2: {
       SetPayloadOp s;
       std::string_view key;
-      if (!in.Ids(&s.ids) || !in.Payload(&s.payload) || !in.d().GetLengthPrefixed(&key)) {
+      if (!in.Selector(&s.ids, &s.filter) || !in.Payload(&s.payload) ||
+          !in.d().GetLengthPrefixed(&key)) {
         return false;
       }
       s.key = std::string(key);
@@ -273,7 +311,8 @@ bool DecodeOne(OpDecoder& in, uint8_t kind, Operation* op) {
     case 3: {
       OverwritePayloadOp o;
       std::string_view key;
-      if (!in.Ids(&o.ids) || !in.Payload(&o.payload) || !in.d().GetLengthPrefixed(&key)) {
+      if (!in.Selector(&o.ids, &o.filter) || !in.Payload(&o.payload) ||
+          !in.d().GetLengthPrefixed(&key)) {
         return false;
       }
       o.key = std::string(key);
@@ -282,7 +321,7 @@ bool DecodeOne(OpDecoder& in, uint8_t kind, Operation* op) {
     }
     case 4: {
       DeletePayloadOp d;
-      if (!in.Ids(&d.ids) || !in.Strings(&d.keys)) {
+      if (!in.Selector(&d.ids, &d.filter) || !in.Strings(&d.keys)) {
         return false;
       }
       *op = std::move(d);
@@ -290,7 +329,7 @@ bool DecodeOne(OpDecoder& in, uint8_t kind, Operation* op) {
     }
     case 5: {
       ClearPayloadOp c;
-      if (!in.Ids(&c.ids)) {
+      if (!in.Selector(&c.ids, &c.filter)) {
         return false;
       }
       *op = std::move(c);
@@ -313,7 +352,7 @@ bool DecodeOne(OpDecoder& in, uint8_t kind, Operation* op) {
     }
     case 7: {
       DeleteVectorsOp d;
-      if (!in.Ids(&d.ids) || !in.Strings(&d.names)) {
+      if (!in.Selector(&d.ids, &d.filter) || !in.Strings(&d.names)) {
         return false;
       }
       *op = std::move(d);
@@ -344,17 +383,17 @@ std::string EncodeOperationList(const OperationList& ops) {
             }
           } else if constexpr (std::is_same_v<T, DeletePointsOp> ||
                                std::is_same_v<T, ClearPayloadOp>) {
-            PutIds(&out, o.ids);
+            PutSelector(&out, o.ids, o.filter);
           } else if constexpr (std::is_same_v<T, SetPayloadOp>) {
-            PutIds(&out, o.ids);
+            PutSelector(&out, o.ids, o.filter);
             PutPayload(&out, o.payload);
             PutLengthPrefixed(&out, o.key);
           } else if constexpr (std::is_same_v<T, OverwritePayloadOp>) {
-            PutIds(&out, o.ids);
+            PutSelector(&out, o.ids, o.filter);
             PutPayload(&out, o.payload);
             PutLengthPrefixed(&out, o.key);
           } else if constexpr (std::is_same_v<T, DeletePayloadOp>) {
-            PutIds(&out, o.ids);
+            PutSelector(&out, o.ids, o.filter);
             PutStrings(&out, o.keys);
           } else if constexpr (std::is_same_v<T, UpdateVectorsOp>) {
             PutVarint64(&out, o.points.size());
@@ -363,7 +402,7 @@ std::string EncodeOperationList(const OperationList& ops) {
               PutVectors(&out, p.vectors);
             }
           } else if constexpr (std::is_same_v<T, DeleteVectorsOp>) {
-            PutIds(&out, o.ids);
+            PutSelector(&out, o.ids, o.filter);
             PutStrings(&out, o.names);
           }
         },
@@ -376,10 +415,11 @@ Result<OperationList> DecodeOperationList(std::string_view bytes) {
   OpDecoder in(bytes);
   std::string_view version;
   uint64_t count;
-  if (!in.d().GetBytes(1, &version) || static_cast<uint8_t>(version[0]) != kListVersion ||
-      !in.Count(&count)) {
+  if (!in.d().GetBytes(1, &version) || static_cast<uint8_t>(version[0]) < 1 ||
+      static_cast<uint8_t>(version[0]) > kListVersion || !in.Count(&count)) {
     return Status::Corruption("operation list: bad header");
   }
+  in.version = static_cast<uint8_t>(version[0]);
   OperationList ops(count);
   for (Operation& op : ops) {
     std::string_view kind;
@@ -417,6 +457,24 @@ void ForEachTouched(const Operation& op,
         }
       },
       op);
+}
+
+const Filter* SelectorFilter(const Operation& op) {
+  return std::visit(
+      [](const auto& o) -> const Filter* {
+        using T = std::decay_t<decltype(o)>;
+        if constexpr (std::is_same_v<T, UpsertOp> || std::is_same_v<T, UpdateVectorsOp>) {
+          return nullptr;
+        } else {
+          return o.filter.get();
+        }
+      },
+      op);
+}
+
+bool HasFilterSelector(const OperationList& ops) {
+  return std::any_of(ops.begin(), ops.end(),
+                     [](const Operation& op) { return SelectorFilter(op) != nullptr; });
 }
 
 bool RequiresExisting(const Operation& op) {

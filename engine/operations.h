@@ -1,8 +1,11 @@
 #pragma once
 
 // OperationList: what one write request does, in order. One request = one list = one WAL
-// record = one operation_id. Filters are resolved to ids before a list is built, so replay
-// never depends on the state a filter saw.
+// record = one operation_id. An operation that selects points (all but upsert and
+// update_vectors) names them by `ids`, or by a `filter` (ids then empty) that is resolved when
+// the list is applied, in log order, as Qdrant does: it sees the list's own earlier operations.
+// The WAL carries the filter; replay resolves it again over the same state (points a record
+// already changed are skipped by version), so replay stays idempotent.
 
 #include <cstdint>
 #include <functional>
@@ -16,6 +19,7 @@
 
 #include "common/status.h"
 #include "engine/collection_config.h"
+#include "engine/filter.h"
 #include "engine/point_id.h"
 
 namespace tessera::engine {
@@ -36,25 +40,30 @@ struct UpsertOp {
 };
 struct DeletePointsOp {
   std::vector<PointId> ids;
+  std::shared_ptr<const Filter> filter;  // set: the points it matches when applied
 };
 // Merges `payload` into each point's payload, or into the object at `key` (a dotted path).
 struct SetPayloadOp {
   std::vector<PointId> ids;
   boost::json::object payload;
   std::string key;  // empty: top level
+  std::shared_ptr<const Filter> filter;
 };
 // Replaces each point's payload, or the value at `key` (a dotted path), with `payload`.
 struct OverwritePayloadOp {
   std::vector<PointId> ids;
   boost::json::object payload;
   std::string key;  // empty: the whole payload
+  std::shared_ptr<const Filter> filter;
 };
 struct DeletePayloadOp {
   std::vector<PointId> ids;
   std::vector<std::string> keys;  // dotted paths
+  std::shared_ptr<const Filter> filter;
 };
 struct ClearPayloadOp {
   std::vector<PointId> ids;
+  std::shared_ptr<const Filter> filter;
 };
 struct PointVectors {
   PointId id;
@@ -66,6 +75,7 @@ struct UpdateVectorsOp {
 struct DeleteVectorsOp {
   std::vector<PointId> ids;
   std::vector<std::string> names;
+  std::shared_ptr<const Filter> filter;
 };
 
 using Operation = std::variant<UpsertOp, DeletePointsOp, SetPayloadOp, OverwritePayloadOp,
@@ -83,7 +93,12 @@ Status PrepareOperations(const CollectionConfig& config, OperationList* ops);
 Status PrepareVector(const CollectionConfig& config, const std::string& name,
                      std::vector<float>* values);
 
-// Calls fn(id, exists_after) for every point an operation touches, in order.
+// The operation's filter selector, or nullptr (ids, or an operation without a selector).
+const Filter* SelectorFilter(const Operation& op);
+bool HasFilterSelector(const OperationList& ops);
+
+// Calls fn(id, exists_after) for every point an operation lists, in order (none for a filter
+// selector: its points are known only when it is applied).
 void ForEachTouched(const Operation& op,
                     const std::function<void(const PointId& id, bool exists_after)>& fn);
 // Whether the operation needs its points to exist (everything but upsert and delete).
@@ -93,13 +108,14 @@ bool RequiresExisting(const Operation& op);
 // state before the list; the list's own effects are tracked here.
 Status CheckList(const OperationList& ops, const std::function<bool(const PointId&)>& exists);
 
-// The WAL body of a list:
-//   list    := version:u8(=1) count:varint op*
+// The WAL body of a list (version 2; version 1, which had `ids` where `sel` is, still decodes):
+//   list    := version:u8(=2) count:varint op*
 //   op      := kind:u8 (0 upsert .. 7 delete_vectors, in Operation's order) fields
-//   upsert  := n:varint (id vectors payload)*        delete := ids
-//   set     := ids payload key:lp                    overwrite := ids payload key:lp
-//   delpay  := ids n:varint key:lp*                  clear := ids
-//   updvec  := n:varint (id vectors)*                delvec := ids n:varint name:lp*
+//   upsert  := n:varint (id vectors payload)*        delete := sel
+//   set     := sel payload key:lp                    overwrite := sel payload key:lp
+//   delpay  := sel n:varint key:lp*                  clear := sel
+//   updvec  := n:varint (id vectors)*                delvec := sel n:varint name:lp*
+//   sel     := 0 ids | 1 filter:lp (filter_codec.h)
 //   ids     := n:varint id*      id := 0 num:varint | 1 uuid:16 bytes
 //   vectors := n:varint (name:lp dim:varint f32*dim)*     payload := lp(JSON text)
 std::string EncodeOperationList(const OperationList& ops);

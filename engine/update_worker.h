@@ -9,13 +9,14 @@
 // replay over segments that hold a record already is idempotent.
 //
 // Thread-safety: Enqueue(), WaitApplied() and applied_seq() from any thread. Lock order: the
-// worker takes queue_mu_ alone, then the segment set's lock alone (never both); callers may
+// worker takes queue_mu_ alone, or under the segment set's lock (never the other way); callers may
 // hold their own locks (Collection's submit_mu_) around Enqueue().
 
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -53,6 +54,10 @@ class UpdateWorker {
   // True once `seq` is applied (visible to reads); false if `deadline` passes first.
   bool WaitApplied(SeqNo seq, std::chrono::steady_clock::time_point deadline) const;
   SeqNo applied_seq() const;
+  // Once `seq` is applied: OK, or why its list was skipped whole (a point it needs was gone
+  // by then, which Submit cannot always foresee). Kept for the last kFailuresKept failures.
+  Status Outcome(SeqNo seq) const;
+  static constexpr size_t kFailuresKept = 4096;
 
  private:
   void Run(std::stop_token stop);
@@ -64,6 +69,7 @@ class UpdateWorker {
   std::condition_variable_any queue_cv_;
   std::deque<std::pair<SeqNo, OperationList>> queue_;  // guarded by queue_mu_
   SeqNo applied_seq_ = 0;                              // guarded by queue_mu_
+  std::map<SeqNo, Status> failures_;                   // guarded by queue_mu_
   mutable std::condition_variable applied_cv_;
   std::jthread thread_;  // last: started after, and joined before, the rest
 };

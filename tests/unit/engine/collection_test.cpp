@@ -368,3 +368,84 @@ TEST(CollectionTest, ReplayOverSegmentsThatAlreadyHoldTheRecordsIsIdempotent) {
 
 }  // namespace
 }  // namespace tessera::engine
+
+namespace tessera::engine {
+namespace {
+
+std::shared_ptr<const Filter> PayloadEquals(const char* key, int64_t value) {
+  auto f = std::make_shared<Filter>();
+  f->must.push_back(FieldCondition{.key = key, .match = MatchValue{value}});
+  return f;
+}
+
+std::vector<uint64_t> LiveIds(const Collection& c) {
+  std::optional<PointId> next;
+  std::vector<uint64_t> out;
+  for (const PointRecord& r : c.Scroll(std::nullopt, 1000, nullptr, false, false, &next)) {
+    out.push_back(r.id.num());
+  }
+  return out;
+}
+
+// A filter inside a write is resolved when its list is applied, at its own step: a
+// delete-by-filter sees a set_payload earlier in the same batch, and a set_payload-by-filter
+// sees the batch's own upsert (both official clients' batch tests depend on this).
+TEST(CollectionTest, FiltersInABatchSeeTheBatchsEarlierOperations) {
+  TempDir dir;
+  auto c = CreateOrDie(dir.path(), SmallConfig());
+  SubmitAndWait(
+      *c, {UpsertOp{{Point(1, {1, 0, 0, 0}), Point(2, {0, 1, 0, 0}), Point(3, {0, 0, 1, 0})}}});
+  const SeqNo seq = SubmitAndWait(
+      *c,
+      {SetPayloadOp{{PointId::Num(1), PointId::Num(2)}, json::parse(R"({"x":1})").as_object(), ""},
+       DeletePointsOp{{}, PayloadEquals("x", 1)},
+       UpsertOp{{Point(5, {1, 1, 0, 0}, R"({"tag":7})")}},
+       SetPayloadOp{{}, json::parse(R"({"seen":true})").as_object(), "", PayloadEquals("tag", 7)}});
+  EXPECT_TRUE(c->Outcome(seq).ok());
+  EXPECT_EQ(LiveIds(*c), (std::vector<uint64_t>{3, 5}));
+  auto five = c->Retrieve({PointId::Num(5)}, true, false);
+  ASSERT_EQ(five.size(), 1u);
+  EXPECT_EQ(five[0].payload, json::parse(R"({"tag":7,"seen":true})").as_object());
+
+  // The WAL carries the filters: replay after a restart without a flush gives the same state.
+  c.reset();
+  ASSERT_TRUE(fs::remove(dir.path() / "c" / "segments" / "manifest.bin"));
+  auto reopened = OpenOrDie(dir.path());
+  EXPECT_EQ(LiveIds(*reopened), (std::vector<uint64_t>{3, 5}));
+  EXPECT_EQ(reopened->Retrieve({PointId::Num(5)}, true, false)[0].payload,
+            json::parse(R"({"tag":7,"seen":true})").as_object());
+}
+
+// A list whose id operation needs a point that the list's own delete-by-filter removed fails
+// whole, when applied: nothing of it takes effect, and its outcome says why.
+TEST(CollectionTest, AListThatFailsAfterItsFiltersResolveLeavesNoTrace) {
+  TempDir dir;
+  auto c = CreateOrDie(dir.path(), SmallConfig());
+  SubmitAndWait(*c, {UpsertOp{{Point(1, {1, 0, 0, 0}, R"({"x":1})"), Point(2, {0, 1, 0, 0})}}});
+  const SeqNo seq = SubmitAndWait(
+      *c, {ClearPayloadOp{{PointId::Num(2)}}, DeletePointsOp{{}, PayloadEquals("x", 1)},
+           SetPayloadOp{{PointId::Num(1)}, json::parse(R"({"y":2})").as_object(), ""}});
+  EXPECT_EQ(c->Outcome(seq).code(), Code::kNotFound) << c->Outcome(seq).ToString();
+  EXPECT_EQ(LiveIds(*c), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(c->Retrieve({PointId::Num(1)}, true, false)[0].payload,
+            json::parse(R"({"x":1})").as_object());
+}
+
+// A write that needs a point waits for an earlier record's filter to be resolved before its
+// existence check: a set_payload on a point the queued delete-by-filter removes is refused.
+TEST(CollectionTest, AWriteAfterAQueuedFilterDeleteSeesItsEffect) {
+  TempDir dir;
+  auto c = CreateOrDie(dir.path(), SmallConfig());
+  SubmitAndWait(*c, {UpsertOp{{Point(1, {1, 0, 0, 0}, R"({"x":1})")}}});
+  for (int round = 0; round < 20; ++round) {
+    ASSERT_TRUE(c->Submit({DeletePointsOp{{}, PayloadEquals("x", 1)}}, Durability::kWritten).ok());
+    Result<SeqNo> refused =
+        c->Submit({SetPayloadOp{{PointId::Num(1)}, json::parse(R"({"y":2})").as_object(), ""}},
+                  Durability::kWritten);
+    EXPECT_EQ(refused.status().code(), Code::kNotFound) << "round " << round;
+    SubmitAndWait(*c, {UpsertOp{{Point(1, {1, 0, 0, 0}, R"({"x":1})")}}});
+  }
+}
+
+}  // namespace
+}  // namespace tessera::engine

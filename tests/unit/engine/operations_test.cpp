@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/filter.h"
+#include "engine/filter_codec.h"
 #include "engine/payload.h"
 
 namespace tessera::engine {
@@ -240,6 +241,123 @@ TEST(FilterTest, GeoConditions) {
   poly.geo_polygon->interiors = {
       {{13.3, 52.4}, {13.5, 52.4}, {13.5, 52.6}, {13.3, 52.6}, {13.3, 52.4}}};
   EXPECT_FALSE(Matches(Must(poly), d.view()));
+}
+
+}  // namespace
+}  // namespace tessera::engine
+
+namespace tessera::engine {
+namespace {
+
+// A filter with every condition kind, nested twice.
+std::shared_ptr<const Filter> EveryCondition() {
+  auto inner = std::make_shared<Filter>();
+  inner->must.push_back(FieldCondition{.key = "n", .match = MatchValue{int64_t{-3}}});
+  auto f = std::make_shared<Filter>();
+  f->must.push_back(FieldCondition{.key = "s", .match = MatchValue{std::string("x")}});
+  f->must.push_back(FieldCondition{.key = "b", .match = MatchValue{true}});
+  f->should.push_back(
+      FieldCondition{.key = "any", .match = MatchAny{{std::string("a"), int64_t{4}}}});
+  f->should.push_back(FieldCondition{.key = "ex", .match = MatchExcept{{int64_t{1}}}});
+  f->should.push_back(FieldCondition{.key = "t", .match = MatchText{"hello"}});
+  f->must_not.push_back(FieldCondition{.key = "r",
+                                       .range = RangeBounds{.gt = 1.5, .lte = 9},
+                                       .datetime_range = RangeBounds{.gte = 1e15},
+                                       .values_count = RangeBounds{.lt = 3}});
+  f->must_not.push_back(FieldCondition{
+      .key = "g",
+      .geo_bounding_box = GeoBoundingBox{{1, 2}, {3, 4}},
+      .geo_radius = GeoRadius{{5, 6}, 100},
+      .geo_polygon = GeoPolygon{{{0, 0}, {1, 0}, {1, 1}}, {{{0.2, 0.2}, {0.3, 0.2}, {0.3, 0.3}}}}});
+  f->must.push_back(IsEmptyCondition{"e"});
+  f->must.push_back(IsNullCondition{"nl"});
+  f->must.push_back(HasIdCondition{{PointId::Num(9), PointId::Num(2), PointId::Num(77)}});
+  f->must.push_back(HasVectorCondition{"img"});
+  f->must.push_back(NestedCondition{"arr", inner});
+  f->must.push_back(FilterCondition{inner});
+  f->min_should = MinShould{{IsEmptyCondition{"m"}}, 1};
+  return f;
+}
+
+std::string Encoded(const Filter& f) {
+  std::string out;
+  EncodeFilter(&out, f);
+  return out;
+}
+
+TEST(FilterCodecTest, RoundTripsEveryConditionKind) {
+  const auto f = EveryCondition();
+  const std::string bytes = Encoded(*f);
+  std::string_view rest = bytes;
+  Result<std::shared_ptr<const Filter>> decoded = DecodeFilter(&rest);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_TRUE(rest.empty());
+  EXPECT_EQ(Encoded(**decoded), bytes);
+  ASSERT_TRUE((*decoded)->min_should.has_value());
+  EXPECT_EQ((*decoded)->min_should->min_count, 1u);
+  const auto& r = std::get<FieldCondition>((*decoded)->must_not[0]);
+  EXPECT_EQ(*r.range->gt, 1.5);
+  EXPECT_EQ(*r.range->lte, 9);
+  EXPECT_FALSE(r.range->gte.has_value());
+  EXPECT_EQ(std::get<HasIdCondition>((*decoded)->must[4]).ids.size(), 3u);
+}
+
+TEST(FilterCodecTest, DecodingRefusesEveryTruncationAndExcessiveNesting) {
+  const std::string bytes = Encoded(*EveryCondition());
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    std::string_view rest(bytes.data(), cut);
+    EXPECT_FALSE(DecodeFilter(&rest).ok()) << "cut " << cut;
+  }
+  auto deep = std::make_shared<Filter>();
+  for (int i = 0; i < kMaxEncodedFilterDepth + 5; ++i) {
+    auto outer = std::make_shared<Filter>();
+    outer->must.push_back(FilterCondition{deep});
+    deep = outer;
+  }
+  const std::string deep_bytes = Encoded(*deep);
+  std::string_view rest = deep_bytes;
+  EXPECT_EQ(DecodeFilter(&rest).status().code(), Code::kCorruption);
+}
+
+TEST(OperationsTest, FilterSelectorsRoundTripThroughTheWalCodec) {
+  const auto filter = EveryCondition();
+  OperationList ops = {DeletePointsOp{{}, filter},
+                       SetPayloadOp{{}, json::parse(R"({"k":1})").as_object(), "", filter},
+                       OverwritePayloadOp{{}, {}, "a", filter},
+                       DeletePayloadOp{{}, {"a"}, filter},
+                       ClearPayloadOp{{}, filter},
+                       DeleteVectorsOp{{}, {"img"}, filter}};
+  const std::string bytes = EncodeOperationList(ops);
+  Result<OperationList> decoded = DecodeOperationList(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_TRUE(SameLists(*decoded, ops));
+  for (const Operation& op : *decoded) {
+    ASSERT_NE(SelectorFilter(op), nullptr) << OperationName(op);
+    EXPECT_EQ(Encoded(*SelectorFilter(op)), Encoded(*filter));
+  }
+  EXPECT_TRUE(HasFilterSelector(*decoded));
+  EXPECT_FALSE(HasFilterSelector(EveryKind()));
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    EXPECT_FALSE(DecodeOperationList(bytes.substr(0, cut)).ok()) << "cut " << cut;
+  }
+}
+
+// WAL records written before filter selectors existed (list version 1: plain ids) replay.
+TEST(OperationsTest, VersionOneRecordsStillDecode) {
+  // version 1, two ops: delete ids [7], clear_payload ids [uuid-less 300].
+  std::string v1;
+  v1.push_back(1);
+  v1.push_back(2);
+  v1 += std::string("\x01\x01\x00\x07", 4);      // delete: n=1, id num 7
+  v1 += std::string("\x05\x01\x00\xac\x02", 5);  // clear: n=1, id num 300
+  Result<OperationList> decoded = DecodeOperationList(v1);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_EQ(decoded->size(), 2u);
+  EXPECT_EQ(std::get<DeletePointsOp>((*decoded)[0]).ids, std::vector<PointId>{PointId::Num(7)});
+  EXPECT_EQ(std::get<ClearPayloadOp>((*decoded)[1]).ids, std::vector<PointId>{PointId::Num(300)});
+  EXPECT_FALSE(HasFilterSelector(*decoded));
+  v1[0] = 3;  // a version from the future is damage
+  EXPECT_FALSE(DecodeOperationList(v1).ok());
 }
 
 }  // namespace
