@@ -107,6 +107,31 @@ class PointsMoreTest(ServerTestCase):
         assert_error(self, status, body, 400, "dimension")
         self.assertEqual(self.get("b", [5, 6]), {})
 
+    def test_filters_in_a_batch_see_the_batchs_earlier_operations(self):
+        # As both official clients' batch tests do: set a payload, then delete by a filter on it,
+        # in one batch; then a filter that a later batch operation depends on fails it whole.
+        self.fresh("bf", [{"id": i, "vector": [i, 0], "payload": {"n": i}} for i in range(1, 5)])
+        ops = {"operations": [
+            {"set_payload": {"payload": {"doomed": True}, "points": [1, 2]}},
+            {"delete": {"filter": {"must": [{"key": "doomed", "match": {"value": True}}]}}},
+            {"upsert": {"points": [{"id": 9, "vector": [9, 9], "payload": {"tag": "t"}}]}},
+            {"set_payload": {"payload": {"seen": 1},
+                             "filter": {"must": [{"key": "tag", "match": {"value": "t"}}]}}},
+        ]}
+        assert_ok(self, *self.req("POST", "/collections/bf/points/batch?wait=true", ops))
+        self.assertEqual(set(self.get("bf", [1, 2, 3, 4, 9])), {3, 4, 9})
+        self.assertEqual(self.get("bf", [9])[9]["payload"], {"tag": "t", "seen": 1})
+
+        before = self.get("bf", [3, 4, 9], with_vector=True)
+        failing = {"operations": [
+            {"clear_payload": {"points": [4]}},
+            {"delete": {"filter": {"must": [{"key": "n", "match": {"value": 3}}]}}},
+            {"set_payload": {"payload": {"x": 1}, "points": [3]}},
+        ]}
+        status, body = self.req("POST", "/collections/bf/points/batch?wait=true", failing)
+        assert_error(self, status, body, 404, "No point with id 3 found")
+        self.assertEqual(self.get("bf", [3, 4, 9], with_vector=True), before)
+
     def test_scroll_pages_through_everything_once(self):
         uuids = ["00000000-0000-0000-0000-00000000000%d" % i for i in range(1, 4)]
         points = [{"id": i, "vector": [i, 0], "payload": {"even": i % 2 == 0}} for i in range(25)]
