@@ -155,7 +155,7 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const fs::path& storage_path,
 
 Status Catalog::CreateCollection(const std::string& name, CollectionConfig config) {
   TESSERA_RETURN_IF_ERROR(ValidateCollectionName(name));
-  std::lock_guard lock(mu_);
+  std::lock_guard change(change_mu_);
   if (collections_.contains(name) || unavailable_.contains(name)) {
     return Status::AlreadyExists("Wrong input: Collection `" + name + "` already exists!");
   }
@@ -165,13 +165,16 @@ Status Catalog::CreateCollection(const std::string& name, CollectionConfig confi
   TESSERA_ASSIGN_OR_RETURN(
       std::unique_ptr<Collection> collection,
       Collection::Create(name, CollectionDir(name), std::move(config), options_));
-  collections_.emplace(name, std::move(collection));
+  {
+    std::lock_guard lock(mu_);
+    collections_.emplace(name, std::move(collection));
+  }
   TESSERA_LOG(kInfo) << "created collection " << name;
   return Status::Ok();
 }
 
 Result<bool> Catalog::DeleteCollection(const std::string& name) {
-  std::lock_guard lock(mu_);
+  std::lock_guard change(change_mu_);
   auto it = collections_.find(name);
   const bool broken = it == collections_.end() && unavailable_.contains(name);
   if (it == collections_.end() && !broken) {
@@ -182,15 +185,24 @@ Result<bool> Catalog::DeleteCollection(const std::string& name) {
   if (dropped > 0) {
     TESSERA_RETURN_IF_ERROR(PersistAliasesLocked(aliases));
   }
-  if (broken) {
-    TESSERA_RETURN_IF_ERROR(RemoveDirDurably(CollectionDir(name)));
-    unavailable_.erase(name);
-  } else {
-    it->second->Drop();
-    TESSERA_RETURN_IF_ERROR(RemoveDirDurably(it->second->dir()));
-    collections_.erase(it);
+  // Out of the maps first (new requests get 404), then dropped and removed without mu_. A
+  // removal cut short by a crash is finished by the next Open() (RemoveDirDurably renames
+  // the folder away first).
+  std::shared_ptr<Collection> gone;
+  {
+    std::lock_guard lock(mu_);
+    if (broken) {
+      unavailable_.erase(name);
+    } else {
+      gone = std::move(it->second);
+      collections_.erase(it);
+    }
+    aliases_ = std::move(aliases);
   }
-  aliases_ = std::move(aliases);
+  if (gone != nullptr) {
+    gone->Drop();
+  }
+  TESSERA_RETURN_IF_ERROR(RemoveDirDurably(CollectionDir(name)));
   TESSERA_LOG(kInfo) << "deleted collection " << name;
   return true;
 }
@@ -227,7 +239,7 @@ Status Catalog::RecoverCollection(const std::string& name, const fs::path& archi
     }
   }
 
-  std::lock_guard lock(mu_);
+  std::lock_guard change(change_mu_);
   if (aliases_.contains(name)) {
     discard_staging();
     return Status::AlreadyExists("Wrong input: Alias `" + name + "` already exists!");
@@ -239,7 +251,8 @@ Status Catalog::RecoverCollection(const std::string& name, const fs::path& archi
     old->Drop();  // its WAL keeps everything, should it have to come back
     TESSERA_RETURN_IF_ERROR(RenameFile(old->dir(), parked));
     TESSERA_RETURN_IF_ERROR(SyncDir(collections_dir));
-    collections_.erase(it);
+    std::lock_guard lock(mu_);
+    collections_.erase(name);
   } else if (broken) {
     TESSERA_RETURN_IF_ERROR(RenameFile(CollectionDir(name), parked));
     TESSERA_RETURN_IF_ERROR(SyncDir(collections_dir));
@@ -263,6 +276,7 @@ Status Catalog::RecoverCollection(const std::string& name, const fs::path& archi
       TESSERA_RETURN_IF_ERROR(SyncDir(collections_dir));
       TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Collection> again,
                                Collection::Open(name, dir, options_));
+      std::lock_guard lock(mu_);
       collections_.emplace(name, std::move(again));
     } else if (broken) {  // back as it was: still out of service
       TESSERA_RETURN_IF_ERROR(RenameFile(parked, dir));
@@ -270,8 +284,11 @@ Status Catalog::RecoverCollection(const std::string& name, const fs::path& archi
     }
     return Status::InvalidArgument("snapshot does not load: " + opened.status().message());
   }
-  collections_.emplace(name, std::move(opened).value());
-  unavailable_.erase(name);
+  {
+    std::lock_guard lock(mu_);
+    collections_.emplace(name, std::move(opened).value());
+    unavailable_.erase(name);
+  }
   if (old != nullptr || broken) {
     if (Status s = RemoveDirDurably(parked); !s.ok()) {
       TESSERA_LOG(kWarn) << "catalog: " << s.ToString();
@@ -327,7 +344,7 @@ Status Catalog::UpdateCollection(std::string_view name, const CollectionUpdate& 
 }
 
 Status Catalog::ChangeAliases(const std::vector<AliasAction>& actions) {
-  std::lock_guard lock(mu_);
+  std::lock_guard change(change_mu_);
   auto next = aliases_;
   for (const AliasAction& action : actions) {
     if (const auto* create = std::get_if<CreateAlias>(&action)) {
@@ -360,6 +377,7 @@ Status Catalog::ChangeAliases(const std::vector<AliasAction>& actions) {
     }
   }
   TESSERA_RETURN_IF_ERROR(PersistAliasesLocked(next));
+  std::lock_guard lock(mu_);
   aliases_ = std::move(next);
   return Status::Ok();
 }

@@ -5,8 +5,11 @@
 //   <storage>/collections/<name>/config.bin   one folder per collection (see Collection)
 //   <storage>/aliases.bin                     alias -> collection map (grammar in catalog.cpp)
 //
-// Thread-safe. Collection and alias changes are serialised by mu_ and are on disk before they
-// are visible; readers get a shared_ptr that stays valid while a collection is deleted.
+// Thread-safe. Collection and alias changes are serialised by change_mu_, held across their
+// file I/O (creating, dropping, removing, restoring), and are on disk before they are
+// visible; mu_ guards the maps and is held only to read or swap an entry, never across I/O,
+// so a lookup (every request) never waits on a change. Lock order: restore_mu_ -> change_mu_
+// -> mu_. Readers get a shared_ptr that stays valid while a collection is deleted.
 
 #include <filesystem>
 #include <map>
@@ -80,19 +83,21 @@ class Catalog {
   Catalog(std::filesystem::path storage_path, const CollectionOptions& options)
       : storage_path_(std::move(storage_path)), options_(options) {}
   std::filesystem::path CollectionDir(std::string_view name) const;
-  // requires mu_
+  // requires mu_ or change_mu_
   Result<std::shared_ptr<Collection>> ResolveLocked(std::string_view name) const;
   Status PersistAliasesLocked(const std::map<std::string, std::string, std::less<>>& aliases);
 
   const std::filesystem::path storage_path_;
   const CollectionOptions options_;
-  std::mutex restore_mu_;  // one restore at a time; held before mu_
-  mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;  // guarded by mu_
-  std::map<std::string, std::string, std::less<>> aliases_;  // alias -> collection; guarded by mu_
+  std::mutex restore_mu_;  // one restore at a time (its unpacking); held before change_mu_
+  std::mutex change_mu_;   // serialises changes; the maps may be read holding it alone
+  mutable std::mutex mu_;  // held to read or change the maps, briefly
+  // Written holding change_mu_ and mu_; read holding either.
+  std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;
+  std::map<std::string, std::string, std::less<>> aliases_;  // alias -> collection
   // Collections whose files did not load (a corrupt segment, config or WAL record): out of
   // service with this status (kUnavailable, naming the damage), their files left as they are,
-  // until deleted or recovered from a snapshot. The rest of the storage serves. Guarded by mu_.
+  // until deleted or recovered from a snapshot. The rest of the storage serves. As collections_.
   std::map<std::string, Status, std::less<>> unavailable_;
 };
 
