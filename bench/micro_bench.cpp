@@ -78,11 +78,13 @@ constexpr size_t kN = 20000, kDim = 128, kQueries = 256;
 struct Fixture {
   std::vector<float> data = Random(kN * kDim, 4);
   std::vector<float> queries = Random(kQueries * kDim, 5);
+  tessera::index::DenseStorage storage =
+      tessera::index::DenseStorage::FromMatrix(Metric::kEuclid, kDim, data);
   std::unique_ptr<tessera::index::HnswGraph> ours;
   std::unique_ptr<faiss::IndexHNSWFlat> faiss_index;
   Fixture() {
-    ours = std::move(tessera::index::HnswGraph::Build(Metric::kEuclid, kDim,
-                                                      {.m = 16, .ef_construct = 100}, data, 2, {}))
+    ours = std::move(tessera::index::HnswGraph::Build({.m = 16, .ef_construct = 100}, storage, 2,
+                                                      {}))
                .value();
     faiss_index = std::make_unique<faiss::IndexHNSWFlat>(kDim, 16);
     faiss_index->hnsw.efConstruction = 100;
@@ -99,8 +101,9 @@ void BM_HnswSearchOurs(benchmark::State& state) {
   const size_t ef = static_cast<size_t>(state.range(0));
   size_t q = 0;
   for (auto _ : state) {
-    auto hits = f.ours->Search(
-        std::span<const float>(f.queries.data() + (q++ % kQueries) * kDim, kDim), 10, ef, {});
+    const tessera::index::DenseScorer score(
+        f.storage, std::span<const float>(f.queries.data() + (q++ % kQueries) * kDim, kDim));
+    auto hits = f.ours->Search(score, 10, ef, {});
     benchmark::DoNotOptimize(hits);
   }
   state.SetItemsProcessed(state.iterations());

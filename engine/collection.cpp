@@ -136,8 +136,9 @@ Status Collection::Recover() {
   TESSERA_ASSIGN_OR_RETURN(std::optional<Manifest> read, ReadManifest(seg_dir));
   const Manifest manifest = read.value_or(Manifest{});
   std::vector<std::shared_ptr<Segment>> loaded;
-  for (const std::string& file : manifest.files) {
-    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment, Segment::Load(seg_dir, file));
+  for (const SegmentFiles& files : manifest.segments) {
+    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment,
+                             Segment::Load(seg_dir, files.body, files.versions));
     loaded.push_back(std::move(segment));
   }
   const std::shared_ptr<const CollectionConfig> config = config_.get();
@@ -169,8 +170,8 @@ Status Collection::Recover() {
                                           manifest.persisted_seq + 1, replay, &report));
   state.unlock();
   const SeqNo applied = std::max<SeqNo>(manifest.persisted_seq, report.read.last_seq);
-  if (replayed > 0 || !manifest.files.empty()) {
-    TESSERA_LOG(kInfo) << "collection " << name_ << ": loaded " << manifest.files.size()
+  if (replayed > 0 || !manifest.segments.empty()) {
+    TESSERA_LOG(kInfo) << "collection " << name_ << ": loaded " << manifest.segments.size()
                        << " segments at operation " << manifest.persisted_seq << ", replayed "
                        << replayed << " WAL records";
   }
@@ -350,7 +351,7 @@ Result<SeqNo> Collection::CreateSnapshot(const fs::path& out) {
       entries.push_back({kConfigFile, {}, std::move(config_bytes)});
     }
     entries.push_back({std::string(kSegmentsDir) + "/" + kManifestFile, seg_dir / kManifestFile});
-    for (const std::string& file : manifest.files) {
+    for (const std::string& file : manifest.files()) {
       entries.push_back({std::string(kSegmentsDir) + "/" + file, seg_dir / file});
     }
     std::error_code ec;

@@ -10,16 +10,6 @@ namespace tessera::engine {
 
 namespace {
 
-void PutId(std::string* out, const PointId& id) {
-  if (id.is_uuid()) {
-    out->push_back(1);
-    out->append(reinterpret_cast<const char*>(id.uuid().data()), 16);
-  } else {
-    out->push_back(0);
-    PutVarint64(out, id.num());
-  }
-}
-
 void PutScalar(std::string* out, const MatchScalar& m) {
   if (const auto* s = std::get_if<std::string>(&m)) {
     out->push_back(0);
@@ -113,7 +103,7 @@ void PutCondition(std::string* out, const Condition& condition) {
     std::sort(ids.begin(), ids.end());  // one encoding per set, whatever its hash order
     PutVarint64(out, ids.size());
     for (const PointId& id : ids) {
-      PutId(out, id);
+      PutPointId(out, id);
     }
   } else if (const auto* v = std::get_if<HasVectorCondition>(&condition)) {
     PutLengthPrefixed(out, v->name);
@@ -176,28 +166,7 @@ class FilterDecoder {
     *b = static_cast<uint8_t>(v[0]);
     return true;
   }
-  bool Id(PointId* id) {
-    uint8_t tag;
-    if (!Byte(&tag)) {
-      return false;
-    }
-    if (tag == 0) {
-      uint64_t n;
-      if (!d_.GetVarint64(&n)) {
-        return false;
-      }
-      *id = PointId::Num(n);
-      return true;
-    }
-    std::string_view raw;
-    if (tag != 1 || !d_.GetBytes(16, &raw)) {
-      return false;
-    }
-    std::array<uint8_t, 16> uuid;
-    std::memcpy(uuid.data(), raw.data(), 16);
-    *id = PointId::Uuid(uuid);
-    return true;
-  }
+  bool Id(PointId* id) { return GetPointId(&d_, id); }
   bool Scalar(MatchScalar* m) {
     uint8_t tag;
     if (!Byte(&tag)) {

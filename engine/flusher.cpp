@@ -24,9 +24,9 @@ Flusher::Flusher(std::string name, fs::path segments_dir, SegmentSet& segments, 
       persisted_seq_(recovered.persisted_seq) {
   std::shared_lock state(segments_.mu());
   const auto& loaded = segments_.segments();
-  for (size_t i = 0; i < recovered.files.size() && i < loaded.size(); ++i) {
-    // Generation 0: the segment as its file holds it (replay since then moved it on).
-    durable_[loaded[i]->id()] = DurableFile{recovered.files[i], 0};
+  for (size_t i = 0; i < recovered.segments.size() && i < loaded.size(); ++i) {
+    // Generation 0: the segment as its files hold it (replay since then moved it on).
+    durable_[loaded[i]->id()] = DurableFiles{recovered.segments[i], 0, 0};
   }
 }
 
@@ -86,7 +86,8 @@ Status Flusher::FlushLocked() {
   Manifest manifest;
   struct Pending {
     uint64_t segment_id;
-    std::string file;
+    SegmentFiles files;
+    bool write_body = false;
     Segment::Image image;
   };
   std::vector<Pending> pending;
@@ -97,7 +98,7 @@ Status Flusher::FlushLocked() {
     manifest.next_segment_id = segments_.next_segment_id();
     const auto& segments = segments_.segments();
     bool unchanged = manifest.persisted_seq == manifest_.persisted_seq &&
-                     manifest_.files.size() == segments.size();
+                     manifest_.segments.size() == segments.size();
     for (const auto& s : segments) {
       auto it = durable_.find(s->id());
       unchanged = unchanged && it != durable_.end() && it->second.generation == s->generation();
@@ -105,27 +106,43 @@ Status Flusher::FlushLocked() {
     if (unchanged) {
       return Status::Ok();
     }
+    const std::string suffix = "-" + std::to_string(manifest.persisted_seq);
     for (const auto& s : segments) {
       ids.push_back(s->id());
       auto it = durable_.find(s->id());
       if (it != durable_.end() && it->second.generation == s->generation()) {
-        manifest.files.push_back(it->second.file);
+        manifest.segments.push_back(it->second.files);
         continue;
       }
-      std::string file = "segment-" + std::to_string(s->id()) + "-" +
-                         std::to_string(manifest.persisted_seq) + ".bin";
-      manifest.files.push_back(file);
-      pending.push_back({s->id(), std::move(file), Segment::TakeImage(s)});
+      Pending p{s->id(), {}, true, Segment::TakeImage(s)};
+      const std::string stem = "segment-" + std::to_string(s->id()) + suffix;
+      // Only versions and tombstones changed (a delete from a sealed segment): the body file
+      // stays. A body of format version 1 (no versions file yet) is written anew.
+      if (it != durable_.end() && it->second.body_generation == s->body_generation() &&
+          !it->second.files.versions.empty()) {
+        p.files.body = it->second.files.body;
+        p.write_body = false;
+      } else {
+        p.files.body = stem + ".bin";
+      }
+      p.files.versions = stem + ".ver";
+      manifest.segments.push_back(p.files);
+      pending.push_back(std::move(p));
     }
   }
   // No lock the update worker or readers wait on is held from here on.
   for (const Pending& p : pending) {
-    TESSERA_ASSIGN_OR_RETURN(std::string bytes, Segment::Serialize(p.image, dir_));
-    TESSERA_RETURN_IF_ERROR(WriteFileAtomically(dir_ / p.file, bytes));
+    if (p.write_body) {
+      TESSERA_ASSIGN_OR_RETURN(std::string bytes, Segment::Serialize(p.image, dir_));
+      TESSERA_RETURN_IF_ERROR(WriteFileAtomically(dir_ / p.files.body, bytes));
+    }
+    TESSERA_RETURN_IF_ERROR(
+        WriteFileAtomically(dir_ / p.files.versions, Segment::SerializeVersions(p.image)));
   }
   TESSERA_RETURN_IF_ERROR(WriteManifest(dir_, manifest));
   for (Pending& p : pending) {
-    durable_[p.segment_id] = DurableFile{std::move(p.file), p.image.generation};
+    durable_[p.segment_id] =
+        DurableFiles{std::move(p.files), p.image.generation, p.image.body_generation};
   }
   std::erase_if(durable_, [&](const auto& kv) {
     return std::find(ids.begin(), ids.end(), kv.first) == ids.end();
@@ -133,13 +150,13 @@ Status Flusher::FlushLocked() {
   manifest_ = manifest;
   persisted_seq_ = manifest.persisted_seq;
   // The manifest is durable: older segment files and WAL records below it can go.
-  RemoveUnreferencedLocked(manifest.files);
+  RemoveUnreferencedLocked(manifest.files());
   return wal_.TruncateBelow(manifest.persisted_seq + 1);
 }
 
 void Flusher::RemoveUnreferenced() {
   std::lock_guard flush_lock(flush_mu_);
-  RemoveUnreferencedLocked(manifest_.files);
+  RemoveUnreferencedLocked(manifest_.files());
 }
 
 void Flusher::RemoveUnreferencedLocked(const std::vector<std::string>& files) {
@@ -157,7 +174,8 @@ void Flusher::RemoveUnreferencedLocked(const std::vector<std::string>& files) {
   for (const auto& entry : fs::directory_iterator(dir_, ec)) {
     const std::string name = entry.path().filename().string();
     if (!keep.contains(name) &&
-        (name.ends_with(".bin") || name.ends_with(".hnsw") || name.ends_with(".tmp"))) {
+        (name.ends_with(".bin") || name.ends_with(".ver") || name.ends_with(".hnsw") ||
+         name.ends_with(".tmp"))) {
       fs::remove(entry.path(), ec);
     }
   }

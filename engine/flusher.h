@@ -4,10 +4,11 @@
 // fsyncs the WAL on an interval (so a `weak` write is durable within it).
 //
 // A flush takes an image of every segment that changed (Segment::TakeImage, under the segment
-// lock shared), then writes without any lock the others wait on: each changed segment to a new
-// file (temp, fsync, rename, fsync folder), then the manifest naming them, then truncates the
-// WAL below the manifest's persisted_seq. A segment counts as persisted only once its file is
-// durable, at the generation its image was taken; any failure leaves the durable state as it
+// lock shared), then writes without any lock the others wait on: each changed segment to new
+// files (temp, fsync, rename, fsync folder) — its versions file, and its body file unless only
+// versions and tombstones changed — then the manifest naming them, then truncates the WAL below
+// the manifest's persisted_seq. A segment counts as persisted only once its files are durable,
+// at the generation its image was taken; any failure leaves the durable state as it
 // was, so the next flush writes the same segments again. A failing flush is retried after at
 // most a second; `failures_before_latch` failures in a row latch: health() then reports the
 // failure and the collection refuses writes until it is opened again.
@@ -68,9 +69,10 @@ class Flusher {
   void RemoveUnreferencedLocked(const std::vector<std::string>& files);  // requires flush_mu_
   void Run(std::stop_token stop);
 
-  struct DurableFile {
-    std::string file;
-    uint64_t generation = 0;
+  struct DurableFiles {
+    SegmentFiles files;
+    uint64_t generation = 0;       // the segment's, when the files were written
+    uint64_t body_generation = 0;  // the same for the body file
   };
 
   const std::string name_;
@@ -82,7 +84,7 @@ class Flusher {
 
   std::mutex flush_mu_;
   Manifest manifest_;                                  // guarded by flush_mu_: the durable one
-  std::unordered_map<uint64_t, DurableFile> durable_;  // guarded by flush_mu_; by segment id
+  std::unordered_map<uint64_t, DurableFiles> durable_;  // guarded by flush_mu_; by segment id
   size_t failures_ = 0;                                // guarded by flush_mu_; in a row
   std::atomic<SeqNo> persisted_seq_{0};
 

@@ -8,16 +8,17 @@ namespace tessera::engine {
 
 namespace {
 constexpr std::string_view kManifestMagic = "TSMF";
-constexpr uint32_t kManifestVersion = 1;
+constexpr uint32_t kManifestVersion = 2;  // 1: one file per segment
 }  // namespace
 
 std::string EncodeManifest(const Manifest& m) {
   std::string body;
   PutVarint64(&body, m.persisted_seq);
   PutVarint64(&body, m.next_segment_id);
-  PutVarint64(&body, m.files.size());
-  for (const std::string& f : m.files) {
-    PutLengthPrefixed(&body, f);
+  PutVarint64(&body, m.segments.size());
+  for (const SegmentFiles& f : m.segments) {
+    PutLengthPrefixed(&body, f.body);
+    PutLengthPrefixed(&body, f.versions);
   }
   return FrameFile(kManifestMagic, kManifestVersion, body);
 }
@@ -33,11 +34,11 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
     return Status::Corruption("manifest: malformed body");
   }
   for (uint64_t i = 0; i < n; ++i) {
-    std::string_view f;
-    if (!d.GetLengthPrefixed(&f)) {
+    std::string_view body, versions;
+    if (!d.GetLengthPrefixed(&body) || (framed.version >= 2 && !d.GetLengthPrefixed(&versions))) {
       return Status::Corruption("manifest: malformed body");
     }
-    m.files.emplace_back(f);
+    m.segments.push_back({std::string(body), std::string(versions)});
   }
   if (!d.empty()) {
     return Status::Corruption("manifest: malformed body");
@@ -57,6 +58,17 @@ Result<std::optional<Manifest>> ReadManifest(const std::filesystem::path& segmen
     return decoded.status().WithPrefix(path.string() + ": ");
   }
   return std::optional<Manifest>(std::move(decoded).value());
+}
+
+std::vector<std::string> Manifest::files() const {
+  std::vector<std::string> out;
+  for (const SegmentFiles& f : segments) {
+    out.push_back(f.body);
+    if (!f.versions.empty()) {
+      out.push_back(f.versions);
+    }
+  }
+  return out;
 }
 
 Status WriteManifest(const std::filesystem::path& segments_dir, const Manifest& manifest) {

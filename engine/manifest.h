@@ -4,8 +4,11 @@
 // Replaced atomically (temp file, fsync, rename, fsync the folder); a manifest names only files
 // that were durable before it was written, so the WAL may be truncated below persisted_seq.
 //
-//   manifest.bin := magic:"TSMF" version:fixed32(=1) body crc32c(body):fixed32
-//   body         := persisted_seq:varint next_segment_id:varint n:varint file:lp*
+//   manifest.bin := magic:"TSMF" version:fixed32(=2) body crc32c(body):fixed32
+//   body         := persisted_seq:varint next_segment_id:varint n:varint segment*[n]
+//   segment      := body_file:lp versions_file:lp
+// Version 1 named one file per segment (`body_file` only): a segment body of format version 1,
+// which holds its versions and tombstones itself.
 
 #include <cstdint>
 #include <filesystem>
@@ -22,10 +25,20 @@ namespace tessera::engine {
 inline constexpr const char* kSegmentsDir = "segments";
 inline constexpr const char* kManifestFile = "manifest.bin";
 
+// One segment's files (segment.h): its body, and its versions and tombstones ("" for a body of
+// format version 1).
+struct SegmentFiles {
+  std::string body;
+  std::string versions;
+  bool operator==(const SegmentFiles&) const = default;
+};
+
 struct Manifest {
   wal::SeqNo persisted_seq = 0;  // every record up to here is in the files
   uint64_t next_segment_id = 1;
-  std::vector<std::string> files;  // segment files in the segments folder, in segment order
+  std::vector<SegmentFiles> segments;  // files in the segments folder, in segment order
+  // Every file `segments` names.
+  std::vector<std::string> files() const;
 };
 
 std::string EncodeManifest(const Manifest& manifest);

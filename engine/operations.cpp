@@ -100,19 +100,10 @@ namespace {
 
 constexpr uint8_t kListVersion = 2;  // 1: selectors were ids only
 
-void PutId(std::string* out, const PointId& id) {
-  if (id.is_uuid()) {
-    out->push_back(1);
-    out->append(reinterpret_cast<const char*>(id.uuid().data()), 16);
-  } else {
-    out->push_back(0);
-    PutVarint64(out, id.num());
-  }
-}
 void PutIds(std::string* out, const std::vector<PointId>& ids) {
   PutVarint64(out, ids.size());
   for (const PointId& id : ids) {
-    PutId(out, id);
+    PutPointId(out, id);
   }
 }
 void PutSelector(std::string* out, const std::vector<PointId>& ids,
@@ -153,28 +144,7 @@ class OpDecoder {
   Decoder& d() { return d_; }
   uint8_t version = kListVersion;
 
-  bool Id(PointId* id) {
-    std::string_view tag;
-    if (!d_.GetBytes(1, &tag)) {
-      return false;
-    }
-    if (tag[0] == 0) {
-      uint64_t n;
-      if (!d_.GetVarint64(&n)) {
-        return false;
-      }
-      *id = PointId::Num(n);
-      return true;
-    }
-    std::string_view raw;
-    if (tag[0] != 1 || !d_.GetBytes(16, &raw)) {
-      return false;
-    }
-    std::array<uint8_t, 16> bytes;
-    std::memcpy(bytes.data(), raw.data(), 16);
-    *id = PointId::Uuid(bytes);
-    return true;
-  }
+  bool Id(PointId* id) { return GetPointId(&d_, id); }
   bool Count(uint64_t* n) {
     // Every element takes at least one byte: a larger count can only be damage.
     return d_.GetVarint64(n) && *n <= d_.remaining();
@@ -377,7 +347,7 @@ std::string EncodeOperationList(const OperationList& ops) {
           if constexpr (std::is_same_v<T, UpsertOp>) {
             PutVarint64(&out, o.points.size());
             for (const PointStruct& p : o.points) {
-              PutId(&out, p.id);
+              PutPointId(&out, p.id);
               PutVectors(&out, p.vectors);
               PutPayload(&out, p.payload);
             }
@@ -398,7 +368,7 @@ std::string EncodeOperationList(const OperationList& ops) {
           } else if constexpr (std::is_same_v<T, UpdateVectorsOp>) {
             PutVarint64(&out, o.points.size());
             for (const PointVectors& p : o.points) {
-              PutId(&out, p.id);
+              PutPointId(&out, p.id);
               PutVectors(&out, p.vectors);
             }
           } else if constexpr (std::is_same_v<T, DeleteVectorsOp>) {

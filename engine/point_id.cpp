@@ -1,5 +1,7 @@
 #include "engine/point_id.h"
 
+#include <cstring>
+
 #include "common/coding.h"
 
 namespace tessera::engine {
@@ -65,6 +67,40 @@ size_t PointId::Hash() const {
     b = (b << 8) | uuid_[8 + i];
   }
   return std::hash<uint64_t>()(a ^ (b * 0x9e3779b97f4a7c15ULL)) ^ 0x5bd1e995;
+}
+
+void PutPointId(std::string* out, const PointId& id) {
+  if (id.is_uuid()) {
+    out->push_back(1);
+    out->append(reinterpret_cast<const char*>(id.uuid().data()), 16);
+  } else {
+    out->push_back(0);
+    PutVarint64(out, id.num());
+  }
+}
+
+bool GetPointId(Decoder* in, PointId* id) {
+  Decoder& d = *in;
+  std::string_view tag;
+  if (!d.GetBytes(1, &tag)) {
+    return false;
+  }
+  if (tag[0] == 0) {
+    uint64_t n;
+    if (!d.GetVarint64(&n)) {
+      return false;
+    }
+    *id = PointId::Num(n);
+  } else {
+    std::string_view raw;
+    if (tag[0] != 1 || !d.GetBytes(16, &raw)) {
+      return false;
+    }
+    std::array<uint8_t, 16> bytes;
+    std::memcpy(bytes.data(), raw.data(), 16);
+    *id = PointId::Uuid(bytes);
+  }
+  return true;
 }
 
 }  // namespace tessera::engine

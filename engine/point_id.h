@@ -11,6 +11,10 @@
 #include <string>
 #include <string_view>
 
+namespace tessera {
+class Decoder;
+}  // namespace tessera
+
 namespace tessera::engine {
 
 class PointId {
@@ -55,6 +59,12 @@ class PointId {
   uint64_t num_ = 0;
   std::array<uint8_t, 16> uuid_{};
 };
+
+// The binary form every engine codec uses (WAL lists, filters, segment files):
+//   id := 0 num:varint | 1 uuid:16 bytes
+void PutPointId(std::string* out, const PointId& id);
+// Reads one id; false if malformed.
+bool GetPointId(Decoder* in, PointId* id);
 
 struct PointIdHash {
   size_t operator()(const PointId& id) const { return id.Hash(); }

@@ -38,11 +38,12 @@ std::vector<VectorSpec> SpecsFor(const CollectionConfig& config) {
 }
 
 Segment::Segment(uint64_t id, std::vector<VectorSpec> specs)
-    : id_(id),
-      specs_(std::move(specs)),
-      vectors_(specs_.size()),
-      graphs_(specs_.size()),
-      graph_files_(specs_.size()) {}
+    : id_(id), specs_(std::move(specs)), graph_files_(specs_.size()) {
+  vectors_.reserve(specs_.size());
+  for (const VectorSpec& spec : specs_) {
+    vectors_.push_back({index::DenseStorage(spec.metric, spec.dim), nullptr});
+  }
+}
 
 Segment::~Segment() = default;
 
@@ -53,31 +54,6 @@ int Segment::VectorIndex(std::string_view name) const {
     }
   }
   return -1;
-}
-
-std::optional<Offset> Segment::Find(const PointId& id) const {
-  auto it = offsets_.find(id);
-  if (it == offsets_.end()) {
-    return std::nullopt;
-  }
-  return it->second;
-}
-
-std::optional<Offset> Segment::FindLive(const PointId& id) const {
-  auto o = Find(id);
-  if (o && deleted_[*o]) {
-    return std::nullopt;
-  }
-  return o;
-}
-
-std::span<const float> Segment::vector(size_t vec, Offset o) const {
-  const size_t dim = specs_[vec].dim;
-  if (vectors_[vec].in_graph) {
-    const float* v = graphs_[vec]->VectorOf(o);
-    return v != nullptr ? std::span<const float>(v, dim) : std::span<const float>();
-  }
-  return std::span<const float>(vectors_[vec].data).subspan(o * dim, dim);
 }
 
 NamedVectors Segment::vectors_of(Offset o) const {
@@ -94,61 +70,46 @@ NamedVectors Segment::vectors_of(Offset o) const {
 std::vector<index::Hit> Segment::Search(size_t vec, std::span<const float> query, size_t k,
                                         size_t ef, bool exact,
                                         const index::AcceptFn& accept) const {
+  const VectorSlot& slot = vectors_[vec];
   auto live = [&](Offset o) {
-    return o < ids_.size() && !deleted_[o] && vectors_[vec].present[o] && (!accept || accept(o));
+    return o < ids_.size() && !ids_.deleted(o) && slot.storage.has(o) && (!accept || accept(o));
   };
-  if (graphs_[vec] != nullptr && !exact) {
+  if (slot.index != nullptr && !exact) {
+    const index::DenseScorer score(slot.storage, query);
     // A graph holds only points that had this vector when it was built, and a sealed segment
     // changes only by tombstones: with none, and no filter, every graph point is a hit and the
     // walk needs no per-point check.
-    if (!accept && live_count_ == ids_.size()) {
-      return graphs_[vec]->Search(query, k, ef, {});
+    if (!accept && ids_.live_count() == ids_.size()) {
+      return slot.index->Search(score, k, ef, {});
     }
-    return graphs_[vec]->Search(query, k, ef, live);
+    return slot.index->Search(score, k, ef, live);
   }
-  if (vectors_[vec].in_graph) {
-    return graphs_[vec]->ExactSearch(query, k, live);
-  }
-  return index::ExactSearch(specs_[vec].metric, vectors_[vec].data, specs_[vec].dim, query, k,
-                            live);
+  return slot.storage.ExactSearch(query, k, live);
 }
 
 void Segment::Reserve(size_t points) {
-  ids_.reserve(points);
-  offsets_.reserve(points);
-  deleted_.reserve(points);
-  versions_.reserve(points);
-  payloads_.reserve(points);
-  for (size_t v = 0; v < specs_.size(); ++v) {
-    vectors_[v].data.reserve(points * specs_[v].dim);
-    vectors_[v].present.reserve(points);
+  ids_.Reserve(points);
+  payloads_.Reserve(points);
+  for (VectorSlot& slot : vectors_) {
+    slot.storage.Reserve(points);
   }
 }
 
 Offset Segment::Put(const PointId& id, SeqNo version, const NamedVectors& vectors,
                     json::object payload) {
   Offset o;
-  if (auto existing = Find(id)) {
+  if (auto existing = ids_.Find(id)) {
     o = *existing;
-    if (deleted_[o]) {
-      deleted_[o] = 0;
-      ++live_count_;
-    }
+    ids_.SetDeleted(o, false);
+    ids_.SetVersion(o, version);
   } else {
-    o = static_cast<Offset>(ids_.size());
-    ids_.push_back(id);
-    offsets_.emplace(id, o);
-    deleted_.push_back(0);
-    versions_.push_back(0);
-    payloads_.emplace_back();
-    for (size_t v = 0; v < specs_.size(); ++v) {
-      vectors_[v].data.resize(vectors_[v].data.size() + specs_[v].dim, 0.0f);
-      vectors_[v].present.push_back(0);
+    o = ids_.Add(id, version);
+    payloads_.Append();
+    for (VectorSlot& slot : vectors_) {
+      slot.storage.Append();
     }
-    ++live_count_;
   }
-  versions_[o] = version;
-  payloads_[o] = std::move(payload);
+  payloads_.Mutable(o) = std::move(payload);
   for (size_t v = 0; v < specs_.size(); ++v) {
     auto it = vectors.find(specs_[v].name);
     if (it != vectors.end()) {
@@ -157,56 +118,46 @@ Offset Segment::Put(const PointId& id, SeqNo version, const NamedVectors& vector
       RemoveVector(v, o);
     }
   }
-  ++generation_;
+  BodyChanged();
   return o;
 }
 
 void Segment::Delete(Offset o, SeqNo version) {
-  if (!deleted_[o]) {
-    deleted_[o] = 1;
-    --live_count_;
-  }
-  versions_[o] = version;
+  ids_.SetDeleted(o, true);
+  ids_.SetVersion(o, version);
   ++generation_;
 }
 
 void Segment::SetVector(size_t vec, Offset o, std::span<const float> values) {
-  assert(!vectors_[vec].in_graph);  // sealed segments change by tombstones only
-  std::memcpy(vectors_[vec].data.data() + o * specs_[vec].dim, values.data(),
-              values.size() * sizeof(float));
-  vectors_[vec].present[o] = 1;
-  ++generation_;
+  assert(vectors_[vec].index == nullptr);  // sealed segments change by tombstones only
+  vectors_[vec].storage.Set(o, values);
+  BodyChanged();
 }
 
 void Segment::RemoveVector(size_t vec, Offset o) {
-  assert(!vectors_[vec].in_graph);
-  std::fill_n(vectors_[vec].data.begin() + static_cast<std::ptrdiff_t>(o * specs_[vec].dim),
-              specs_[vec].dim, 0.0f);
-  vectors_[vec].present[o] = 0;
-  ++generation_;
+  assert(vectors_[vec].index == nullptr);
+  vectors_[vec].storage.Clear(o);
+  BodyChanged();
 }
 
 Status Segment::BuildGraphs(const index::HnswParams& params, size_t threads) {
   for (size_t v = 0; v < specs_.size(); ++v) {
     TESSERA_ASSIGN_OR_RETURN(
-        auto graph,
-        index::HnswGraph::Build(specs_[v].metric, specs_[v].dim, params, vectors_[v].data, threads,
-                                [&](Offset o) { return !deleted_[o] && vectors_[v].present[o]; }));
-    graphs_[v] = std::move(graph);
+        vectors_[v].index,
+        index::HnswGraph::Build(params, vectors_[v].storage, threads,
+                                [&](Offset o) { return !ids_.deleted(o); }));
     graph_files_[v] = {};
-    std::vector<float>().swap(vectors_[v].data);  // the graph has its own copy (`= {}` keeps
-    vectors_[v].in_graph = true;                  // the capacity)
   }
-  ++generation_;
+  BodyChanged();
   return Status::Ok();
 }
 
 size_t Segment::indexed_vectors() const {
   size_t n = 0;
-  for (size_t v = 0; v < specs_.size(); ++v) {
-    if (graphs_[v] != nullptr) {
+  for (const VectorSlot& slot : vectors_) {
+    if (slot.index != nullptr) {
       for (size_t o = 0; o < ids_.size(); ++o) {
-        n += !deleted_[o] && vectors_[v].present[o];
+        n += !ids_.deleted(static_cast<Offset>(o)) && slot.storage.has(static_cast<Offset>(o));
       }
     }
   }
@@ -215,8 +166,8 @@ size_t Segment::indexed_vectors() const {
 
 size_t Segment::column_bytes() const {
   size_t bytes = 0;
-  for (const VectorColumn& c : vectors_) {
-    bytes += c.data.capacity() * sizeof(float) + c.present.capacity();
+  for (const VectorSlot& slot : vectors_) {
+    bytes += slot.storage.bytes();
   }
   return bytes;
 }
@@ -233,44 +184,48 @@ std::vector<std::string> Segment::graph_files() const {
 
 // ---- persistence ----
 //
-//   file  := magic:"TSSG" version:fixed32(=1) body crc32c(body):fixed32
-//   body  := id:varint sealed:bool nspec:varint (name:lp dim:varint metric:u8)*
-//            n:varint point*[n] column*[nspec] graph*[nspec]
-//   point := id deleted:bool version:varint payload:lp(JSON text, "" = {})
-//   column:= present:bytes[n] data:f32[n*dim]
-//   graph := has:bool [file:lp crc:fixed32]       (file: a name in the same folder)
-//   id    := 0 num:varint | 1 uuid:16 bytes
+//   body  := magic:"TSSG" version:fixed32(=2) b crc32c(b):fixed32
+//   b     := id:varint sealed:bool nspec:varint (name:lp dim:varint metric:u8)*
+//            ids payload*[n] column*[nspec] graph*[nspec]
+//   ids   := n:varint id*[n]                          (id_tracker.h; id: point_id.h)
+//   payload := lp(JSON text, "" = {})
+//   column:= present:bytes[n] data:f32[n*dim]         (zeros where absent)
+//   graph := has:bool [file:lp crc:fixed32]           (file: a name in the same folder)
+//
+//   versions file := magic:"TSSV" version:fixed32(=1) v crc32c(v):fixed32
+//   v     := segment_id:varint n:varint (deleted:bool version:varint)*[n]
+//
+// Body version 1 (written before versions had a file of their own) has, after the specs,
+//   n:varint (id deleted:bool version:varint payload)*[n] column*[nspec] graph*[nspec]
 
 namespace {
 constexpr std::string_view kMagic = "TSSG";
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
+constexpr std::string_view kVersionsMagic = "TSSV";
+constexpr uint32_t kVersionsVersion = 1;
 }  // namespace
 
 Segment::Image Segment::TakeImage(const std::shared_ptr<const Segment>& segment) {
   Image image;
   image.generation = segment->generation_;
+  image.body_generation = segment->body_generation_;
+  image.versions = segment->ids_.CopyVersions();
   bool has_graph = false;
-  for (const auto& g : segment->graphs_) {
-    has_graph = has_graph || g != nullptr;
+  for (const VectorSlot& slot : segment->vectors_) {
+    has_graph = has_graph || slot.index != nullptr;
   }
   if (segment->sealed_ || has_graph) {
     image.segment = segment;
-    image.deleted = segment->deleted_;
-    image.versions = segment->versions_;
     return image;
   }
   // An appendable segment has no graphs: everything it holds is in these members.
   auto copy = std::make_shared<Segment>(segment->id_, segment->specs_);
   copy->ids_ = segment->ids_;
-  copy->offsets_ = segment->offsets_;
-  copy->deleted_ = segment->deleted_;
-  copy->versions_ = segment->versions_;
   copy->payloads_ = segment->payloads_;
-  copy->vectors_ = segment->vectors_;
-  copy->live_count_ = segment->live_count_;
+  for (size_t v = 0; v < copy->vectors_.size(); ++v) {
+    copy->vectors_[v].storage = segment->vectors_[v].storage;
+  }
   copy->sealed_ = segment->sealed_;
-  image.deleted = segment->deleted_;
-  image.versions = segment->versions_;
   image.segment = std::move(copy);
   return image;
 }
@@ -278,14 +233,13 @@ Segment::Image Segment::TakeImage(const std::shared_ptr<const Segment>& segment)
 Result<std::string> Segment::Serialize(const Image& image, const fs::path& dir) {
   const Segment& s = *image.segment;
   for (size_t v = 0; v < s.specs_.size(); ++v) {
-    if (s.graphs_[v] != nullptr && s.graph_files_[v].name.empty()) {
+    if (s.vectors_[v].index != nullptr && s.graph_files_[v].name.empty()) {
       const std::string name =
           "segment-" + std::to_string(s.id_) + "-" + std::to_string(v) + ".hnsw";
-      TESSERA_ASSIGN_OR_RETURN(uint32_t crc, s.graphs_[v]->SaveTo(dir / name));
+      TESSERA_ASSIGN_OR_RETURN(uint32_t crc, s.vectors_[v].index->SaveTo(dir / name));
       s.graph_files_[v] = {name, crc};
     }
   }
-  const size_t n = image.deleted.size();
   std::string body;
   PutVarint64(&body, s.id_);
   PutBool(&body, s.sealed_);
@@ -295,36 +249,10 @@ Result<std::string> Segment::Serialize(const Image& image, const fs::path& dir) 
     PutVarint64(&body, spec.dim);
     body.push_back(static_cast<char>(spec.metric));
   }
-  PutVarint64(&body, n);
-  for (size_t o = 0; o < n; ++o) {
-    const PointId& id = s.ids_[o];
-    if (id.is_uuid()) {
-      body.push_back(1);
-      body.append(reinterpret_cast<const char*>(id.uuid().data()), 16);
-    } else {
-      body.push_back(0);
-      PutVarint64(&body, id.num());
-    }
-    PutBool(&body, image.deleted[o] != 0);
-    PutVarint64(&body, image.versions[o]);
-    PutLengthPrefixed(&body,
-                      s.payloads_[o].empty() ? std::string() : json::serialize(s.payloads_[o]));
-  }
-  for (size_t v = 0; v < s.specs_.size(); ++v) {
-    body.append(reinterpret_cast<const char*>(s.vectors_[v].present.data()), n);
-    if (!s.vectors_[v].in_graph) {
-      body.append(reinterpret_cast<const char*>(s.vectors_[v].data.data()),
-                  n * s.specs_[v].dim * sizeof(float));
-      continue;
-    }
-    const std::vector<float> zeros(s.specs_[v].dim, 0.0f);
-    for (Offset o = 0; o < n; ++o) {
-      std::span<const float> values = s.vector(v, o);
-      if (values.empty()) {
-        values = zeros;
-      }
-      body.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
-    }
+  s.ids_.EncodeIds(&body);
+  s.payloads_.EncodeTo(&body);
+  for (const VectorSlot& slot : s.vectors_) {
+    slot.storage.EncodeTo(&body);
   }
   for (size_t v = 0; v < s.specs_.size(); ++v) {
     PutBool(&body, !s.graph_files_[v].name.empty());
@@ -336,117 +264,166 @@ Result<std::string> Segment::Serialize(const Image& image, const fs::path& dir) 
   return FrameFile(kMagic, kVersion, body);
 }
 
-Result<std::unique_ptr<Segment>> Segment::Load(const fs::path& dir, const fs::path& file) {
-  TESSERA_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(dir / file));
-  const std::string where = "segment " + (dir / file).string();
-  TESSERA_ASSIGN_OR_RETURN(FramedBody framed, UnframeFile(bytes, kMagic, kVersion, where));
-  const std::string_view body = framed.body;
-  Decoder d(body);
-  auto bad = [&] { return Status::Corruption(where + ": malformed body"); };
-  uint64_t id, nspec, n;
-  bool sealed;
-  if (!d.GetVarint64(&id) || !d.GetBool(&sealed) || !d.GetVarint64(&nspec) || nspec > 4096) {
-    return bad();
+std::string Segment::SerializeVersions(const Image& image) {
+  std::string body;
+  PutVarint64(&body, image.segment->id_);
+  IdTracker::EncodeVersions(image.versions, &body);
+  return FrameFile(kVersionsMagic, kVersionsVersion, body);
+}
+
+namespace {
+
+struct Head {
+  uint64_t id = 0;
+  bool sealed = false;
+  std::vector<VectorSpec> specs;
+};
+
+bool ReadHead(Decoder* d, Head* head) {
+  uint64_t nspec;
+  if (!d->GetVarint64(&head->id) || !d->GetBool(&head->sealed) || !d->GetVarint64(&nspec) ||
+      nspec > 4096) {
+    return false;
   }
-  std::vector<VectorSpec> specs(nspec);
-  for (VectorSpec& s : specs) {
+  head->specs.resize(nspec);
+  for (VectorSpec& s : head->specs) {
     std::string_view name, metric;
-    if (!d.GetLengthPrefixed(&name) || !d.GetVarint64(&s.dim) || !d.GetBytes(1, &metric) ||
-        static_cast<uint8_t>(metric[0]) > 3) {
-      return bad();
+    if (!d->GetLengthPrefixed(&name) || !d->GetVarint64(&s.dim) || s.dim > (1u << 20) ||
+        !d->GetBytes(1, &metric) || static_cast<uint8_t>(metric[0]) > 3) {
+      return false;
     }
     s.name = std::string(name);
     s.metric = static_cast<index::Metric>(metric[0]);
   }
-  auto segment = std::make_unique<Segment>(id, std::move(specs));
-  segment->sealed_ = sealed;
-  if (!d.GetVarint64(&n) || n > d.remaining()) {
-    return bad();
-  }
-  segment->ids_.reserve(n);
-  for (uint64_t o = 0; o < n; ++o) {
-    std::string_view tag, payload_text;
-    PointId pid;
-    bool deleted;
-    uint64_t version;
-    if (!d.GetBytes(1, &tag)) {
-      return bad();
-    }
-    if (tag[0] == 0) {
-      uint64_t num;
-      if (!d.GetVarint64(&num)) {
-        return bad();
-      }
-      pid = PointId::Num(num);
-    } else {
-      std::string_view raw;
-      if (tag[0] != 1 || !d.GetBytes(16, &raw)) {
-        return bad();
-      }
-      std::array<uint8_t, 16> uuid;
-      std::memcpy(uuid.data(), raw.data(), 16);
-      pid = PointId::Uuid(uuid);
-    }
-    if (!d.GetBool(&deleted) || !d.GetVarint64(&version) || !d.GetLengthPrefixed(&payload_text)) {
-      return bad();
-    }
-    json::object payload;
-    if (!payload_text.empty()) {
-      boost::system::error_code ec;
-      json::value v = json::parse(payload_text, ec);
-      if (ec || !v.is_object()) {
-        return bad();
-      }
-      payload = std::move(v.as_object());
-    }
-    segment->offsets_.emplace(pid, static_cast<Offset>(o));
-    segment->ids_.push_back(pid);
-    segment->deleted_.push_back(deleted ? 1 : 0);
-    segment->versions_.push_back(version);
-    segment->payloads_.push_back(std::move(payload));
-    segment->live_count_ += deleted ? 0 : 1;
-  }
-  std::vector<std::string_view> columns(segment->specs_.size());
-  for (size_t v = 0; v < segment->specs_.size(); ++v) {
-    std::string_view present;
-    const size_t dim = segment->specs_[v].dim;
-    if (!d.GetBytes(n, &present) || !d.GetBytes(n * dim * sizeof(float), &columns[v])) {
-      return bad();
-    }
-    segment->vectors_[v].present.assign(present.begin(), present.end());
-  }
-  for (size_t v = 0; v < segment->specs_.size(); ++v) {
+  return true;
+}
+
+}  // namespace
+
+Status Segment::LoadGraphs(Decoder* in, const fs::path& dir) {
+  for (size_t v = 0; v < specs_.size(); ++v) {
     bool has;
-    if (!d.GetBool(&has)) {
-      return bad();
+    if (!in->GetBool(&has)) {
+      return Status::Corruption("malformed graph list");
     }
     if (has) {
       std::string_view name;
       uint32_t crc;
-      if (!d.GetLengthPrefixed(&name) || !d.GetFixed32(&crc)) {
-        return bad();
+      if (!in->GetLengthPrefixed(&name) || !in->GetFixed32(&crc)) {
+        return Status::Corruption("malformed graph list");
       }
-      const VectorSpec& s = segment->specs_[v];
-      TESSERA_ASSIGN_OR_RETURN(segment->graphs_[v],
-                               index::HnswGraph::Load(dir / name, s.metric, s.dim, crc));
-      segment->graph_files_[v] = {std::string(name), crc};
+      const VectorSpec& s = specs_[v];
+      TESSERA_ASSIGN_OR_RETURN(vectors_[v].index,
+                               index::HnswGraph::Load(dir / name, s.metric, s.dim, crc, size()));
+      graph_files_[v] = {std::string(name), crc};
     }
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Segment>> Segment::Load(const fs::path& dir, const fs::path& body_file,
+                                               const fs::path& versions_file) {
+  TESSERA_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(dir / body_file));
+  const std::string where = "segment " + (dir / body_file).string();
+  TESSERA_ASSIGN_OR_RETURN(FramedBody framed, UnframeFile(bytes, kMagic, kVersion, where));
+  if (framed.version == 1) {
+    return LoadVersion1(framed.body, dir, where);
+  }
+  if (versions_file.empty()) {
+    return Status::Corruption(where + ": no versions file named for it");
+  }
+  Decoder d(framed.body);
+  auto bad = [&] { return Status::Corruption(where + ": malformed body"); };
+  Head head;
+  if (!ReadHead(&d, &head)) {
+    return bad();
+  }
+  auto segment = std::make_unique<Segment>(head.id, std::move(head.specs));
+  segment->sealed_ = head.sealed;
+  if (!segment->ids_.DecodeIds(&d)) {
+    return bad();
+  }
+  const size_t n = segment->size();
+  if (!segment->payloads_.DecodeFrom(&d, n)) {
+    return bad();
+  }
+  for (size_t v = 0; v < segment->specs_.size(); ++v) {
+    std::string_view present, data;
+    if (n > d.remaining() / std::max<size_t>(1, segment->specs_[v].dim * sizeof(float)) ||
+        !d.GetBytes(n, &present) ||
+        !d.GetBytes(n * segment->specs_[v].dim * sizeof(float), &data) ||
+        !segment->vectors_[v].storage.DecodeFrom(n, present, data)) {
+      return bad();
+    }
+  }
+  if (Status s = segment->LoadGraphs(&d, dir); !s.ok()) {
+    return s.code() == Code::kCorruption ? Status::Corruption(where + ": " + s.message()) : s;
   }
   if (!d.empty()) {
     return bad();
   }
-  for (size_t v = 0; v < segment->specs_.size(); ++v) {
-    VectorColumn& column = segment->vectors_[v];
-    if (segment->graphs_[v] != nullptr) {
-      column.in_graph = true;  // read from the graph: one copy in memory
-      continue;
-    }
-    column.data.resize(n * segment->specs_[v].dim);
-    if (!columns[v].empty()) {  // memcpy from an empty (null) view is undefined
-      std::memcpy(column.data.data(), columns[v].data(), columns[v].size());
-    }
+
+  const std::string vwhere = "segment versions " + (dir / versions_file).string();
+  TESSERA_ASSIGN_OR_RETURN(std::string vbytes, ReadFileToString(dir / versions_file));
+  TESSERA_ASSIGN_OR_RETURN(FramedBody vframed,
+                           UnframeFile(vbytes, kVersionsMagic, kVersionsVersion, vwhere));
+  Decoder vd(vframed.body);
+  uint64_t vid;
+  if (!vd.GetVarint64(&vid) || vid != segment->id_ || !segment->ids_.DecodeVersions(&vd) ||
+      !vd.empty()) {
+    return Status::Corruption(vwhere + ": malformed, or not this segment's");
   }
   segment->generation_ = 0;
+  segment->body_generation_ = 0;
+  return segment;
+}
+
+Result<std::unique_ptr<Segment>> Segment::LoadVersion1(std::string_view body, const fs::path& dir,
+                                                       const std::string& where) {
+  Decoder d(body);
+  auto bad = [&] { return Status::Corruption(where + ": malformed body"); };
+  Head head;
+  if (!ReadHead(&d, &head)) {
+    return bad();
+  }
+  auto segment = std::make_unique<Segment>(head.id, std::move(head.specs));
+  segment->sealed_ = head.sealed;
+  uint64_t n;
+  if (!d.GetVarint64(&n) || n > d.remaining()) {
+    return bad();
+  }
+  segment->Reserve(n);
+  for (uint64_t o = 0; o < n; ++o) {
+    PointId pid;
+    bool deleted;
+    uint64_t version;
+    json::object payload;
+    if (!GetPointId(&d, &pid) || !d.GetBool(&deleted) || !d.GetVarint64(&version) ||
+        !PayloadStorage::DecodeOne(&d, &payload) || segment->ids_.Find(pid)) {
+      return bad();
+    }
+    const Offset at = segment->ids_.Add(pid, version);
+    segment->ids_.SetDeleted(at, deleted);
+    segment->payloads_.Append();
+    segment->payloads_.Mutable(at) = std::move(payload);
+  }
+  for (size_t v = 0; v < segment->specs_.size(); ++v) {
+    std::string_view present, data;
+    if (n > d.remaining() / std::max<size_t>(1, segment->specs_[v].dim * sizeof(float)) ||
+        !d.GetBytes(n, &present) ||
+        !d.GetBytes(n * segment->specs_[v].dim * sizeof(float), &data) ||
+        !segment->vectors_[v].storage.DecodeFrom(n, present, data)) {
+      return bad();
+    }
+  }
+  if (Status s = segment->LoadGraphs(&d, dir); !s.ok()) {
+    return s.code() == Code::kCorruption ? Status::Corruption(where + ": " + s.message()) : s;
+  }
+  if (!d.empty()) {
+    return bad();
+  }
+  segment->generation_ = 0;
+  segment->body_generation_ = 0;
   return segment;
 }
 

@@ -17,6 +17,7 @@
 #include "common/coding.h"
 #include "common/crc32c.h"
 #include "common/file.h"
+#include "index/page_array.h"
 
 namespace tessera::index {
 
@@ -26,9 +27,6 @@ namespace {
 
 using Node = uint32_t;  // a node of the frozen layout: nodes are numbered in offset order
 constexpr Node kNoNode = std::numeric_limits<Node>::max();
-constexpr size_t kRowFloats = 16;     // a vector row is padded to whole 64-byte lines
-constexpr size_t kPrefetchLines = 4;  // of each neighbour's vector, before the distances
-constexpr size_t kHugePage = size_t{2} << 20;
 
 float L1Distance(const void* a, const void* b, const void* param) {
   return Distance(Metric::kManhattan, static_cast<const float*>(a), static_cast<const float*>(b),
@@ -59,47 +57,6 @@ std::unique_ptr<hnswlib::SpaceInterface<float>> MakeSpace(Metric metric, size_t 
   }
   return nullptr;
 }
-
-// Vectors and links are read at random by every walk: on 4 KiB pages nearly each read is a TLB
-// miss, which a VM's nested paging makes dear. Transparent huge pages are opt-in here
-// (`madvise` mode), so large arrays start on a 2 MiB boundary and ask for them before their
-// first touch. Advice only: a kernel that refuses changes nothing but speed.
-template <typename T>
-class PageArray {
- public:
-  PageArray() = default;
-  explicit PageArray(size_t n) : size_(n) {
-    if (n == 0) {
-      return;
-    }
-    const size_t bytes = n * sizeof(T);
-    const size_t align = bytes >= kHugePage ? kHugePage : 64;
-    const size_t rounded = (bytes + align - 1) / align * align;
-    data_ = static_cast<T*>(std::aligned_alloc(align, rounded));
-    if (data_ == nullptr) {
-      throw std::bad_alloc();
-    }
-    if (align == kHugePage) {
-      (void)::madvise(data_, rounded, MADV_HUGEPAGE);
-    }
-    std::memset(static_cast<void*>(data_), 0, rounded);
-  }
-  ~PageArray() { std::free(data_); }
-  PageArray(PageArray&& other) noexcept
-      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
-  PageArray& operator=(PageArray&& other) noexcept {
-    std::swap(data_, other.data_);
-    std::swap(size_, other.size_);
-    return *this;
-  }
-  T* data() { return data_; }
-  const T* data() const { return data_; }
-  size_t size() const { return size_; }
-
- private:
-  T* data_ = nullptr;
-  size_t size_ = 0;
-};
 
 // hnswlib's level 0 while a graph is built (inserts read it at random too).
 void AdviseHugePages(const hnswlib::HierarchicalNSW<float>& h) {
@@ -142,14 +99,16 @@ struct CloserFirst {  // min-heap on distance
   }
 };
 
-// File: magic:"TSHG" version:fixed32(=1) metric:fixed32 dim:fixed64 count:fixed64
-//       max0:fixed64 max_upper:fixed64 entry:fixed32 max_level:fixed32
-//       offsets:u32[count] levels:u8[count] vectors:f32[count*dim] degree0:u32[count]
-//       links0:u32[sum degree0] upper:u32[sum levels*(1+max_upper)]
-// (little-endian; the caller keeps the file's CRC32C). Files that do not start with the
-// magic are hnswlib's own format, written by earlier versions.
+// File, version 2 (little-endian; the caller keeps the file's CRC32C):
+//   magic:"TSHG" version:fixed32(=2) metric:fixed32 dim:fixed64 rows:fixed64 max0:fixed64
+//   max_upper:fixed64 entry:fixed32 max_level:fixed32 in_graph:u8[rows] levels:u8[rows]
+//   degree0:u32[rows] links0:u32[sum degree0] upper:u32[sum levels*(1+max_upper)]
+// Version 1 numbered only the points in the graph and held their vectors:
+//   ... count:fixed64 max0 max_upper entry max_level offsets:u32[count] levels:u8[count]
+//   vectors:f32[count*dim] degree0:u32[count] links0 upper
+// Files that do not start with the magic are hnswlib's own format, written before version 1.
 constexpr std::string_view kMagic = "TSHG";
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 
 template <typename T>
 void PutArray(std::string* out, const T* data, size_t n) {
@@ -170,88 +129,88 @@ bool GetArray(Decoder* d, T* data, size_t n) {
 
 }  // namespace
 
-// The frozen layout.
+// The frozen layout: node n is row n of the storage.
 struct HnswGraph::Impl {
-  size_t count = 0;  // nodes
-  size_t dim = 0;
-  size_t row = 0;        // floats per stored vector: dim rounded up to kRowFloats, zero-padded
+  size_t rows = 0;       // nodes
+  size_t inserted = 0;   // nodes in the graph
   size_t max0 = 0;       // link slots per node on level 0
   size_t max_upper = 0;  // link slots per node on each upper level
   Node entry = kNoNode;
   int max_level = 0;
-  DistanceFn distance = nullptr;
-  PageArray<float> vectors;        // count x row
-  PageArray<Node> links0;          // count x max0
+  PageArray<Node> links0;          // rows x max0
   std::vector<uint32_t> degree0;   // node -> links used on level 0
-  std::vector<Offset> offsets;     // node -> offset, ascending
+  std::vector<uint8_t> in_graph;   // node -> 1 if its row was inserted
   std::vector<uint8_t> levels;     // node -> its top level
   std::vector<uint32_t> upper_at;  // node -> its level-1 list in `upper` (levels > 0 only)
   std::vector<Node> upper;         // per node and upper level: degree, max_upper slots
 
-  const float* vector(Node n) const { return vectors.data() + n * row; }
   const Node* level0(Node n) const { return links0.data() + n * max0; }
+  Node* level0(Node n) { return links0.data() + n * max0; }
   const Node* upper_list(Node n, int level) const {  // degree, then the links
     return upper.data() + upper_at[n] + static_cast<size_t>(level - 1) * (1 + max_upper);
   }
+  Node* upper_list(Node n, int level) {
+    return upper.data() + upper_at[n] + static_cast<size_t>(level - 1) * (1 + max_upper);
+  }
 
-  static std::unique_ptr<Impl> Empty(Metric metric, size_t dim, size_t count, size_t max0,
-                                     size_t max_upper) {
+  static std::unique_ptr<Impl> Empty(size_t rows, size_t max0, size_t max_upper) {
     auto g = std::make_unique<Impl>();
-    g->count = count;
-    g->dim = dim;
-    g->row = (dim + kRowFloats - 1) / kRowFloats * kRowFloats;
+    g->rows = rows;
     g->max0 = max0;
     g->max_upper = max_upper;
-    g->distance = DistanceFunction(metric);
-    g->vectors = PageArray<float>(count * g->row);
-    g->links0 = PageArray<Node>(count * max0);
-    g->degree0.assign(count, 0);
-    g->offsets.assign(count, 0);
-    g->levels.assign(count, 0);
-    g->upper_at.assign(count, 0);
+    g->links0 = PageArray<Node>(rows * max0);
+    g->degree0.assign(rows, 0);
+    g->in_graph.assign(rows, 0);
+    g->levels.assign(rows, 0);
+    g->upper_at.assign(rows, 0);
     return g;
   }
 
   // Index the upper lists by the levels: node by node, each level's list after the last.
   size_t IndexUpper() {
     size_t at = 0;
-    for (size_t n = 0; n < count; ++n) {
+    for (size_t n = 0; n < rows; ++n) {
       upper_at[n] = static_cast<uint32_t>(at);
       at += levels[n] * (1 + max_upper);
     }
     return at;
   }
 
-  static std::unique_ptr<Impl> Freeze(const hnswlib::HierarchicalNSW<float>& h, Metric metric,
-                                      size_t dim) {
+  // hnswlib's graph, its labels being rows < `rows`; nullptr if one is not.
+  static std::unique_ptr<Impl> Freeze(const hnswlib::HierarchicalNSW<float>& h, size_t rows) {
     const size_t count = h.cur_element_count;
-    auto g = Empty(metric, dim, count, h.maxM0_, h.maxM_);
-    std::vector<std::pair<Offset, hnswlib::tableint>> order(count);
+    auto g = Empty(rows, h.maxM0_, h.maxM_);
+    std::vector<Node> node_of(count);
+    for (size_t i = 0; i < count; ++i) {
+      const size_t label = h.getExternalLabel(static_cast<hnswlib::tableint>(i));
+      if (label >= rows || g->in_graph[label]) {
+        return nullptr;
+      }
+      node_of[i] = static_cast<Node>(label);
+      g->in_graph[label] = 1;
+      g->levels[label] = static_cast<uint8_t>(std::clamp(h.element_levels_[i], 0, 255));
+    }
+    g->inserted = count;
+    g->upper.assign(g->IndexUpper(), 0);
     for (size_t i = 0; i < count; ++i) {
       const auto id = static_cast<hnswlib::tableint>(i);
-      order[i] = {static_cast<Offset>(h.getExternalLabel(id)), id};
-    }
-    std::sort(order.begin(), order.end());
-    std::vector<Node> node_of(count);
-    for (size_t n = 0; n < count; ++n) {
-      node_of[order[n].second] = static_cast<Node>(n);
-      g->offsets[n] = order[n].first;
-      g->levels[n] = static_cast<uint8_t>(std::min(h.element_levels_[order[n].second], 255));
-    }
-    g->upper.assign(g->IndexUpper(), 0);
-    for (size_t n = 0; n < count; ++n) {
-      const hnswlib::tableint id = order[n].second;
-      std::memcpy(g->vectors.data() + n * g->row, h.getDataByInternalId(id), dim * sizeof(float));
+      const Node n = node_of[i];
       unsigned int* links = h.get_linklist0(id);
-      g->degree0[n] = h.getListCount(links);
+      g->degree0[n] = std::min<uint32_t>(h.getListCount(links), g->max0);
       for (size_t j = 0; j < g->degree0[n]; ++j) {
-        g->links0.data()[n * g->max0 + j] = node_of[links[1 + j]];
+        if (links[1 + j] >= count) {
+          return nullptr;
+        }
+        g->level0(n)[j] = node_of[links[1 + j]];
       }
       for (int level = 1; level <= g->levels[n]; ++level) {
         unsigned int* list = h.get_linklist(id, level);
-        Node* out = g->upper.data() + g->upper_at[n] + (level - 1) * (1 + g->max_upper);
-        out[0] = h.getListCount(list);
+        Node* out = g->upper_list(n, level);
+        out[0] = std::min<uint32_t>(h.getListCount(list), g->max_upper);
         for (size_t j = 0; j < out[0]; ++j) {
+          if (list[1 + j] >= count) {
+            return nullptr;
+          }
           out[1 + j] = node_of[list[1 + j]];
         }
       }
@@ -263,81 +222,157 @@ struct HnswGraph::Impl {
     return g;
   }
 
-  std::string Serialize(Metric metric) const {
+  std::string Serialize(Metric metric, size_t dim) const {
     std::string out(kMagic);
     PutFixed32(&out, kVersion);
     PutFixed32(&out, static_cast<uint32_t>(metric));
     PutFixed64(&out, dim);
-    PutFixed64(&out, count);
+    PutFixed64(&out, rows);
     PutFixed64(&out, max0);
     PutFixed64(&out, max_upper);
     PutFixed32(&out, entry);
     PutFixed32(&out, static_cast<uint32_t>(max_level));
-    PutArray(&out, offsets.data(), count);
-    PutArray(&out, levels.data(), count);
-    for (size_t n = 0; n < count; ++n) {
-      PutArray(&out, vector(static_cast<Node>(n)), dim);
-    }
-    PutArray(&out, degree0.data(), count);
-    for (size_t n = 0; n < count; ++n) {
+    PutArray(&out, in_graph.data(), rows);
+    PutArray(&out, levels.data(), rows);
+    PutArray(&out, degree0.data(), rows);
+    for (size_t n = 0; n < rows; ++n) {
       PutArray(&out, level0(static_cast<Node>(n)), degree0[n]);
     }
     PutArray(&out, upper.data(), upper.size());
     return out;
   }
 
-  // Parses what Serialize wrote and checks every link and count, so that even a file whose
-  // checksum matches cannot send a walk out of bounds.
-  static std::unique_ptr<Impl> Parse(std::string_view bytes, Metric metric, size_t dim) {
-    Decoder d(bytes.substr(kMagic.size()));
-    uint32_t version, file_metric, entry, max_level;
-    uint64_t file_dim, count, max0, max_upper;
-    if (!d.GetFixed32(&version) || version != kVersion || !d.GetFixed32(&file_metric) ||
-        file_metric != static_cast<uint32_t>(metric) || !d.GetFixed64(&file_dim) ||
-        file_dim != dim || !d.GetFixed64(&count) || !d.GetFixed64(&max0) ||
+  // Checks what a parse read, so that even a file whose checksum matches cannot send a walk
+  // out of bounds: every link names a node of the graph, every count fits its slots.
+  bool Consistent() const {
+    if (max_upper == 0 || max_upper > (uint64_t{1} << 30) || max0 != 2 * max_upper ||
+        max_level > 255 || max_level < 0) {
+      return false;
+    }
+    size_t n_in = 0;
+    for (size_t n = 0; n < rows; ++n) {
+      if (in_graph[n] > 1 || levels[n] > max_level || (!in_graph[n] && (levels[n] != 0 || degree0[n] != 0))) {
+        return false;
+      }
+      n_in += in_graph[n];
+    }
+    if (n_in != inserted || (inserted > 0 ? entry >= rows || !in_graph[entry] ||
+                                                levels[entry] != max_level
+                                          : entry != kNoNode)) {
+      return false;
+    }
+    auto links_ok = [&](const Node* links, size_t n) {
+      return std::all_of(links, links + n, [&](Node l) { return l < rows && in_graph[l]; });
+    };
+    for (size_t n = 0; n < rows; ++n) {
+      if (degree0[n] > max0 || !links_ok(level0(static_cast<Node>(n)), degree0[n])) {
+        return false;
+      }
+    }
+    for (size_t at = 0; at < upper.size(); at += 1 + max_upper) {
+      if (upper[at] > max_upper || !links_ok(&upper[at + 1], upper[at])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Parses a version 2 file (after the magic and version).
+  static std::unique_ptr<Impl> Parse(Decoder& d, size_t rows) {
+    uint64_t file_rows, max0, max_upper;
+    uint32_t entry, max_level;
+    if (!d.GetFixed64(&file_rows) || file_rows != rows || !d.GetFixed64(&max0) ||
         !d.GetFixed64(&max_upper) || !d.GetFixed32(&entry) || !d.GetFixed32(&max_level) ||
-        count > d.remaining() / (sizeof(Offset) + 1) || max_upper == 0 ||
+        rows > d.remaining() / 6 || max_upper == 0 || max_upper > (uint64_t{1} << 30) ||
+        max0 != 2 * max_upper || max_level > 255) {
+      return nullptr;
+    }
+    auto g = Empty(rows, max0, max_upper);
+    g->entry = entry;
+    g->max_level = static_cast<int>(max_level);
+    if (!GetArray(&d, g->in_graph.data(), rows) || !GetArray(&d, g->levels.data(), rows) ||
+        !GetArray(&d, g->degree0.data(), rows)) {
+      return nullptr;
+    }
+    for (size_t n = 0; n < rows; ++n) {
+      if (g->in_graph[n] > 1 || g->degree0[n] > max0 ||
+          !GetArray(&d, g->level0(static_cast<Node>(n)), g->degree0[n])) {
+        return nullptr;
+      }
+      g->inserted += g->in_graph[n];
+    }
+    g->upper.resize(g->IndexUpper());
+    if (!GetArray(&d, g->upper.data(), g->upper.size()) || !d.empty() || !g->Consistent()) {
+      return nullptr;
+    }
+    return g;
+  }
+
+  // Parses a version 1 file (after the magic and version): its nodes are renumbered by their
+  // offsets, and its vectors skipped.
+  static std::unique_ptr<Impl> ParseVersion1(Decoder& d, size_t dim, size_t rows) {
+    uint64_t count, max0, max_upper;
+    uint32_t entry, max_level;
+    if (!d.GetFixed64(&count) || !d.GetFixed64(&max0) || !d.GetFixed64(&max_upper) ||
+        !d.GetFixed32(&entry) || !d.GetFixed32(&max_level) ||
+        count > d.remaining() / (sizeof(Offset) + 1) || count > rows || max_upper == 0 ||
         max_upper > (uint64_t{1} << 30) || max0 != 2 * max_upper || max_level > 255 ||
         (count > 0 ? entry >= count : entry != kNoNode)) {
       return nullptr;
     }
-    auto g = Empty(metric, dim, count, max0, max_upper);
-    g->entry = entry;
+    std::vector<Offset> offsets(count);
+    std::vector<uint8_t> levels(count);
+    std::vector<uint32_t> degree0(count);
+    if (!GetArray(&d, offsets.data(), count) || !GetArray(&d, levels.data(), count)) {
+      return nullptr;
+    }
+    std::string_view vectors;
+    if (count * dim > d.remaining() / sizeof(float) ||
+        !d.GetBytes(count * dim * sizeof(float), &vectors) ||
+        !GetArray(&d, degree0.data(), count)) {
+      return nullptr;
+    }
+    auto g = Empty(rows, max0, max_upper);
     g->max_level = static_cast<int>(max_level);
-    if (!GetArray(&d, g->offsets.data(), count) || !GetArray(&d, g->levels.data(), count)) {
-      return nullptr;
-    }
-    for (size_t n = 0; n < count; ++n) {
-      if ((n > 0 && g->offsets[n] <= g->offsets[n - 1]) || g->levels[n] > max_level) {
+    g->inserted = count;
+    for (size_t i = 0; i < count; ++i) {
+      if (offsets[i] >= rows || (i > 0 && offsets[i] <= offsets[i - 1]) || degree0[i] > max0) {
         return nullptr;
       }
-      if (!GetArray(&d, g->vectors.data() + n * g->row, dim)) {
-        return nullptr;
+      g->in_graph[offsets[i]] = 1;
+      g->levels[offsets[i]] = levels[i];
+      g->degree0[offsets[i]] = degree0[i];
+    }
+    if (count > 0) {
+      g->entry = offsets[entry];
+    }
+    auto node = [&](uint32_t old, Node* out) {
+      if (old >= count) {
+        return false;
       }
-    }
-    if ((count > 0 && g->levels[entry] != max_level) || !GetArray(&d, g->degree0.data(), count)) {
-      return nullptr;
-    }
-    auto links_ok = [&](const Node* links, size_t n) {
-      return std::all_of(links, links + n, [&](Node l) { return l < count; });
+      *out = offsets[old];
+      return true;
     };
-    for (size_t n = 0; n < count; ++n) {
-      Node* links = g->links0.data() + n * max0;
-      if (g->degree0[n] > max0 || !GetArray(&d, links, g->degree0[n]) ||
-          !links_ok(links, g->degree0[n])) {
+    for (size_t i = 0; i < count; ++i) {
+      Node* links = g->level0(offsets[i]);
+      if (!GetArray(&d, links, degree0[i]) ||
+          !std::all_of(links, links + degree0[i], [&](Node& l) { return node(l, &l); })) {
         return nullptr;
       }
     }
     g->upper.resize(g->IndexUpper());
+    // Version 1's upper lists run node by node in offset order, as version 2's do.
     if (!GetArray(&d, g->upper.data(), g->upper.size()) || !d.empty()) {
       return nullptr;
     }
     for (size_t at = 0; at < g->upper.size(); at += 1 + max_upper) {
-      if (g->upper[at] > max_upper || !links_ok(&g->upper[at + 1], g->upper[at])) {
+      if (g->upper[at] > max_upper ||
+          !std::all_of(&g->upper[at + 1], &g->upper[at + 1] + g->upper[at],
+                       [&](Node& l) { return node(l, &l); })) {
         return nullptr;
       }
     }
-    return g;
+    return g->Consistent() ? std::move(g) : nullptr;
   }
 };
 
@@ -346,12 +381,12 @@ HnswGraph::HnswGraph(Metric metric, size_t dim, std::unique_ptr<Impl> impl)
 
 HnswGraph::~HnswGraph() = default;
 
-Result<std::unique_ptr<HnswGraph>> HnswGraph::Build(Metric metric, size_t dim,
-                                                    const HnswParams& params,
-                                                    std::span<const float> matrix, size_t threads,
+Result<std::unique_ptr<HnswGraph>> HnswGraph::Build(const HnswParams& params,
+                                                    const DenseStorage& storage, size_t threads,
                                                     const AcceptFn& accept) {
-  const size_t rows = dim == 0 ? 0 : matrix.size() / dim;
-  auto space = MakeSpace(metric, dim);
+  const size_t rows = storage.size();
+  const size_t dim = storage.dim();
+  auto space = MakeSpace(storage.metric(), dim);
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> h;
   try {
     h = std::make_unique<hnswlib::HierarchicalNSW<float>>(
@@ -368,11 +403,12 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Build(Metric metric, size_t dim,
   std::mutex error_mu;
   auto work = [&] {
     for (size_t row = next++; row < rows && !failed; row = next++) {
-      if (accept && !accept(static_cast<Offset>(row))) {
+      const auto o = static_cast<Offset>(row);
+      if (!storage.has(o) || (accept && !accept(o))) {
         continue;
       }
       try {
-        h->addPoint(matrix.data() + row * dim, row);
+        h->addPoint(storage.row(o), row);  // reads the row's first dim floats
       } catch (const std::exception& e) {
         std::lock_guard lock(error_mu);
         first_error = Status::ResourceExhausted(std::string("hnsw: add failed: ") + e.what());
@@ -389,14 +425,18 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Build(Metric metric, size_t dim,
   }
   TESSERA_RETURN_IF_ERROR(first_error);
   try {
-    return std::unique_ptr<HnswGraph>(new HnswGraph(metric, dim, Impl::Freeze(*h, metric, dim)));
+    auto impl = Impl::Freeze(*h, rows);
+    if (impl == nullptr) {
+      return Status::Internal("hnsw: the built graph does not fit its storage");
+    }
+    return std::unique_ptr<HnswGraph>(new HnswGraph(storage.metric(), dim, std::move(impl)));
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("hnsw: out of memory freezing the graph");
   }
 }
 
 Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const fs::path& file, Metric metric, size_t dim,
-                                                   uint32_t crc) {
+                                                   uint32_t crc, size_t rows) {
   TESSERA_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(file));
   if (crc32c::Value(bytes) != crc) {
     return Status::Corruption("hnsw: checksum mismatch in " + file.string());
@@ -404,13 +444,24 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const fs::path& file, Metric 
   std::unique_ptr<Impl> impl;
   try {
     if (bytes.starts_with(kMagic)) {
-      impl = Impl::Parse(bytes, metric, dim);
+      Decoder d(std::string_view(bytes).substr(kMagic.size()));
+      uint32_t version, file_metric;
+      uint64_t file_dim;
+      if (d.GetFixed32(&version) && d.GetFixed32(&file_metric) &&
+          file_metric == static_cast<uint32_t>(metric) && d.GetFixed64(&file_dim) &&
+          file_dim == dim) {
+        if (version == kVersion) {
+          impl = Impl::Parse(d, rows);
+        } else if (version == 1) {
+          impl = Impl::ParseVersion1(d, dim, rows);
+        }
+      }
     } else {  // hnswlib's own format, from an earlier version
       std::string().swap(bytes);
       auto space = MakeSpace(metric, dim);
       hnswlib::HierarchicalNSW<float> h(space.get(), file.string());
       if (h.label_offset_ == h.offsetData_ + dim * sizeof(float)) {  // written for `dim`
-        impl = Impl::Freeze(h, metric, dim);
+        impl = Impl::Freeze(h, rows);
       }
     }
   } catch (const std::bad_alloc&) {
@@ -424,36 +475,27 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const fs::path& file, Metric 
   return std::unique_ptr<HnswGraph>(new HnswGraph(metric, dim, std::move(impl)));
 }
 
-std::vector<Hit> HnswGraph::Search(std::span<const float> query, size_t k, size_t ef,
+template <typename Scorer>
+std::vector<Hit> HnswGraph::Search(const Scorer& score, size_t k, size_t ef,
                                    const AcceptFn& accept) const {
   const Impl& g = *impl_;
   std::vector<Hit> out;
-  if (k == 0 || g.count == 0) {
+  if (k == 0 || g.inserted == 0) {
     return out;
   }
   ef = std::max(ef, k);
-  const float* q = query.data();
-  std::vector<float> padded;
-  if (g.row != dim_) {  // rows are zero-padded: so is the query, and the padding adds nothing
-    padded.assign(g.row, 0.0f);
-    std::copy_n(query.data(), std::min(query.size(), dim_), padded.begin());
-    q = padded.data();
-  }
-  const DistanceFn distance = g.distance;
-  const size_t row = g.row;
-  auto dist = [&](Node n) { return distance(q, g.vector(n), row); };
-  auto accepted = [&](Node n) { return !accept || accept(g.offsets[n]); };
+  auto accepted = [&](Node n) { return !accept || accept(n); };
 
   // Greedy descent through the upper levels, unfiltered: they only find an entry point.
   Node cur = g.entry;
-  float cur_dist = dist(cur);
+  float cur_dist = score(cur);
   for (int level = g.max_level; level > 0; --level) {
     bool changed = true;
     while (changed) {
       changed = false;
       const Node* list = g.upper_list(cur, level);
       for (Node i = 0; i < list[0]; ++i) {
-        const float d = dist(list[1 + i]);
+        const float d = score(list[1 + i]);
         if (d < cur_dist) {
           cur_dist = d;
           cur = list[1 + i];
@@ -464,17 +506,16 @@ std::vector<Hit> HnswGraph::Search(std::span<const float> query, size_t k, size_
   }
 
   // Beam search on level 0: rejected points are walked through but never kept. Each expansion
-  // first marks the neighbours not yet visited and prefetches the start of their vectors, so
+  // first marks the neighbours not yet visited and prefetches the start of their rows, so
   // that their reads overlap, then computes their distances.
   WalkScratch& scratch = walk_scratch;
-  scratch.Begin(g.count, g.max0);
+  scratch.Begin(g.rows, g.max0);
   uint16_t* marks = scratch.marks.data();
   const uint16_t tag = scratch.tag;
   Node* fresh = scratch.fresh.data();
   using Entry = std::pair<float, Node>;
   std::priority_queue<Entry, std::vector<Entry>, CloserFirst> candidates;
   std::priority_queue<Entry> kept;  // farthest on top
-  const size_t prefetch_lines = std::min(kPrefetchLines, row / kRowFloats);
   float bound = std::numeric_limits<float>::max();
   candidates.emplace(cur_dist, cur);
   marks[cur] = tag;
@@ -498,14 +539,11 @@ std::vector<Hit> HnswGraph::Search(std::span<const float> query, size_t k, size_
       }
       marks[n] = tag;
       fresh[nfresh++] = n;
-      const float* v = g.vector(n);
-      for (size_t line = 0; line < prefetch_lines; ++line) {
-        __builtin_prefetch(v + line * kRowFloats);
-      }
+      score.Prefetch(n);
     }
     for (size_t i = 0; i < nfresh; ++i) {
       const Node n = fresh[i];
-      const float nd = dist(n);
+      const float nd = score(n);
       if (kept.size() < ef || nd < bound) {
         candidates.emplace(nd, n);
         if (accepted(n)) {
@@ -526,7 +564,7 @@ std::vector<Hit> HnswGraph::Search(std::span<const float> query, size_t k, size_
   // The k closest of the kept, ties by offset as ExactSearch breaks them.
   out.reserve(kept.size());
   for (; !kept.empty(); kept.pop()) {
-    out.push_back({g.offsets[kept.top().second], kept.top().first});
+    out.push_back({kept.top().second, kept.top().first});
   }
   const auto closer = [](const Hit& a, const Hit& b) {
     return a.distance < b.distance || (a.distance == b.distance && a.offset < b.offset);
@@ -538,32 +576,22 @@ std::vector<Hit> HnswGraph::Search(std::span<const float> query, size_t k, size_
   return out;
 }
 
-const float* HnswGraph::VectorOf(Offset offset) const {
-  const Impl& g = *impl_;
-  auto it = std::lower_bound(g.offsets.begin(), g.offsets.end(), offset);
-  if (it == g.offsets.end() || *it != offset) {
-    return nullptr;
-  }
-  return g.vector(static_cast<Node>(it - g.offsets.begin()));
-}
-
-std::vector<Hit> HnswGraph::ExactSearch(std::span<const float> query, size_t k,
-                                        const AcceptFn& accept) const {
-  const Impl& g = *impl_;
-  return ExactSearchRows(
-      metric_, g.count, dim_, query, k, accept,
-      [&](size_t i) { return g.vector(static_cast<Node>(i)); },
-      [&](size_t i) { return g.offsets[i]; });
-}
+// The scorers a walk runs with.
+template std::vector<Hit> HnswGraph::Search<DenseScorer>(const DenseScorer&, size_t, size_t,
+                                                         const AcceptFn&) const;
 
 Result<uint32_t> HnswGraph::SaveTo(const fs::path& file) const {
-  const std::string bytes = impl_->Serialize(metric_);
+  const std::string bytes = impl_->Serialize(metric_, dim_);
   TESSERA_RETURN_IF_ERROR(WriteFileAtomically(file, bytes));
   return crc32c::Value(bytes);
 }
 
 size_t HnswGraph::size() const {
-  return impl_->count;
+  return impl_->inserted;
+}
+
+size_t HnswGraph::rows() const {
+  return impl_->rows;
 }
 
 }  // namespace tessera::index

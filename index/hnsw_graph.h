@@ -1,13 +1,16 @@
 #pragma once
 
-// One segment's HNSW graph. hnswlib (Debian's 0.6.2) builds it; then the graph is copied into
-// our own frozen layout and hnswlib's structure is dropped. The layout: nodes numbered in
-// offset order, every vector in one aligned row (zero-padded to 16 floats) of one array, level
-// 0's links in another, both on transparent huge pages; the upper levels beside them. Reads
-// of a walk touch whole cache lines of vectors and links only, no hnswlib per-node locks or
-// label map stay in memory, and the search loop is ours: per-query `ef`, and a predicate that
-// skips deleted or filtered-out points while the walk still passes through them. This header
-// is the only door to hnswlib: index/hnsw_graph.cpp is the one file that includes it.
+// One segment's HNSW graph over one vector storage. hnswlib (Debian's 0.6.2) builds it; then
+// the graph is copied into our own frozen layout and hnswlib's structure is dropped. The graph
+// holds links only: node n is the storage's row n (offset n), rows left out of the graph are
+// nodes without links that no walk reaches. Level 0's links are one array (huge pages), the
+// upper levels beside them. The walk is ours and scores through a distance computer over the
+// storage (a `Scorer`: `float operator()(Offset)` and `void Prefetch(Offset)`), so the same
+// walk serves any storage or code a scorer reads; it is a template, instantiated in
+// hnsw_graph.cpp for each scorer there is (no virtual call per distance). It takes a per-query
+// `ef` and a predicate that skips deleted or filtered-out points while the walk still passes
+// through them. This header is the only door to hnswlib: index/hnsw_graph.cpp is the one file
+// that includes it.
 //
 // Thread-safety: a graph is immutable once built or loaded; Search() and the other readers
 // may run on any number of threads at once.
@@ -20,6 +23,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "index/dense_storage.h"
 #include "index/exact_search.h"
 #include "index/metric.h"
 
@@ -33,36 +37,30 @@ struct HnswParams {
 
 class HnswGraph {
  public:
-  // Builds a graph over rows [0, rows) of a row-major matrix (rows of `dim` floats), on
-  // `threads` threads; rows that `accept` rejects are left out. Row r is known as offset r.
-  static Result<std::unique_ptr<HnswGraph>> Build(Metric metric, size_t dim,
-                                                  const HnswParams& params,
-                                                  std::span<const float> matrix, size_t threads,
+  // Builds a graph over the present rows of `storage` that `accept` allows (empty: all), on
+  // `threads` threads.
+  static Result<std::unique_ptr<HnswGraph>> Build(const HnswParams& params,
+                                                  const DenseStorage& storage, size_t threads,
                                                   const AcceptFn& accept);
-  // Loads a file written by SaveTo; `crc32c` is the value SaveTo returned. Reads the files of
-  // earlier versions (hnswlib's own format) too.
+  // Loads a file written by SaveTo for a storage of `rows` rows; `crc32c` is the value SaveTo
+  // returned. Reads the files of earlier versions too (version 1, which held the vectors, and
+  // hnswlib's own format); their vectors are not kept: the storage has them.
   static Result<std::unique_ptr<HnswGraph>> Load(const std::filesystem::path& file, Metric metric,
-                                                 size_t dim, uint32_t crc32c);
+                                                 size_t dim, uint32_t crc32c, size_t rows);
   ~HnswGraph();
   HnswGraph(const HnswGraph&) = delete;
   HnswGraph& operator=(const HnswGraph&) = delete;
 
-  // The k accepted points closest to `query`, closest first, exploring `ef` candidates
-  // (at least k). `accept` may be empty.
-  std::vector<Hit> Search(std::span<const float> query, size_t k, size_t ef,
-                          const AcceptFn& accept) const;
-
-  // The graph keeps its own copy of every vector it holds: `offset`'s, or nullptr if the graph
-  // does not hold it. Lets a segment drop its copy once the graph is built.
-  const float* VectorOf(Offset offset) const;
-  // Exact search over the graph's own vectors (ties by offset), for the planner's full scans.
-  std::vector<Hit> ExactSearch(std::span<const float> query, size_t k,
-                               const AcceptFn& accept) const;
+  // The k accepted points closest to the scorer's query, closest first, exploring `ef`
+  // candidates (at least k). `accept` may be empty.
+  template <typename Scorer>
+  std::vector<Hit> Search(const Scorer& score, size_t k, size_t ef, const AcceptFn& accept) const;
 
   // Writes the graph atomically (temp file, fsync, rename, fsync dir); returns its CRC32C.
   Result<uint32_t> SaveTo(const std::filesystem::path& file) const;
 
-  size_t size() const;
+  size_t size() const;  // points in the graph
+  size_t rows() const;  // nodes: the storage's rows when it was built
   size_t dim() const { return dim_; }
   Metric metric() const { return metric_; }
 

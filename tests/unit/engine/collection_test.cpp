@@ -1,4 +1,5 @@
 #include "engine/collection.h"
+#include "engine/manifest.h"
 
 #include <map>
 #include <random>
@@ -291,6 +292,73 @@ TEST(CollectionTest, IndexStaysInSyncWithUpdatesAndDeletes) {
   EXPECT_EQ((*reopened->Search(at_far))[0].record.id, PointId::Num(3));
 }
 
+// Deleting points of sealed, indexed segments rewrites their small versions files only: the
+// body files, with the vectors and payloads, stay as they were, and a restart sees the deletes.
+TEST(CollectionTest, ADeleteFromASealedSegmentWritesOnlyItsVersionsFile) {
+  TempDir dir;
+  auto c = CreateOrDie(dir.path(), SmallConfig());
+  UpsertOp upsert;
+  for (uint64_t id = 0; id < 300; ++id) {
+    upsert.points.push_back(Point(id, {1.0f * id, 2, 3, 4}, R"({"k":"v"})"));
+  }
+  SubmitAndWait(*c, {upsert});
+  ASSERT_TRUE(c->OptimizeNow().ok());
+  ASSERT_TRUE(c->Flush().ok());
+  const fs::path segments = dir.path() / "c" / "segments";
+  const Manifest before = **ReadManifest(segments);
+  ASSERT_GE(before.segments.size(), 2u);
+  std::map<std::string, std::string> bodies;
+  for (const SegmentFiles& f : before.segments) {
+    ASSERT_FALSE(f.versions.empty());
+    bodies[f.body] = *ReadFileToString(segments / f.body);
+  }
+  OperationList deletes;
+  for (uint64_t id = 0; id < 300; id += 3) {
+    deletes.push_back(DeletePointsOp{{PointId::Num(id)}});
+  }
+  SubmitAndWait(*c, deletes);
+  ASSERT_TRUE(c->Flush().ok());
+  const Manifest after = **ReadManifest(segments);
+  ASSERT_EQ(after.segments.size(), before.segments.size());
+  size_t rewritten = 0;
+  for (size_t i = 0; i < after.segments.size(); ++i) {
+    EXPECT_EQ(after.segments[i].body, before.segments[i].body) << "a body file was rewritten";
+    EXPECT_EQ(*ReadFileToString(segments / after.segments[i].body),
+              bodies[after.segments[i].body]);
+    if (after.segments[i].versions != before.segments[i].versions) {
+      ++rewritten;
+      EXPECT_FALSE(fs::exists(segments / before.segments[i].versions)) << "an old file was kept";
+    }
+  }
+  EXPECT_GE(rewritten, 1u);  // the segments that held the deleted points (the appendable one
+                             // may hold none)
+  c.reset();
+  auto reopened = OpenOrDie(dir.path());
+  EXPECT_EQ(reopened->Info().points_count, 200u);
+  EXPECT_TRUE(reopened->Retrieve({PointId::Num(3)}, false, false).empty());
+  EXPECT_EQ(reopened->Retrieve({PointId::Num(4)}, true, false).size(), 1u);
+}
+
+// A manifest of format version 1 (one file per segment) and its segment files still load.
+TEST(ManifestTest, Version1StillDecodes) {
+  std::string body;
+  PutVarint64(&body, 7);  // persisted_seq
+  PutVarint64(&body, 3);  // next_segment_id
+  PutVarint64(&body, 2);
+  PutLengthPrefixed(&body, "segment-1-7.bin");
+  PutLengthPrefixed(&body, "segment-2-7.bin");
+  Result<Manifest> m = DecodeManifest(FrameFile("TSMF", 1, body));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->persisted_seq, 7u);
+  EXPECT_EQ(m->next_segment_id, 3u);
+  EXPECT_EQ(m->segments, (std::vector<SegmentFiles>{{"segment-1-7.bin", ""}, {"segment-2-7.bin", ""}}));
+  Manifest v2{9, 4, {{"a.bin", "a.ver"}, {"b.bin", ""}}};
+  Result<Manifest> round = DecodeManifest(EncodeManifest(v2));
+  ASSERT_TRUE(round.ok());
+  EXPECT_EQ(round->segments, v2.segments);
+  EXPECT_EQ(round->files(), (std::vector<std::string>{"a.bin", "a.ver", "b.bin"}));
+}
+
 TEST(CollectionTest, FlushTruncatesTheLog) {
   TempDir dir;
   CollectionConfig config = SmallConfig();
@@ -343,18 +411,12 @@ TEST(CollectionTest, ReplayOverSegmentsThatAlreadyHoldTheRecordsIsIdempotent) {
     EXPECT_EQ(c->wal().file_count(), 1u);  // the records are all still in the log
   }
   // Claim that nothing was persisted: every record will be replayed.
-  const fs::path manifest = dir.path() / "c" / "segments" / "manifest.bin";
-  const std::string bytes = *ReadFileToString(manifest);
-  Result<FramedBody> framed = UnframeFile(bytes, "TSMF", 1, "manifest");
-  ASSERT_TRUE(framed.ok());
-  Decoder d(framed->body);
-  uint64_t persisted;
-  ASSERT_TRUE(d.GetVarint64(&persisted));
-  EXPECT_EQ(persisted, 6u);
-  std::string body;
-  PutVarint64(&body, 0);
-  body.append(framed->body.substr(framed->body.size() - d.remaining()));
-  ASSERT_TRUE(WriteFileAtomically(manifest, FrameFile("TSMF", 1, body)).ok());
+  const fs::path segments = dir.path() / "c" / "segments";
+  Result<std::optional<Manifest>> manifest = ReadManifest(segments);
+  ASSERT_TRUE(manifest.ok() && manifest->has_value());
+  EXPECT_EQ((*manifest)->persisted_seq, 6u);
+  (*manifest)->persisted_seq = 0;
+  ASSERT_TRUE(WriteManifest(segments, **manifest).ok());
 
   auto c = OpenOrDie(dir.path());
   EXPECT_TRUE(c->Retrieve({PointId::Num(1)}, true, true).empty()) << "a delete was undone";

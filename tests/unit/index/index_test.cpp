@@ -10,8 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
 #include "common/file.h"
+#include "index/dense_storage.h"
 #include "index/exact_search.h"
 #include "index/hnsw_graph.h"
 #include "tests/unit/temp_dir.h"
@@ -120,14 +122,28 @@ TEST(ExactSearchTest, MatchesASortOfAllDistancesAndHonoursAccept) {
   }
 }
 
-double Recall(const HnswGraph& graph, const std::vector<float>& data,
+// A storage over a matrix and a graph over the storage, as a segment holds them.
+struct Indexed {
+  DenseStorage storage;
+  std::unique_ptr<HnswGraph> graph;
+  Indexed(Metric metric, size_t dim, const std::vector<float>& data, const HnswParams& params,
+          size_t threads, const AcceptFn& accept = {})
+      : storage(DenseStorage::FromMatrix(metric, dim, data)),
+        graph(std::move(HnswGraph::Build(params, storage, threads, accept)).value()) {}
+  std::vector<Hit> Search(std::span<const float> query, size_t k, size_t ef,
+                          const AcceptFn& accept, const HnswGraph* other = nullptr) const {
+    return (other != nullptr ? *other : *graph).Search(DenseScorer(storage, query), k, ef, accept);
+  }
+};
+
+double Recall(const Indexed& index, const std::vector<float>& data,
               const std::vector<float>& queries, size_t dim, Metric metric, size_t ef,
-              const AcceptFn& accept) {
+              const AcceptFn& accept, const HnswGraph* graph = nullptr) {
   size_t found = 0, total = 0;
   for (size_t q = 0; q < queries.size() / dim; ++q) {
     std::span<const float> query(queries.data() + q * dim, dim);
     const auto truth = Offsets(ExactSearch(metric, data, dim, query, 10, accept));
-    const auto hits = graph.Search(query, 10, ef, accept);
+    const auto hits = index.Search(query, 10, ef, accept, graph);
     for (const Hit& h : hits) {
       EXPECT_TRUE(!accept || accept(h.offset)) << "returned a rejected point";
       found += truth.count(h.offset);
@@ -137,16 +153,59 @@ double Recall(const HnswGraph& graph, const std::vector<float>& data,
   return static_cast<double>(found) / static_cast<double>(total);
 }
 
+TEST(DenseStorageTest, RowsReadBackPaddedAndAbsentRowsAreSkipped) {
+  const size_t dim = 20;  // padded to 32 floats
+  const auto data = Clustered(100, dim, 21, false);
+  DenseStorage s(Metric::kEuclid, dim);
+  EXPECT_EQ(s.row_floats(), 32u);
+  for (size_t i = 0; i < 100; ++i) {
+    s.Append();  // grows by doubling: earlier rows must survive every growth
+    if (i % 4 != 0) {
+      s.Set(static_cast<Offset>(i), std::span<const float>(data).subspan(i * dim, dim));
+    }
+  }
+  s.Clear(5);
+  for (Offset o = 0; o < 100; ++o) {
+    const bool present = o % 4 != 0 && o != 5;
+    ASSERT_EQ(s.has(o), present) << o;
+    if (present) {
+      EXPECT_TRUE(std::equal(data.begin() + o * dim, data.begin() + (o + 1) * dim,
+                             s.Get(o).begin()));
+      EXPECT_TRUE(std::all_of(s.row(o) + dim, s.row(o) + 32, [](float x) { return x == 0; }));
+    } else {
+      EXPECT_TRUE(s.Get(o).empty());
+    }
+  }
+  // Exact search skips absent rows and agrees with the matrix scan over the present ones.
+  const auto query = Clustered(1, dim, 22, false);
+  auto present = [](Offset o) { return o % 4 != 0 && o != 5; };
+  EXPECT_EQ(Offsets(s.ExactSearch(query, 10, {})),
+            Offsets(ExactSearch(Metric::kEuclid, data, dim, query, 10, present)));
+  // Encoded and decoded: the same rows.
+  std::string bytes;
+  s.EncodeTo(&bytes);
+  ASSERT_EQ(bytes.size(), 100 + 100 * dim * sizeof(float));
+  DenseStorage t(Metric::kEuclid, dim);
+  ASSERT_TRUE(t.DecodeFrom(100, std::string_view(bytes).substr(0, 100),
+                           std::string_view(bytes).substr(100)));
+  for (Offset o = 0; o < 100; ++o) {
+    ASSERT_EQ(t.has(o), s.has(o));
+    EXPECT_TRUE(std::equal(s.row(o), s.row(o) + 32, t.row(o)));
+  }
+  EXPECT_FALSE(t.DecodeFrom(100, std::string_view(bytes).substr(0, 99),
+                            std::string_view(bytes).substr(100)));
+}
+
 TEST(HnswGraphTest, RecallAgainstExactSearchForEveryMetric) {
   const size_t dim = 16, n = 3000;
   for (Metric metric : {Metric::kCosine, Metric::kDot, Metric::kEuclid, Metric::kManhattan}) {
     const bool unit = metric == Metric::kCosine;
     const auto data = Clustered(n, dim, 3, unit);
     const auto queries = Clustered(50, dim, 4, unit);
-    auto graph = std::move(HnswGraph::Build(metric, dim, {}, data, 2, {})).value();
-    EXPECT_EQ(graph->size(), n);
-    const double recall64 = Recall(*graph, data, queries, dim, metric, 64, {});
-    const double recall256 = Recall(*graph, data, queries, dim, metric, 256, {});
+    const Indexed index(metric, dim, data, {}, 2);
+    EXPECT_EQ(index.graph->size(), n);
+    const double recall64 = Recall(index, data, queries, dim, metric, 64, {});
+    const double recall256 = Recall(index, data, queries, dim, metric, 256, {});
     std::printf("metric %d: recall@10 %.3f at ef=64, %.3f at ef=256\n", static_cast<int>(metric),
                 recall64, recall256);
     // Inner product on unnormalised vectors is not a metric, and HNSW finds it harder.
@@ -161,39 +220,136 @@ TEST(HnswGraphTest, FilteredSearchNeverReturnsARejectedPoint) {
   const size_t dim = 16, n = 3000;
   const auto data = Clustered(n, dim, 5, false);
   const auto queries = Clustered(50, dim, 6, false);
-  auto graph = std::move(HnswGraph::Build(Metric::kEuclid, dim, {}, data, 2, {})).value();
+  const Indexed index(Metric::kEuclid, dim, data, {}, 2);
   for (int keep_every : {2, 10}) {
     auto accept = [keep_every](Offset o) { return o % keep_every == 0; };
-    EXPECT_GE(Recall(*graph, data, queries, dim, Metric::kEuclid, 128, accept), 0.9)
+    EXPECT_GE(Recall(index, data, queries, dim, Metric::kEuclid, 128, accept), 0.9)
         << "1/" << keep_every << " accepted";
+  }
+}
+
+// Rows left out of the graph (no vector, or rejected at build) are nodes no walk reaches.
+TEST(HnswGraphTest, RowsLeftOutOfTheGraphAreNeverReturned) {
+  const size_t dim = 8, n = 1000;
+  const auto data = Clustered(n, dim, 23, false);
+  const Indexed index(Metric::kEuclid, dim, data, {.m = 8}, 2, [](Offset o) { return o % 3 != 0; });
+  EXPECT_EQ(index.graph->size(), n - (n + 2) / 3);
+  EXPECT_EQ(index.graph->rows(), n);
+  for (size_t q = 0; q < 20; ++q) {
+    std::span<const float> query(data.data() + q * 3 * dim, dim);  // a left-out row itself
+    for (const Hit& h : index.Search(query, 10, n, {})) {
+      EXPECT_NE(h.offset % 3, 0u) << h.offset;
+    }
   }
 }
 
 TEST(HnswGraphTest, SaveAndLoadGiveTheSameResults) {
   TempDir dir;
-  const size_t dim = 8, n = 1000;  // rows padded to 16 floats in memory, not in the file
+  const size_t dim = 8, n = 1000;  // rows padded to 16 floats in memory
   const auto data = Clustered(n, dim, 7, false);
-  auto graph = std::move(HnswGraph::Build(Metric::kDot, dim, {.m = 8}, data, 1, [](Offset o) {
-                 return o != 5;
-               })).value();
-  EXPECT_EQ(graph->VectorOf(5), nullptr);
-  ASSERT_NE(graph->VectorOf(6), nullptr);
-  EXPECT_TRUE(std::equal(data.begin() + 6 * dim, data.begin() + 7 * dim, graph->VectorOf(6)));
-  Result<uint32_t> crc = graph->SaveTo(dir.path() / "g.hnsw");
+  const Indexed index(Metric::kDot, dim, data, {.m = 8}, 1, [](Offset o) { return o != 5; });
+  Result<uint32_t> crc = index.graph->SaveTo(dir.path() / "g.hnsw");
   ASSERT_TRUE(crc.ok()) << crc.status().ToString();
-  auto loaded = HnswGraph::Load(dir.path() / "g.hnsw", Metric::kDot, dim, *crc);
+  auto loaded = HnswGraph::Load(dir.path() / "g.hnsw", Metric::kDot, dim, *crc, n);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ((*loaded)->size(), n - 1);
   for (size_t q = 0; q < 10; ++q) {
     std::span<const float> query(data.data() + q * dim, dim);
-    EXPECT_EQ((*loaded)->Search(query, 5, 32, {}), graph->Search(query, 5, 32, {}));
+    EXPECT_EQ(index.Search(query, 5, 32, {}, loaded->get()), index.Search(query, 5, 32, {}));
   }
-  EXPECT_EQ(HnswGraph::Load(dir.path() / "g.hnsw", Metric::kDot, dim, *crc + 1).status().code(),
+  const auto file = dir.path() / "g.hnsw";
+  EXPECT_EQ(HnswGraph::Load(file, Metric::kDot, dim, *crc + 1, n).status().code(),
             Code::kCorruption);
-  EXPECT_EQ(HnswGraph::Load(dir.path() / "g.hnsw", Metric::kEuclid, dim, *crc).status().code(),
+  EXPECT_EQ(HnswGraph::Load(file, Metric::kEuclid, dim, *crc, n).status().code(),
             Code::kCorruption)
       << "a file of another metric";
-  EXPECT_FALSE(HnswGraph::Load(dir.path() / "missing", Metric::kDot, dim, 0).ok());
+  EXPECT_EQ(HnswGraph::Load(file, Metric::kDot, dim, *crc, n + 1).status().code(),
+            Code::kCorruption)
+      << "a file for a storage of another size";
+  EXPECT_FALSE(HnswGraph::Load(dir.path() / "missing", Metric::kDot, dim, 0, n).ok());
+}
+
+// Version 1 of the file numbered only the points in the graph and held their vectors. Written
+// here from a version 2 file by its documented grammar (hnsw_graph.cpp), over a storage with
+// rows left out, so that loading must renumber every node and link by its offset.
+std::string AsVersion1(const std::string& v2, const std::vector<float>& data, size_t dim) {
+  Decoder d(std::string_view(v2).substr(8));  // magic, version
+  uint32_t metric = 0, entry = 0, max_level = 0;
+  uint64_t file_dim = 0, rows = 0, max0 = 0, max_upper = 0;
+  EXPECT_TRUE(d.GetFixed32(&metric) && d.GetFixed64(&file_dim) && d.GetFixed64(&rows) &&
+              d.GetFixed64(&max0) && d.GetFixed64(&max_upper) && d.GetFixed32(&entry) &&
+              d.GetFixed32(&max_level));
+  std::string_view in_graph, levels, degrees;
+  EXPECT_TRUE(d.GetBytes(rows, &in_graph) && d.GetBytes(rows, &levels) &&
+              d.GetBytes(rows * 4, &degrees));
+  std::vector<uint32_t> compact(rows, 0), offsets;
+  for (uint32_t r = 0; r < rows; ++r) {
+    if (in_graph[r]) {
+      compact[r] = static_cast<uint32_t>(offsets.size());
+      offsets.push_back(r);
+    }
+  }
+  std::string out = "TSHG";
+  PutFixed32(&out, 1);
+  PutFixed32(&out, metric);
+  PutFixed64(&out, file_dim);
+  PutFixed64(&out, offsets.size());
+  PutFixed64(&out, max0);
+  PutFixed64(&out, max_upper);
+  PutFixed32(&out, compact[entry]);
+  PutFixed32(&out, max_level);
+  for (uint32_t o : offsets) {
+    PutFixed32(&out, o);
+  }
+  for (uint32_t o : offsets) {
+    out.push_back(levels[o]);
+  }
+  for (uint32_t o : offsets) {
+    out.append(reinterpret_cast<const char*>(data.data() + o * dim), dim * sizeof(float));
+  }
+  for (uint32_t o : offsets) {
+    out.append(degrees.substr(o * 4, 4));
+  }
+  for (uint32_t o : offsets) {
+    for (uint32_t j = 0; j < DecodeFixed32(degrees.data() + o * 4); ++j) {
+      uint32_t link = 0;
+      EXPECT_TRUE(d.GetFixed32(&link));
+      PutFixed32(&out, compact[link]);
+    }
+  }
+  while (!d.empty()) {  // upper lists: degree, then max_upper slots
+    uint32_t degree = 0;
+    EXPECT_TRUE(d.GetFixed32(&degree));
+    PutFixed32(&out, degree);
+    for (uint64_t j = 0; j < max_upper; ++j) {
+      uint32_t link = 0;
+      EXPECT_TRUE(d.GetFixed32(&link));
+      PutFixed32(&out, j < degree ? compact[link] : 0);
+    }
+  }
+  return out;
+}
+
+TEST(HnswGraphTest, LoadsAVersion1FileByRenumberingItsNodes) {
+  TempDir dir;
+  const size_t dim = 12, n = 2000;
+  const auto data = Clustered(n, dim, 31, false);
+  const Indexed index(Metric::kEuclid, dim, data, {.m = 8}, 1, [](Offset o) { return o % 5 != 2; });
+  ASSERT_TRUE(index.graph->SaveTo(dir.path() / "g.hnsw").ok());
+  const std::string v1 = AsVersion1(ReadFileToString(dir.path() / "g.hnsw").value(), data, dim);
+  ASSERT_TRUE(WriteFileAtomically(dir.path() / "v1.hnsw", v1).ok());
+  auto loaded = HnswGraph::Load(dir.path() / "v1.hnsw", Metric::kEuclid, dim, crc32c::Value(v1), n);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ((*loaded)->size(), index.graph->size());
+  const auto queries = Clustered(20, dim, 32, false);
+  for (size_t q = 0; q < 20; ++q) {
+    std::span<const float> query(queries.data() + q * dim, dim);
+    EXPECT_EQ(index.Search(query, 10, 64, {}, loaded->get()), index.Search(query, 10, 64, {}));
+  }
+  // Saved again, it is the version 2 file it came from.
+  ASSERT_TRUE((*loaded)->SaveTo(dir.path() / "again.hnsw").ok());
+  EXPECT_EQ(ReadFileToString(dir.path() / "again.hnsw").value(),
+            ReadFileToString(dir.path() / "g.hnsw").value());
 }
 
 // Collections may set any m; the file format has no cap of its own on the link slots.
@@ -201,14 +357,14 @@ TEST(HnswGraphTest, AGraphWithAVeryLargeMSavesAndLoads) {
   TempDir dir;
   const size_t dim = 4, n = 12;
   const auto data = Clustered(n, dim, 13, false);
-  auto graph = std::move(HnswGraph::Build(Metric::kEuclid, dim, {.m = 40000}, data, 1, {})).value();
-  Result<uint32_t> crc = graph->SaveTo(dir.path() / "g.hnsw");
+  const Indexed index(Metric::kEuclid, dim, data, {.m = 40000}, 1);
+  Result<uint32_t> crc = index.graph->SaveTo(dir.path() / "g.hnsw");
   ASSERT_TRUE(crc.ok()) << crc.status().ToString();
-  auto loaded = HnswGraph::Load(dir.path() / "g.hnsw", Metric::kEuclid, dim, *crc);
+  auto loaded = HnswGraph::Load(dir.path() / "g.hnsw", Metric::kEuclid, dim, *crc, n);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   std::span<const float> query(data.data(), dim);
-  EXPECT_EQ((*loaded)->Search(query, 5, 16, {}), graph->Search(query, 5, 16, {}));
-  EXPECT_EQ((*loaded)->Search(query, 1, 16, {})[0].offset, 0u);
+  EXPECT_EQ(index.Search(query, 5, 16, {}, loaded->get()), index.Search(query, 5, 16, {}));
+  EXPECT_EQ(index.Search(query, 1, 16, {}, loaded->get())[0].offset, 0u);
 }
 
 // A file whose checksum matches but whose content is wrong (a bug, or a crafted file) must be
@@ -217,15 +373,15 @@ TEST(HnswGraphTest, LoadRefusesAnInconsistentFileWithAMatchingChecksum) {
   TempDir dir;
   const size_t dim = 4, n = 300;
   const auto data = Clustered(n, dim, 8, false);
-  auto graph = std::move(HnswGraph::Build(Metric::kEuclid, dim, {.m = 4}, data, 1, {})).value();
-  ASSERT_TRUE(graph->SaveTo(dir.path() / "g.hnsw").ok());
+  const Indexed index(Metric::kEuclid, dim, data, {.m = 4}, 1, [](Offset o) { return o != 7; });
+  ASSERT_TRUE(index.graph->SaveTo(dir.path() / "g.hnsw").ok());
   const std::string good = ReadFileToString(dir.path() / "g.hnsw").value();
-  // The first level-0 link: after the 52-byte header, the offsets, levels, vectors and degrees.
-  const size_t first_link = 52 + n * 4 + n + n * dim * 4 + n * 4;
+  // The first level-0 link: after the 52-byte header, in_graph, levels and degrees.
+  const size_t first_link = 52 + n + n + n * 4;
   ASSERT_LT(first_link + 4, good.size());
   auto load = [&](const std::string& bytes) {
     EXPECT_TRUE(WriteFileAtomically(dir.path() / "bad.hnsw", bytes).ok());
-    return HnswGraph::Load(dir.path() / "bad.hnsw", Metric::kEuclid, dim, crc32c::Value(bytes))
+    return HnswGraph::Load(dir.path() / "bad.hnsw", Metric::kEuclid, dim, crc32c::Value(bytes), n)
         .status()
         .code();
   };
@@ -234,7 +390,13 @@ TEST(HnswGraphTest, LoadRefusesAnInconsistentFileWithAMatchingChecksum) {
   bad.replace(first_link, 4, "\xff\xff\xff\x7f");  // a neighbour past the last node
   EXPECT_EQ(load(bad), Code::kCorruption);
   bad = good;
-  bad.replace(52, 4, bad.substr(56, 4));  // offsets no longer ascending
+  bad.replace(first_link, 4, std::string("\x07\0\0\0", 4));  // a neighbour not in the graph
+  EXPECT_EQ(load(bad), Code::kCorruption);
+  bad = good;
+  bad[52 + n + 7] = 1;  // a level for row 7, which is not in the graph
+  EXPECT_EQ(load(bad), Code::kCorruption);
+  bad = good;
+  bad[52 + n] = static_cast<char>(200);  // a level above the graph's top level
   EXPECT_EQ(load(bad), Code::kCorruption);
   bad = good;
   bad.replace(28, 8, std::string("\x07\0\0\0\0\0\0\0", 8));  // level-0 slots: not 2 m
@@ -257,25 +419,29 @@ TEST(HnswGraphTest, LoadsAGraphFileInHnswlibsFormat) {
   const std::filesystem::path file = std::filesystem::path(TESSERA_SOURCE_DIR) /
                                      "tests/unit/index/data/hnswlib-0.6.2-euclid-12d.hnsw";
   const std::string bytes = ReadFileToString(file).value();
-  auto loaded = HnswGraph::Load(file, Metric::kEuclid, dim, crc32c::Value(bytes));
+  auto loaded = HnswGraph::Load(file, Metric::kEuclid, dim, crc32c::Value(bytes), n);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   const HnswGraph& graph = **loaded;
   EXPECT_EQ(graph.size(), n);
-  for (Offset o : {Offset{0}, Offset{3}, Offset{n - 1}}) {
-    ASSERT_NE(graph.VectorOf(o), nullptr);
-    EXPECT_TRUE(
-        std::equal(data.begin() + o * dim, data.begin() + (o + 1) * dim, graph.VectorOf(o)));
-  }
+  const DenseStorage storage = DenseStorage::FromMatrix(Metric::kEuclid, dim, data);
   const auto queries = Clustered(20, dim, 12, false);
-  EXPECT_GE(Recall(graph, data, queries, dim, Metric::kEuclid, 32, {}), 0.9);
-  for (size_t q = 0; q < 20; ++q) {  // a beam as wide as the graph walks all of it
+  size_t found = 0;
+  for (size_t q = 0; q < 20; ++q) {
     std::span<const float> query(queries.data() + q * dim, dim);
-    EXPECT_EQ(Offsets(graph.Search(query, 10, n, {})),
-              Offsets(ExactSearch(Metric::kEuclid, data, dim, query, 10, {})));
+    const auto truth = Offsets(ExactSearch(Metric::kEuclid, data, dim, query, 10, {}));
+    for (const Hit& h : graph.Search(DenseScorer(storage, query), 10, 32, {})) {
+      found += truth.count(h.offset);
+    }
+    // A beam as wide as the graph walks all of it.
+    EXPECT_EQ(Offsets(graph.Search(DenseScorer(storage, query), 10, n, {})), truth);
   }
-  EXPECT_EQ(HnswGraph::Load(file, Metric::kEuclid, dim + 1, crc32c::Value(bytes)).status().code(),
+  EXPECT_GE(found, 180u);
+  EXPECT_EQ(HnswGraph::Load(file, Metric::kEuclid, dim + 1, crc32c::Value(bytes), n).status().code(),
             Code::kCorruption)
       << "an hnswlib file of another dimension";
+  EXPECT_EQ(HnswGraph::Load(file, Metric::kEuclid, dim, crc32c::Value(bytes), n - 1).status().code(),
+            Code::kCorruption)
+      << "an hnswlib file with a label past the storage";
 }
 
 // Rows whose length is not a multiple of 16 floats are zero-padded for the walk; the walk's
@@ -285,18 +451,18 @@ TEST(HnswGraphTest, PaddedRowsKeepDistancesExact) {
   for (Metric metric : {Metric::kDot, Metric::kEuclid, Metric::kManhattan}) {
     const auto data = Clustered(n, dim, 10, false);
     const auto queries = Clustered(10, dim, 11, false);
-    auto graph = std::move(HnswGraph::Build(metric, dim, {}, data, 2, {})).value();
+    const Indexed index(metric, dim, data, {}, 2);
     for (size_t q = 0; q < 10; ++q) {
       std::span<const float> query(queries.data() + q * dim, dim);
       const auto truth = ExactSearch(metric, data, dim, query, 10, {});
-      const auto hits = graph->Search(query, 10, n, {});
+      const auto hits = index.Search(query, 10, n, {});
       ASSERT_EQ(hits.size(), truth.size());
       for (size_t i = 0; i < hits.size(); ++i) {
         EXPECT_EQ(hits[i].offset, truth[i].offset) << "metric " << static_cast<int>(metric);
         EXPECT_NEAR(hits[i].distance, truth[i].distance,
                     1e-5 * std::max(1.0f, std::fabs(truth[i].distance)));
       }
-      EXPECT_EQ(graph->ExactSearch(query, 10, {}), truth);
+      EXPECT_EQ(index.storage.ExactSearch(query, 10, {}), hits);
     }
   }
 }
@@ -320,42 +486,35 @@ std::string VmFlagsAt(const void* p) {
   return "";
 }
 
-// Vectors are read at random by every walk; a graph asks for transparent huge pages on them,
-// when it is built and when it is loaded (VmFlags "hg": MADV_HUGEPAGE).
-TEST(HnswGraphTest, VectorsAreAdvisedOntoHugePages) {
+// Vectors are read at random by every walk; a storage asks for transparent huge pages on them,
+// when it grows and when it is decoded (VmFlags "hg": MADV_HUGEPAGE).
+TEST(DenseStorageTest, RowsAreAdvisedOntoHugePages) {
   if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage/enabled")) {
     GTEST_SKIP() << "kernel without transparent huge pages";
   }
-  TempDir dir;
   const size_t dim = 128, n = 5000;  // 2.5 MB of vectors: past the 2 MiB a huge page holds
   const auto data = Clustered(n, dim, 11, false);
-  auto graph = std::move(HnswGraph::Build(Metric::kEuclid, dim, {.m = 4}, data, 2, {})).value();
-  const float* v = graph->VectorOf(n - 1);
-  ASSERT_NE(v, nullptr);
+  const DenseStorage s = DenseStorage::FromMatrix(Metric::kEuclid, dim, data);
+  const float* v = s.row(n - 1);
   EXPECT_NE(VmFlagsAt(v).find(" hg "), std::string::npos) << VmFlagsAt(v);
-
-  Result<uint32_t> crc = graph->SaveTo(dir.path() / "g.hnsw");
-  ASSERT_TRUE(crc.ok()) << crc.status().ToString();
-  auto loaded = HnswGraph::Load(dir.path() / "g.hnsw", Metric::kEuclid, dim, *crc);
-  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-  const float* w = (*loaded)->VectorOf(n - 1);
-  ASSERT_NE(w, nullptr);
+  std::string bytes;
+  s.EncodeTo(&bytes);
+  DenseStorage t(Metric::kEuclid, dim);
+  ASSERT_TRUE(t.DecodeFrom(n, std::string_view(bytes).substr(0, n),
+                           std::string_view(bytes).substr(n)));
+  const float* w = t.row(n - 1);
   EXPECT_TRUE(std::equal(v, v + dim, w));
   EXPECT_NE(VmFlagsAt(w).find(" hg "), std::string::npos) << VmFlagsAt(w);
 }
 
 TEST(HnswGraphTest, EmptyGraphAndZeroKReturnNothing) {
   const std::vector<float> q = {1, 2, 3, 4};
-  auto empty = std::move(HnswGraph::Build(Metric::kEuclid, 4, {}, q, 1, [](Offset) {
-                 return false;
-               })).value();
-  EXPECT_EQ(empty->size(), 0u);
-  EXPECT_TRUE(empty->Search(q, 5, 10, {}).empty());
-  EXPECT_TRUE(empty->ExactSearch(q, 5, {}).empty());
-  EXPECT_EQ(empty->VectorOf(0), nullptr);
-  auto one = std::move(HnswGraph::Build(Metric::kEuclid, 4, {}, q, 1, {})).value();
-  EXPECT_TRUE(one->Search(q, 0, 10, {}).empty());
-  EXPECT_EQ(one->Search(q, 5, 10, {}), (std::vector<Hit>{{0, 0.0f}}));
+  const Indexed empty(Metric::kEuclid, 4, q, {}, 1, [](Offset) { return false; });
+  EXPECT_EQ(empty.graph->size(), 0u);
+  EXPECT_TRUE(empty.Search(q, 5, 10, {}).empty());
+  const Indexed one(Metric::kEuclid, 4, q, {}, 1);
+  EXPECT_TRUE(one.Search(q, 0, 10, {}).empty());
+  EXPECT_EQ(one.Search(q, 5, 10, {}), (std::vector<Hit>{{0, 0.0f}}));
 }
 
 }  // namespace
