@@ -130,10 +130,6 @@ Status ParsePointIds(const json::value& v, std::string_view path, std::vector<Po
 
 Status ParseDenseVector(const json::value& v, std::string_view path, std::vector<float>* out) {
   if (!v.is_array()) {
-    if (v.is_object()) {
-      return Status::InvalidArgument("Wrong input: " + std::string(path) +
-                                     ": sparse vectors are not supported by Tessera");
-    }
     return ExpectedType(path, v, "a sequence of numbers");
   }
   const json::array& a = v.get_array();
@@ -152,17 +148,99 @@ Status ParseDenseVector(const json::value& v, std::string_view path, std::vector
   return Status::Ok();
 }
 
+namespace {
+
+Status ParseSparseVector(const json::value& v, std::string_view path, engine::SparseVector* out) {
+  FieldReader r(v, std::string(path));
+  for (const auto& [key, value] : v.get_object()) {
+    if (key != "indices" && key != "values") {
+      return DeserializeError(path, "unknown field `" + std::string(key) +
+                                        "`, expected `indices` or `values`");
+    }
+  }
+  const json::value* indices = r.Find("indices");
+  const json::value* values = r.Find("values");
+  if (indices == nullptr) {
+    return DeserializeError(path, "missing field `indices`");
+  }
+  if (values == nullptr) {
+    return DeserializeError(path, "missing field `values`");
+  }
+  if (!indices->is_array()) {
+    return ExpectedType(r.PathOf("indices"), *indices, "a sequence of unsigned integers");
+  }
+  out->indices.clear();
+  for (size_t i = 0; i < indices->get_array().size(); ++i) {
+    const json::value& x = indices->get_array()[i];
+    const std::string at = r.PathOf("indices") + "[" + std::to_string(i) + "]";
+    if (x.is_uint64() && x.get_uint64() <= UINT32_MAX) {
+      out->indices.push_back(static_cast<uint32_t>(x.get_uint64()));
+    } else if (x.is_int64() && x.get_int64() >= 0 && x.get_int64() <= UINT32_MAX) {
+      out->indices.push_back(static_cast<uint32_t>(x.get_int64()));
+    } else {
+      return ExpectedType(at, x, "an unsigned 32-bit integer");
+    }
+  }
+  TESSERA_RETURN_IF_ERROR(ParseDenseVector(*values, r.PathOf("values"), &out->values));
+  if (out->values.size() != out->indices.size()) {
+    return Status::InvalidArgument("Validation error in JSON body: [" + r.PathOf("values") +
+                                   ": must be the same length as indices]");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseVector(const json::value& v, std::string_view path, engine::VectorInput* out) {
+  if (v.is_object()) {
+    engine::SparseVector sparse;
+    TESSERA_RETURN_IF_ERROR(ParseSparseVector(v, path, &sparse));
+    *out = std::move(sparse);
+    return Status::Ok();
+  }
+  if (v.is_array() && !v.get_array().empty() && v.get_array()[0].is_array()) {
+    engine::MultiDenseVector multi;
+    std::vector<float> row;
+    const json::array& rows = v.get_array();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const std::string at = std::string(path) + "[" + std::to_string(i) + "]";
+      TESSERA_RETURN_IF_ERROR(ParseDenseVector(rows[i], at, &row));
+      if (i == 0) {
+        multi.dim = row.size();
+      } else if (row.size() != multi.dim) {
+        return Status::InvalidArgument("Wrong input: " + at +
+                                       ": every vector of a multivector must have the same "
+                                       "dimension (" + std::to_string(multi.dim) + ")");
+      }
+      multi.values.insert(multi.values.end(), row.begin(), row.end());
+    }
+    if (multi.dim == 0) {
+      return Status::InvalidArgument("Wrong input: " + std::string(path) +
+                                     ": the vectors of a multivector must not be empty");
+    }
+    *out = std::move(multi);
+    return Status::Ok();
+  }
+  engine::DenseVector dense;
+  if (!v.is_array()) {
+    return ExpectedType(path, v, "a vector: a sequence of numbers, a sparse vector or a multivector");
+  }
+  TESSERA_RETURN_IF_ERROR(ParseDenseVector(v, path, &dense));
+  *out = std::move(dense);
+  return Status::Ok();
+}
+
 Status ParseVectorStruct(const json::value& v, std::string_view path, NamedVectors* out) {
   out->clear();
   if (v.is_array()) {
-    return ParseDenseVector(v, path, &(*out)[""]);
+    return ParseVector(v, path, &(*out)[""]);
   }
   if (!v.is_object()) {
     return ExpectedType(path, v, "a vector or a map of named vectors");
   }
   for (const auto& [name, values] : v.get_object()) {
-    TESSERA_RETURN_IF_ERROR(ParseDenseVector(values, std::string(path) + "." + std::string(name),
-                                             &(*out)[std::string(name)]));
+    TESSERA_RETURN_IF_ERROR(ParseVector(values, std::string(path) + "." + std::string(name),
+                                        &(*out)[std::string(name)]));
   }
   return Status::Ok();
 }
@@ -240,9 +318,9 @@ Result<engine::UpsertOp> ParseUpsert(const json::value& body) {
                                        std::to_string(n) + " ids");
       }
       for (size_t i = 0; i < n; ++i) {
-        TESSERA_RETURN_IF_ERROR(ParseDenseVector(list.get_array()[i],
-                                                 path + "[" + std::to_string(i) + "]",
-                                                 &op.points[i].vectors[name]));
+        TESSERA_RETURN_IF_ERROR(ParseVector(list.get_array()[i],
+                                            path + "[" + std::to_string(i) + "]",
+                                            &op.points[i].vectors[name]));
       }
       return Status::Ok();
     };
@@ -328,13 +406,33 @@ void ErasePath(json::object& o, std::string_view path) {
   }
 }
 
-json::array VectorToJson(const std::vector<float>& values) {
+json::array FloatsToJson(const float* values, size_t n) {
   json::array a;
-  a.reserve(values.size());
-  for (float f : values) {
-    a.push_back(FloatToJson(f));
+  a.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    a.push_back(FloatToJson(values[i]));
   }
   return a;
+}
+
+json::value VectorToJson(const engine::VectorInput& vector) {
+  if (const auto* dense = engine::AsDense(vector)) {
+    return FloatsToJson(dense->data(), dense->size());
+  }
+  if (const auto* sparse = std::get_if<engine::SparseVector>(&vector)) {
+    json::array indices;
+    for (uint32_t i : sparse->indices) {
+      indices.push_back(i);
+    }
+    return json::object{{"indices", std::move(indices)},
+                        {"values", FloatsToJson(sparse->values.data(), sparse->values.size())}};
+  }
+  const auto& multi = std::get<engine::MultiDenseVector>(vector);
+  json::array rows;
+  for (size_t r = 0; r < multi.rows(); ++r) {
+    rows.push_back(FloatsToJson(multi.values.data() + r * multi.dim, multi.dim));
+  }
+  return rows;
 }
 
 void AddPayloadAndVectors(const engine::PointRecord& r, const PayloadSelector& payload,

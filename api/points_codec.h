@@ -41,7 +41,10 @@ Status ParsePointIds(const boost::json::value& v, std::string_view path,
 // A dense vector: an array of finite numbers that fit a float.
 Status ParseDenseVector(const boost::json::value& v, std::string_view path,
                         std::vector<float>* out);
-// VectorStruct: an array (the unnamed vector) or {name: array}.
+// One vector of any kind: an array of numbers (dense), {indices, values} (sparse), or an array
+// of arrays (multivector).
+Status ParseVector(const boost::json::value& v, std::string_view path, engine::VectorInput* out);
+// VectorStruct: a vector (the unnamed one) or {name: vector}.
 Status ParseVectorStruct(const boost::json::value& v, std::string_view path,
                          engine::NamedVectors* out);
 Status ParsePayload(const boost::json::value* v, std::string_view path, boost::json::object* out);

@@ -578,7 +578,12 @@ Result<std::vector<float>> VectorOf(const Collection& c, const PointId& id,
     return Status::InvalidArgument("Wrong input: point " + id.ToString() + " has no vector `" +
                                    name + "`");
   }
-  return it->second;
+  const engine::DenseVector* dense = engine::AsDense(it->second);
+  if (dense == nullptr) {
+    return Status::InvalidArgument("Wrong input: the vector `" + name + "` of point " +
+                                   id.ToString() + " is not dense");
+  }
+  return *dense;
 }
 
 // An example for recommend: a point id (its vector is used and it is left out of the results)

@@ -126,7 +126,7 @@ class UpsertHandler {
         return field_ == Field::kUnknown ? BeginSkip(1) : GiveUp(ec);
       case At::kPointValue:
         if (field_ == Field::kVector) {
-          vector_ = &op_.points.back().vectors[""];
+          vector_ = engine::AsDense(op_.points.back().vectors[""]);  // a new map value: dense
           vector_->reserve(dim_hint_);
           at_ = At::kVector;
           return true;
@@ -361,7 +361,7 @@ class UpsertHandler {
         if (!added) {
           return GiveUp(ec);
         }
-        vector_ = &it->second;
+        vector_ = engine::AsDense(it->second);  // a new map value: dense
         vector_->reserve(dim_hint_);
         at_ = At::kNamedValue;
         return true;

@@ -14,6 +14,11 @@ namespace tessera::engine {
 
 namespace json = boost::json;
 
+std::string_view KindName(const VectorInput& v) {
+  static constexpr std::string_view kNames[] = {"dense", "sparse", "multi"};
+  return kNames[v.index()];
+}
+
 std::string_view OperationName(const Operation& op) {
   static constexpr std::string_view kNames[] = {
       "upsert",         "delete",        "set_payload",    "overwrite_payload",
@@ -24,8 +29,20 @@ std::string_view OperationName(const Operation& op) {
 namespace {
 
 Status CheckVectors(const CollectionConfig& config, NamedVectors* vectors, bool require_all) {
-  for (auto& [name, values] : *vectors) {
-    TESSERA_RETURN_IF_ERROR(PrepareVector(config, name, &values));
+  for (auto& [name, vector] : *vectors) {
+    DenseVector* dense = AsDense(vector);
+    if (dense == nullptr) {
+      // A collection declares dense vectors only (the vector-model issue adds the others).
+      if (!config.vectors.contains(name)) {
+        return Status::InvalidArgument("Wrong input: Not existing vector name error: " +
+                                       (name.empty() ? std::string("(unnamed)") : name));
+      }
+      return Status::InvalidArgument(
+          std::holds_alternative<SparseVector>(vector)
+              ? "Wrong input: Conversion between sparse and regular vectors failed"
+              : "Wrong input: Conversion between multi and regular vectors failed");
+    }
+    TESSERA_RETURN_IF_ERROR(PrepareVector(config, name, dense));
   }
   if (require_all && config.single_unnamed_vector && !vectors->contains("")) {
     return Status::InvalidArgument("Wrong input: Vector is required for the unnamed vector");
@@ -98,7 +115,7 @@ Status PrepareOperations(const CollectionConfig& config, OperationList* ops) {
 
 namespace {
 
-constexpr uint8_t kListVersion = 2;  // 1: selectors were ids only
+constexpr uint8_t kListVersion = 3;  // 2: dense vectors only; 1: selectors were ids only
 
 void PutIds(std::string* out, const std::vector<PointId>& ids) {
   PutVarint64(out, ids.size());
@@ -118,13 +135,30 @@ void PutSelector(std::string* out, const std::vector<PointId>& ids,
   out->push_back(0);
   PutIds(out, ids);
 }
+void PutFloats(std::string* out, const std::vector<float>& values) {
+  for (float v : values) {
+    PutFloat(out, v);
+  }
+}
 void PutVectors(std::string* out, const NamedVectors& vectors) {
   PutVarint64(out, vectors.size());
-  for (const auto& [name, values] : vectors) {
+  for (const auto& [name, vector] : vectors) {
     PutLengthPrefixed(out, name);
-    PutVarint64(out, values.size());
-    for (float v : values) {
-      PutFloat(out, v);
+    out->push_back(static_cast<char>(vector.index()));
+    if (const auto* dense = std::get_if<DenseVector>(&vector)) {
+      PutVarint64(out, dense->size());
+      PutFloats(out, *dense);
+    } else if (const auto* sparse = std::get_if<SparseVector>(&vector)) {
+      PutVarint64(out, sparse->indices.size());
+      for (uint32_t i : sparse->indices) {
+        PutVarint64(out, i);
+      }
+      PutFloats(out, sparse->values);
+    } else {
+      const auto& multi = std::get<MultiDenseVector>(vector);
+      PutVarint64(out, multi.dim);
+      PutVarint64(out, multi.rows());
+      PutFloats(out, multi.values);
     }
   }
 }
@@ -184,6 +218,71 @@ class OpDecoder {
     *filter = std::move(decoded).value();
     return true;
   }
+  bool Floats(uint64_t n, std::vector<float>* values) {
+    if (n > d_.remaining() / sizeof(float)) {
+      return false;
+    }
+    values->resize(n);
+    for (float& v : *values) {
+      if (!d_.GetFloat(&v)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  bool Vector(VectorInput* vector) {
+    uint8_t kind = 0;  // before version 3 every vector was dense, without a kind
+    if (version >= 3) {
+      std::string_view k;
+      if (!d_.GetBytes(1, &k)) {
+        return false;
+      }
+      kind = static_cast<uint8_t>(k[0]);
+    }
+    uint64_t n;
+    switch (kind) {
+      case 0: {
+        DenseVector dense;
+        if (!d_.GetVarint64(&n) || !Floats(n, &dense)) {
+          return false;
+        }
+        *vector = std::move(dense);
+        return true;
+      }
+      case 1: {
+        SparseVector sparse;
+        if (!Count(&n)) {
+          return false;
+        }
+        sparse.indices.resize(n);
+        for (uint32_t& i : sparse.indices) {
+          uint64_t index;
+          if (!d_.GetVarint64(&index) || index > UINT32_MAX) {
+            return false;
+          }
+          i = static_cast<uint32_t>(index);
+        }
+        if (!Floats(n, &sparse.values)) {
+          return false;
+        }
+        *vector = std::move(sparse);
+        return true;
+      }
+      case 2: {
+        MultiDenseVector multi;
+        uint64_t rows;
+        if (!d_.GetVarint64(&multi.dim) || !d_.GetVarint64(&rows) || multi.dim == 0 ||
+            rows > d_.remaining() / sizeof(float) / multi.dim ||
+            !Floats(rows * multi.dim, &multi.values)) {
+          return false;
+        }
+        *vector = std::move(multi);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
   bool Vectors(NamedVectors* vectors) {
     uint64_t n;
     if (!Count(&n)) {
@@ -191,17 +290,11 @@ class OpDecoder {
     }
     for (uint64_t i = 0; i < n; ++i) {
       std::string_view name;
-      uint64_t dim;
-      if (!d_.GetLengthPrefixed(&name) || !d_.GetVarint64(&dim) || dim * 4 > d_.remaining()) {
+      VectorInput vector;
+      if (!d_.GetLengthPrefixed(&name) || !Vector(&vector)) {
         return false;
       }
-      std::vector<float> values(dim);
-      for (float& v : values) {
-        if (!d_.GetFloat(&v)) {
-          return false;
-        }
-      }
-      (*vectors)[std::string(name)] = std::move(values);
+      (*vectors)[std::string(name)] = std::move(vector);
     }
     return true;
   }

@@ -21,11 +21,9 @@
 #include "engine/collection_config.h"
 #include "engine/filter.h"
 #include "engine/point_id.h"
+#include "engine/vectors.h"
 
 namespace tessera::engine {
-
-// Vectors of one point by vector name ("" for the single unnamed vector).
-using NamedVectors = std::map<std::string, std::vector<float>, std::less<>>;
 
 struct PointStruct {
   PointId id;
@@ -108,8 +106,10 @@ bool RequiresExisting(const Operation& op);
 // state before the list; the list's own effects are tracked here.
 Status CheckList(const OperationList& ops, const std::function<bool(const PointId&)>& exists);
 
-// The WAL body of a list (version 2; version 1, which had `ids` where `sel` is, still decodes):
-//   list    := version:u8(=2) count:varint op*
+// The WAL body of a list (version 3; version 2, whose vectors were dense only:
+// `n (name:lp dim:varint f32*dim)*`, and version 1, which also had `ids` where `sel` is, still
+// decode):
+//   list    := version:u8(=3) count:varint op*
 //   op      := kind:u8 (0 upsert .. 7 delete_vectors, in Operation's order) fields
 //   upsert  := n:varint (id vectors payload)*        delete := sel
 //   set     := sel payload key:lp                    overwrite := sel payload key:lp
@@ -117,7 +117,10 @@ Status CheckList(const OperationList& ops, const std::function<bool(const PointI
 //   updvec  := n:varint (id vectors)*                delvec := sel n:varint name:lp*
 //   sel     := 0 ids | 1 filter:lp (filter_codec.h)
 //   ids     := n:varint id*      id := 0 num:varint | 1 uuid:16 bytes
-//   vectors := n:varint (name:lp dim:varint f32*dim)*     payload := lp(JSON text)
+//   vectors := n:varint (name:lp vector)*                 payload := lp(JSON text)
+//   vector  := 0 dim:varint f32*dim                                   (dense)
+//            | 1 n:varint (index:varint)*n f32*n                      (sparse)
+//            | 2 dim:varint rows:varint f32*(dim*rows)                (multivector)
 std::string EncodeOperationList(const OperationList& ops);
 Result<OperationList> DecodeOperationList(std::string_view bytes);
 

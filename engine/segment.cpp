@@ -61,7 +61,7 @@ NamedVectors Segment::vectors_of(Offset o) const {
   for (size_t v = 0; v < specs_.size(); ++v) {
     if (has_vector(v, o)) {
       const auto values = vector(v, o);
-      out[specs_[v].name] = std::vector<float>(values.begin(), values.end());
+      out[specs_[v].name] = DenseVector(values.begin(), values.end());
     }
   }
   return out;
@@ -128,9 +128,14 @@ void Segment::Delete(Offset o, SeqNo version) {
   ++generation_;
 }
 
-void Segment::SetVector(size_t vec, Offset o, std::span<const float> values) {
+void Segment::SetVector(size_t vec, Offset o, const VectorInput& value) {
   assert(vectors_[vec].index == nullptr);  // sealed segments change by tombstones only
-  vectors_[vec].storage.Set(o, values);
+  const DenseVector* dense = AsDense(value);
+  assert(dense != nullptr && dense->size() == specs_[vec].dim);
+  if (dense == nullptr || dense->size() != specs_[vec].dim) {
+    return;
+  }
+  vectors_[vec].storage.Set(o, *dense);
   BodyChanged();
 }
 

@@ -93,7 +93,9 @@ class Segment {
     BodyChanged();
     return payloads_.Mutable(o);
   }
-  void SetVector(size_t vec, Offset o, std::span<const float> values);
+  // Stores `value` in vector `vec`'s storage; a value of another kind than the storage's is
+  // refused before it gets here (PrepareOperations) and ignored.
+  void SetVector(size_t vec, Offset o, const VectorInput& value);
   void RemoveVector(size_t vec, Offset o);
 
   // ---- sealing and graphs ----

@@ -92,7 +92,8 @@ int main() {
   size_t self_found = 0;
   for (uint64_t id = 0; id < n; id += n / 50) {
     auto rec = c->Retrieve({PointId::Num(id)}, false, true);
-    SearchRequest r{.vector_name = "", .query = rec[0].vectors.at(""), .limit = 1};
+    SearchRequest r{.vector_name = "", .query = std::get<DenseVector>(rec[0].vectors.at("")),
+                    .limit = 1};
     auto hits = c->Search(r);
     self_found += hits.ok() && !hits->empty() && (*hits)[0].record.id == PointId::Num(id);
   }

@@ -71,9 +71,9 @@ TEST(UpsertTextTest, DecodesWhatClientsSend) {
   ASSERT_TRUE(op.has_value());
   ASSERT_EQ(op->points.size(), 2u);
   EXPECT_EQ(op->points[0].id, engine::PointId::Num(7));
-  EXPECT_EQ(op->points[0].vectors.at(""), (std::vector<float>{0.1f, 2.0f}));
+  EXPECT_EQ(op->points[0].vectors.at(""), (engine::VectorInput{engine::DenseVector{0.1f, 2.0f}}));
   EXPECT_EQ(op->points[0].payload.at("a").as_int64(), 1);
-  EXPECT_EQ(op->points[1].vectors.at("v"), (std::vector<float>{3.0f}));
+  EXPECT_EQ(op->points[1].vectors.at("v"), (engine::VectorInput{engine::DenseVector{3.0f}}));
   EXPECT_TRUE(op->points[1].payload.empty());
 }
 

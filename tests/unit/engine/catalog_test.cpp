@@ -150,7 +150,7 @@ TEST(CatalogTest, ACollectionThatFailsToLoadIsOutOfServiceAndTheRestServes) {
         UpsertOp upsert;
         for (uint64_t id = 1; id <= 50; ++id) {
           upsert.points.push_back(
-              {PointId::Num(id), {{"", {1.0f * id, 2.0f, 3.0f, 4.0f}}}, json::object{{"id", id}}});
+              {PointId::Num(id), {{"", DenseVector{1.0f * id, 2.0f, 3.0f, 4.0f}}}, json::object{{"id", id}}});
         }
         auto seq = c->Submit({upsert}, Durability::kWritten);
         ASSERT_TRUE(seq.ok());

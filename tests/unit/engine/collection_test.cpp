@@ -76,7 +76,7 @@ TEST(CollectionTest, WritesAreVisibleAndSurviveRestartWithAndWithoutFlush) {
   auto records = c->Retrieve({PointId::Num(1), PointId::Num(2), PointId::Num(3)}, true, true);
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[0].payload, json::parse(R"({"a":1})").as_object());
-  EXPECT_EQ(records[0].vectors.at(""), (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_EQ(records[0].vectors.at(""), (VectorInput{DenseVector{1, 2, 3, 4}}));
   EXPECT_EQ(records[1].payload, json::parse(R"({"b":2})").as_object());
   EXPECT_EQ(records[1].version, 2u);
   EXPECT_EQ(c->applied_seq(), 2u);
@@ -91,7 +91,7 @@ TEST(CollectionTest, AFailingOperationLeavesNoTraceOfTheList) {
   OperationList ops{UpsertOp{{Point(2, {2, 2, 2, 2})}},
                     SetPayloadOp{{PointId::Num(1)}, json::parse(R"({"x":1})").as_object(), ""},
                     DeletePointsOp{{PointId::Num(1)}},
-                    UpdateVectorsOp{{PointVectors{PointId::Num(1), {{"", {9, 9, 9, 9}}}}}}};
+                    UpdateVectorsOp{{PointVectors{PointId::Num(1), {{"", DenseVector{9, 9, 9, 9}}}}}}};
   Result<SeqNo> r = c->Submit(ops, Durability::kWritten);
   ASSERT_EQ(r.status().code(), Code::kNotFound);
   EXPECT_NE(r.status().message().find("No point with id 1 found (operation 3: update_vectors)"),
@@ -125,7 +125,7 @@ TEST(CollectionTest, SchemaErrorsAreRejectedBeforeTheLog) {
   auto c = CreateOrDie(dir.path(), SmallConfig());
   EXPECT_EQ(c->Submit({UpsertOp{{Point(1, {1, 2, 3})}}}, Durability::kWritten).status().code(),
             Code::kInvalidArgument);
-  OperationList named{UpsertOp{{PointStruct{PointId::Num(1), {{"nope", {1, 2, 3, 4}}}, {}}}}};
+  OperationList named{UpsertOp{{PointStruct{PointId::Num(1), {{"nope", DenseVector{1, 2, 3, 4}}}, {}}}}};
   EXPECT_EQ(c->Submit(named, Durability::kWritten).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(c->wal().last_seq(), 0u);
 }
@@ -135,7 +135,7 @@ TEST(CollectionTest, CosineVectorsAreNormalisedAtInsert) {
   auto c = CreateOrDie(dir.path(), SmallConfig(Distance::kCosine));
   SubmitAndWait(*c, {UpsertOp{{Point(1, {3, 4, 0, 0})}}});
   auto r = c->Retrieve({PointId::Num(1)}, false, true);
-  EXPECT_EQ(r[0].vectors.at(""), (std::vector<float>{0.6f, 0.8f, 0, 0}));
+  EXPECT_EQ(r[0].vectors.at(""), (VectorInput{DenseVector{0.6f, 0.8f, 0, 0}}));
 }
 
 // The engine against a map, on random operation lists, across restarts and segment sealing.
@@ -219,7 +219,7 @@ TEST(CollectionTest, MatchesAModelOnRandomOperationLists) {
       for (const auto& [id, m] : model) {
         auto rec = recovered->Retrieve({PointId::Num(id)}, true, true);
         ASSERT_EQ(rec.size(), 1u) << "round " << round << " id " << id;
-        ASSERT_EQ(rec[0].vectors.at(""), m.vector) << "round " << round << " id " << id;
+        ASSERT_EQ(rec[0].vectors.at(""), VectorInput(m.vector)) << "round " << round << " id " << id;
         ASSERT_EQ(rec[0].payload, m.payload) << "round " << round << " id " << id;
       }
     }
@@ -235,7 +235,7 @@ TEST(CollectionTest, MatchesAModelOnRandomOperationLists) {
     ASSERT_EQ(records.size(), model.size()) << "round " << round;
     for (const PointRecord& rec : records) {
       const Model& m = model.at(rec.id.num());
-      ASSERT_EQ(rec.vectors.at(""), m.vector) << "round " << round << " id " << rec.id.num();
+      ASSERT_EQ(rec.vectors.at(""), VectorInput(m.vector)) << "round " << round << " id " << rec.id.num();
       ASSERT_EQ(rec.payload, m.payload) << "round " << round << " id " << rec.id.num();
     }
     ASSERT_EQ(c->Count(nullptr), model.size());
@@ -276,7 +276,8 @@ TEST(CollectionTest, IndexStaysInSyncWithUpdatesAndDeletes) {
   EXPECT_EQ((*hits)[0].record.id, PointId::Num(3));
   EXPECT_FLOAT_EQ((*hits)[0].score, 0.0f);
   for (uint64_t q = 0; q < 50; ++q) {
-    const auto query = c->Retrieve({PointId::Num(q == 4 ? 5 : q)}, false, true)[0].vectors.at("");
+    const auto query = std::get<DenseVector>(
+        c->Retrieve({PointId::Num(q == 4 ? 5 : q)}, false, true)[0].vectors.at(""));
     SearchRequest r{.vector_name = "", .query = query, .limit = 20};
     for (const ScoredPoint& p : *c->Search(r)) {
       EXPECT_NE(p.record.id, PointId::Num(4)) << "a deleted point was returned";
@@ -367,7 +368,7 @@ TEST(CollectionTest, FlushTruncatesTheLog) {
   const std::string big(200000, 'x');
   for (uint64_t i = 0; i < 20; ++i) {
     SubmitAndWait(*c, {UpsertOp{{PointStruct{
-                          PointId::Num(i), {{"", {1, 2, 3, 4}}}, json::object{{"blob", big}}}}}});
+                          PointId::Num(i), {{"", DenseVector{1, 2, 3, 4}}}, json::object{{"blob", big}}}}}});
   }
   const size_t files_before = c->wal().file_count();
   EXPECT_GE(files_before, 3u);
@@ -406,7 +407,7 @@ TEST(CollectionTest, ReplayOverSegmentsThatAlreadyHoldTheRecordsIsIdempotent) {
     SubmitAndWait(*c, {UpsertOp{{Point(2, {2, 2, 2, 2}, R"({"a":1})")}}});
     SubmitAndWait(*c, {DeletePayloadOp{{PointId::Num(2)}, {"a"}}});
     SubmitAndWait(*c, {SetPayloadOp{{PointId::Num(2)}, json::parse(R"({"b":2})").as_object(), ""}});
-    SubmitAndWait(*c, {UpdateVectorsOp{{PointVectors{PointId::Num(2), {{"", {9, 9, 9, 9}}}}}}});
+    SubmitAndWait(*c, {UpdateVectorsOp{{PointVectors{PointId::Num(2), {{"", DenseVector{9, 9, 9, 9}}}}}}});
     ASSERT_TRUE(c->Flush().ok());
     EXPECT_EQ(c->wal().file_count(), 1u);  // the records are all still in the log
   }
@@ -423,7 +424,7 @@ TEST(CollectionTest, ReplayOverSegmentsThatAlreadyHoldTheRecordsIsIdempotent) {
   auto two = c->Retrieve({PointId::Num(2)}, true, true);
   ASSERT_EQ(two.size(), 1u);
   EXPECT_EQ(two[0].payload, json::parse(R"({"b":2})").as_object());
-  EXPECT_EQ(two[0].vectors.at(""), (std::vector<float>{9, 9, 9, 9}));
+  EXPECT_EQ(two[0].vectors.at(""), (VectorInput{DenseVector{9, 9, 9, 9}}));
   EXPECT_EQ(two[0].version, 6u);
   EXPECT_EQ(c->applied_seq(), 6u);
 }

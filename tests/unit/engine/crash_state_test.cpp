@@ -154,7 +154,7 @@ size_t RunCrashStates(bool skip_wal_syncs, uint32_t seed) {
         if (recovered.ok()) {
           for (const auto& [pid, vector] : acknowledged) {
             auto r = (*recovered)->Retrieve({PointId::Num(pid)}, false, true);
-            lost += r.empty() || r[0].vectors.at("") != vector;
+            lost += r.empty() || r[0].vectors.at("") != VectorInput(vector);
           }
         }
       }
@@ -204,7 +204,7 @@ TEST(CrashStateTest, AFailedFsyncIsNeverAcknowledgedAndLatches) {
   const CollectionConfig config = SmallDotConfig();
   auto c = std::move(Collection::Create("c", dir.path() / "c", config)).value();
   auto upsert = [](uint64_t id) {
-    return OperationList{UpsertOp{{PointStruct{PointId::Num(id), {{"", {1, 2}}}, {}}}}};
+    return OperationList{UpsertOp{{PointStruct{PointId::Num(id), {{"", DenseVector{1, 2}}}, {}}}}};
   };
   ASSERT_TRUE(c->Submit(upsert(1), Durability::kSynced).ok());
   faults.fail_ = true;
@@ -223,7 +223,7 @@ TEST(CrashStateTest, AFailedWriteIsNeverAcknowledged) {
   const CollectionConfig config = SmallDotConfig();
   auto c = std::move(Collection::Create("c", dir.path() / "c", config)).value();
   faults.fail_writes_ = true;
-  Result<SeqNo> r = c->Submit({UpsertOp{{PointStruct{PointId::Num(1), {{"", {1, 2}}}, {}}}}},
+  Result<SeqNo> r = c->Submit({UpsertOp{{PointStruct{PointId::Num(1), {{"", DenseVector{1, 2}}}, {}}}}},
                               Durability::kWritten);
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
   EXPECT_EQ(c->Count(nullptr), 0u);
@@ -250,7 +250,7 @@ class ShortWrites : public FileObserver {
 };
 
 OperationList UpsertOne(uint64_t id) {
-  return {UpsertOp{{PointStruct{PointId::Num(id), {{"", {1.0f * id, 2}}}, {}}}}};
+  return {UpsertOp{{PointStruct{PointId::Num(id), {{"", DenseVector{1.0f * id, 2}}}, {}}}}};
 }
 
 TEST(CrashStateTest, ShortWritesAreCompletedAndReadBackWhole) {
@@ -351,7 +351,7 @@ TEST(CrashStateTest, ASegmentWriteThatFailsIsRetriedBeforeTheWalIsTruncated) {
   const std::string blob(100000, 'x');
   auto upsert = [&](uint64_t id) {
     return OperationList{UpsertOp{
-        {PointStruct{PointId::Num(id), {{"", {1, 2}}}, boost::json::object{{"blob", blob}}}}}};
+        {PointStruct{PointId::Num(id), {{"", DenseVector{1, 2}}}, boost::json::object{{"blob", blob}}}}}};
   };
   for (uint64_t id = 0; id < 10; ++id) {
     ASSERT_TRUE(c->Submit(upsert(id), Durability::kSynced).ok());
@@ -389,7 +389,7 @@ TEST(CrashStateTest, RepeatedFlushFailuresLatchTheCollection) {
   options.flush_failures_before_latch = 3;
   auto c = std::move(Collection::Create("c", dir.path() / "c", SmallDotConfig(), options)).value();
   auto upsert = [](uint64_t id) {
-    return OperationList{UpsertOp{{PointStruct{PointId::Num(id), {{"", {1, 2}}}, {}}}}};
+    return OperationList{UpsertOp{{PointStruct{PointId::Num(id), {{"", DenseVector{1, 2}}}, {}}}}};
   };
   ASSERT_TRUE(c->Submit(upsert(1), Durability::kSynced).ok());
   ASSERT_TRUE(c->WaitApplied(c->wal().last_seq(), std::chrono::steady_clock::now() + 1h));

@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "common/coding.h"
+
 #include "engine/filter.h"
 #include "engine/filter_codec.h"
 #include "engine/payload.h"
@@ -16,15 +18,19 @@ OperationList EveryKind() {
   const PointId uuid = *PointId::ParseUuid("550e8400-e29b-41d4-a716-446655440000");
   return {
       UpsertOp{{PointStruct{PointId::Num(1),
-                            {{"", {1.5f, -2.0f}}, {"img", {3.0f}}},
+                            {{"", DenseVector{1.5f, -2.0f}}, {"img", DenseVector{3.0f}}},
                             json::parse(R"({"a":[1,"x",{"b":null}]})").as_object()},
-                PointStruct{uuid, {}, {}}}},
+                PointStruct{uuid, {}, {}},
+                PointStruct{PointId::Num(2),
+                            {{"sparse", SparseVector{{3, 70000, 9}, {0.5f, -1.0f, 2.0f}}},
+                             {"multi", MultiDenseVector{2, {1, 2, 3, 4, 5, 6}}}},
+                            {}}}},
       DeletePointsOp{{PointId::Num(7), uuid}},
       SetPayloadOp{{PointId::Num(1)}, json::parse(R"({"k":1})").as_object(), "a.b"},
       OverwritePayloadOp{{PointId::Num(2)}, json::parse(R"({"z":true})").as_object(), ""},
       DeletePayloadOp{{PointId::Num(3)}, {"a", "b.c"}},
       ClearPayloadOp{{PointId::Num(4)}},
-      UpdateVectorsOp{{PointVectors{PointId::Num(5), {{"", {0.25f, 8.0f}}}}}},
+      UpdateVectorsOp{{PointVectors{PointId::Num(5), {{"", DenseVector{0.25f, 8.0f}}}}}},
       DeleteVectorsOp{{PointId::Num(6)}, {"img"}},
   };
 }
@@ -40,9 +46,12 @@ TEST(OperationsTest, CodecRoundTripsEveryOperationKind) {
   ASSERT_EQ(decoded->size(), ops.size());
   EXPECT_TRUE(SameLists(*decoded, ops));
   const auto& upsert = std::get<UpsertOp>((*decoded)[0]);
-  EXPECT_EQ(upsert.points[0].vectors.at("img"), std::vector<float>{3.0f});
+  EXPECT_EQ(upsert.points[0].vectors.at("img"), (VectorInput{DenseVector{3.0f}}));
   EXPECT_EQ(upsert.points[0].payload, json::parse(R"({"a":[1,"x",{"b":null}]})").as_object());
   EXPECT_EQ(std::get<SetPayloadOp>((*decoded)[2]).key, "a.b");
+  EXPECT_EQ(upsert.points[2].vectors.at("sparse"),
+            (VectorInput{SparseVector{{3, 70000, 9}, {0.5f, -1.0f, 2.0f}}}));
+  EXPECT_EQ(std::get<MultiDenseVector>(upsert.points[2].vectors.at("multi")).rows(), 3u);
   for (size_t i = 0; i < ops.size(); ++i) {
     EXPECT_EQ(OperationName((*decoded)[i]), OperationName(ops[i]));
   }
@@ -59,10 +68,10 @@ TEST(OperationsTest, DecodeRejectsEveryTruncation) {
 TEST(OperationsTest, PrepareChecksNamesAndDimensionsAndNormalisesCosine) {
   CollectionConfig config;
   config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kCosine};
-  OperationList ok{UpsertOp{{PointStruct{PointId::Num(1), {{"", {3, 4}}}, {}}}}};
+  OperationList ok{UpsertOp{{PointStruct{PointId::Num(1), {{"", DenseVector{3, 4}}}, {}}}}};
   ASSERT_TRUE(PrepareOperations(config, &ok).ok());
-  EXPECT_EQ(std::get<UpsertOp>(ok[0]).points[0].vectors.at(""), (std::vector<float>{0.6f, 0.8f}));
-  OperationList bad_dim{UpdateVectorsOp{{PointVectors{PointId::Num(1), {{"", {1, 2, 3}}}}}}};
+  EXPECT_EQ(std::get<UpsertOp>(ok[0]).points[0].vectors.at(""), (VectorInput{DenseVector{0.6f, 0.8f}}));
+  OperationList bad_dim{UpdateVectorsOp{{PointVectors{PointId::Num(1), {{"", DenseVector{1, 2, 3}}}}}}};
   EXPECT_NE(PrepareOperations(config, &bad_dim).message().find("expected dim: 2, got 3"),
             std::string::npos);
   OperationList bad_name{DeleteVectorsOp{{PointId::Num(1)}, {"nope"}}};
@@ -356,8 +365,43 @@ TEST(OperationsTest, VersionOneRecordsStillDecode) {
   EXPECT_EQ(std::get<DeletePointsOp>((*decoded)[0]).ids, std::vector<PointId>{PointId::Num(7)});
   EXPECT_EQ(std::get<ClearPayloadOp>((*decoded)[1]).ids, std::vector<PointId>{PointId::Num(300)});
   EXPECT_FALSE(HasFilterSelector(*decoded));
-  v1[0] = 3;  // a version from the future is damage
+  v1[0] = 4;  // a version from the future is damage
   EXPECT_FALSE(DecodeOperationList(v1).ok());
+}
+
+// WAL records of list version 2 (dense vectors only, no kind byte) replay.
+TEST(OperationsTest, VersionTwoRecordsWithVectorsStillDecode) {
+  std::string v2;
+  v2.push_back(2);  // version
+  v2.push_back(1);  // one op
+  v2.push_back(0);  // upsert
+  v2.push_back(1);  // one point
+  v2 += std::string("\x00\x05", 2);  // id num 5
+  v2 += std::string("\x01\x00\x02", 3);  // one vector, name "", dim 2
+  PutFloat(&v2, 1.0f);
+  PutFloat(&v2, 2.0f);
+  v2.push_back(0);  // payload ""
+  Result<OperationList> decoded = DecodeOperationList(v2);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const auto& upsert = std::get<UpsertOp>((*decoded)[0]);
+  EXPECT_EQ(upsert.points[0].id, PointId::Num(5));
+  EXPECT_EQ(upsert.points[0].vectors.at(""), (VectorInput{DenseVector{1, 2}}));
+}
+
+// A collection declares dense vectors only: a sparse or multivector value is refused in
+// Qdrant's words, and so is one for a name the collection does not have.
+TEST(OperationsTest, PrepareRefusesAVectorOfAnotherKind) {
+  CollectionConfig config;
+  config.vectors["d"] = VectorParams{.size = 2, .distance = Distance::kDot};
+  OperationList sparse{UpsertOp{{PointStruct{PointId::Num(1), {{"d", SparseVector{{1}, {1}}}}, {}}}}};
+  EXPECT_EQ(PrepareOperations(config, &sparse).message(),
+            "Wrong input: Conversion between sparse and regular vectors failed");
+  OperationList multi{UpdateVectorsOp{{PointVectors{PointId::Num(1), {{"d", MultiDenseVector{2, {1, 2}}}}}}}};
+  EXPECT_EQ(PrepareOperations(config, &multi).message(),
+            "Wrong input: Conversion between multi and regular vectors failed");
+  OperationList unknown{UpsertOp{{PointStruct{PointId::Num(1), {{"s", SparseVector{{1}, {1}}}}, {}}}}};
+  EXPECT_EQ(PrepareOperations(config, &unknown).message(),
+            "Wrong input: Not existing vector name error: s");
 }
 
 }  // namespace

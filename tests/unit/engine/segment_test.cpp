@@ -118,7 +118,7 @@ TEST(SegmentTest, TombstoneAfterTheBuildHidesThePointFromBothPaths) {
   auto s = MakeSegment(&written);
   ASSERT_TRUE(s->BuildGraphs({.m = 8, .ef_construct = 32}, 1).ok());
   const Offset target = 5;
-  const std::vector<float> query = written[target].at("a");
+  const std::vector<float> query = std::get<DenseVector>(written[target].at("a"));
   EXPECT_EQ(s->Search(0, query, 1, 64, false, {})[0].offset, target);
   s->Delete(target, 2000);
   for (bool exact : {false, true}) {
@@ -224,7 +224,7 @@ TEST(SegmentTest, LoadsABodyOfFormatVersion1) {
   EXPECT_EQ(s.version(2), 102u);
   EXPECT_EQ(*s.FindLive(PointId::Num(12)), 2u);
   EXPECT_EQ(s.payload(2).at("b").as_string(), "x");
-  EXPECT_EQ(s.vectors_of(2).at(""), (std::vector<float>{5, 6}));
+  EXPECT_EQ(s.vectors_of(2).at(""), (VectorInput{DenseVector{5, 6}}));
   EXPECT_EQ(s.Search(0, std::vector<float>{1, 2}, 5, 0, true, {}).front().offset, 0u);
 }
 
@@ -232,7 +232,7 @@ TEST(SegmentTest, EveryTruncationAndEveryFlippedByteOfASegmentFileIsRefused) {
   TempDir dir;
   Segment s(7, {{"", 4, index::Metric::kDot}});
   for (uint64_t id = 1; id <= 12; ++id) {
-    s.Put(PointId::Num(id), id, {{"", {1.0f * id, 2, 3, 4}}},
+    s.Put(PointId::Num(id), id, {{"", DenseVector{1.0f * id, 2, 3, 4}}},
           boost::json::object{{"id", id}, {"tag", "t"}});
   }
   s.Delete(*s.FindLive(PointId::Num(3)), 20);
