@@ -515,31 +515,30 @@ asio::awaitable<Reply> Api::GetPoint(Request& r, engine::Catalog& c) {
 
 namespace {
 
-// What a search-like request asks for, parsed.
+// What a search-like request asks for, parsed: the engine query, and what to show of each hit.
 struct SearchInput {
-  engine::SearchRequest request;
+  engine::Query query;
   PayloadSelector payload;
   VectorSelector vectors;
-  std::shared_ptr<const engine::Filter> filter;  // owns what request.filter points to
-  std::vector<PointId> exclude;                  // example points (recommend)
 };
 
 Status ParseSearchCommon(const FieldReader& r, SearchInput* in, uint64_t default_limit = 10) {
+  engine::Query& q = in->query;
   std::optional<uint64_t> limit, offset, ef;
   std::optional<double> threshold;
   TESSERA_RETURN_IF_ERROR(r.Get("limit", &limit));
   TESSERA_RETURN_IF_ERROR(r.Get("offset", &offset));
   TESSERA_RETURN_IF_ERROR(r.Get("score_threshold", &threshold));
-  in->request.limit = limit.value_or(default_limit);
-  in->request.offset = offset.value_or(0);
-  if (in->request.limit == 0) {
+  q.limit = limit.value_or(default_limit);
+  q.offset = offset.value_or(0);
+  if (q.limit == 0) {
     return Status::ValidationFailed("limit: value 0 invalid, must be 1 or larger");
   }
-  if (in->request.limit > 100000 || in->request.offset > 100000) {
+  if (q.limit > 100000 || q.offset > 100000) {
     return Status::ValidationFailed("limit and offset must be at most 100000");
   }
   if (threshold) {
-    in->request.score_threshold = static_cast<float>(*threshold);
+    q.score_threshold = static_cast<float>(*threshold);
   }
   if (const json::value* params = r.Find("params")) {
     FieldReader pr(*params, "params");
@@ -551,46 +550,24 @@ Status ParseSearchCommon(const FieldReader& r, SearchInput* in, uint64_t default
       if (*ef > 100000) {
         return Status::ValidationFailed("params.hnsw_ef: must be at most 100000");
       }
-      in->request.ef = static_cast<size_t>(*ef);
+      q.ef = static_cast<size_t>(*ef);
     }
-    in->request.exact = exact.value_or(false);
+    q.exact = exact.value_or(false);
   }
   if (const json::value* filter = r.Find("filter")) {
-    TESSERA_ASSIGN_OR_RETURN(in->filter, ParseFilter(*filter, "filter"));
-    in->request.filter = in->filter.get();
+    TESSERA_ASSIGN_OR_RETURN(q.filter, ParseFilter(*filter, "filter"));
   }
   TESSERA_RETURN_IF_ERROR(ParseWithPayload(r.Find("with_payload"), false, &in->payload));
   TESSERA_RETURN_IF_ERROR(ParseWithVector(r.Find("with_vector"), false, &in->vectors));
-  in->request.with_payload = in->payload.any();
-  in->request.with_vectors = in->vectors.any();
+  q.with_payload = in->payload.any();
+  q.with_vectors = in->vectors.any();
   return Status::Ok();
 }
 
-// The stored vector `name` of point `id`.
-Result<std::vector<float>> VectorOf(const Collection& c, const PointId& id,
-                                    const std::string& name) {
-  auto records = c.Retrieve({id}, false, true);
-  if (records.empty()) {
-    return Status::NotFound("Not found: No point with id " + id.ToString() + " found");
-  }
-  auto it = records[0].vectors.find(name);
-  if (it == records[0].vectors.end()) {
-    return Status::InvalidArgument("Wrong input: point " + id.ToString() + " has no vector `" +
-                                   name + "`");
-  }
-  const engine::DenseVector* dense = engine::AsDense(it->second);
-  if (dense == nullptr) {
-    return Status::InvalidArgument("Wrong input: the vector `" + name + "` of point " +
-                                   id.ToString() + " is not dense");
-  }
-  return *dense;
-}
-
-// An example for recommend: a point id (its vector is used and it is left out of the results)
-// or a vector.
-Status ParseExamples(const json::value* v, std::string_view path, const Collection& c,
-                     const std::string& name, std::vector<std::vector<float>>* out,
-                     std::vector<PointId>* ids) {
+// Examples for recommend: point ids (their vectors are used and they are left out of the
+// results) or vectors.
+Status ParseExamples(const json::value* v, std::string_view path,
+                     std::vector<engine::VectorExample>* out) {
   if (v == nullptr) {
     return Status::Ok();
   }
@@ -599,80 +576,33 @@ Status ParseExamples(const json::value* v, std::string_view path, const Collecti
   }
   for (const json::value& e : v->get_array()) {
     if (e.is_array()) {
-      std::vector<float> vec;
+      engine::DenseVector vec;
       TESSERA_RETURN_IF_ERROR(ParseDenseVector(e, path, &vec));
       out->push_back(std::move(vec));
     } else {
       TESSERA_ASSIGN_OR_RETURN(PointId id, ParsePointId(e, path));
-      TESSERA_ASSIGN_OR_RETURN(std::vector<float> vec, VectorOf(c, id, name));
-      out->push_back(std::move(vec));
-      ids->push_back(id);
+      out->push_back(id);
     }
   }
   return Status::Ok();
 }
 
-// Recommend by the average_vector strategy: avg(positive) + (avg(positive) - avg(negative)).
-Status RecommendQuery(const json::value* positive, const json::value* negative,
-                      const json::value* strategy, const Collection& c, SearchInput* in) {
+Result<engine::RecommendQuery> ParseRecommend(const json::value* positive,
+                                              const json::value* negative,
+                                              const json::value* strategy) {
   if (strategy != nullptr &&
       !(strategy->is_string() && strategy->get_string() == "average_vector")) {
     return Status::InvalidArgument(
         "Wrong input: only the `average_vector` recommend strategy "
         "is supported by Tessera");
   }
-  std::vector<std::vector<float>> pos, neg;
-  TESSERA_RETURN_IF_ERROR(
-      ParseExamples(positive, "positive", c, in->request.vector_name, &pos, &in->exclude));
-  TESSERA_RETURN_IF_ERROR(
-      ParseExamples(negative, "negative", c, in->request.vector_name, &neg, &in->exclude));
-  if (pos.empty()) {
+  engine::RecommendQuery recommend;
+  TESSERA_RETURN_IF_ERROR(ParseExamples(positive, "positive", &recommend.positive));
+  TESSERA_RETURN_IF_ERROR(ParseExamples(negative, "negative", &recommend.negative));
+  if (recommend.positive.empty()) {
     return Status::InvalidArgument("Wrong input: at least one positive example is required");
   }
-  auto average = [](const std::vector<std::vector<float>>& vs) {
-    std::vector<float> avg(vs[0].size(), 0.0f);
-    for (const auto& v : vs) {
-      if (v.size() != avg.size()) {
-        return std::vector<float>();
-      }
-      for (size_t i = 0; i < v.size(); ++i) {
-        avg[i] += v[i] / static_cast<float>(vs.size());
-      }
-    }
-    return avg;
-  };
-  std::vector<float> query = average(pos);
-  if (query.empty()) {
-    return Status::InvalidArgument("Wrong input: examples have different dimensions");
-  }
-  if (!neg.empty()) {
-    const std::vector<float> n = average(neg);
-    if (n.size() != query.size()) {
-      return Status::InvalidArgument("Wrong input: examples have different dimensions");
-    }
-    for (size_t i = 0; i < query.size(); ++i) {
-      query[i] += query[i] - n[i];
-    }
-  }
-  in->request.query = std::move(query);
-  return Status::Ok();
-}
-
-// Runs a search, leaving out `exclude`d points.
-Result<std::vector<engine::ScoredPoint>> RunSearch(const Collection& c, SearchInput& in) {
-  if (in.exclude.empty()) {
-    return c.Search(in.request);
-  }
-  engine::SearchRequest widened = in.request;
-  widened.limit += in.exclude.size();
-  TESSERA_ASSIGN_OR_RETURN(auto hits, c.Search(widened));
-  std::erase_if(hits, [&](const engine::ScoredPoint& p) {
-    return std::find(in.exclude.begin(), in.exclude.end(), p.record.id) != in.exclude.end();
-  });
-  if (hits.size() > in.request.limit) {
-    hits.resize(in.request.limit);
-  }
-  return hits;
+  return recommend;
 }
 
 json::array HitsToJson(const std::vector<engine::ScoredPoint>& hits, const SearchInput& in,
@@ -684,49 +614,21 @@ json::array HitsToJson(const std::vector<engine::ScoredPoint>& hits, const Searc
   return out;
 }
 
-Result<std::vector<engine::ScoredPoint>> RunQueryRequest(const Collection& c,
-                                                         const json::value& body,
-                                                         const std::string& path, SearchInput* in,
-                                                         int depth);
-
-// Fuses ranked lists by Reciprocal Rank Fusion: score = sum over lists of 1 / (k + rank).
-std::vector<engine::ScoredPoint> Rrf(const std::vector<std::vector<engine::ScoredPoint>>& lists,
-                                     double k) {
-  std::vector<engine::ScoredPoint> fused;
-  std::unordered_map<PointId, size_t, engine::PointIdHash> at;
-  for (const auto& list : lists) {
-    for (size_t rank = 0; rank < list.size(); ++rank) {
-      const double add = 1.0 / (k + static_cast<double>(rank) + 1.0);
-      auto [it, inserted] = at.try_emplace(list[rank].record.id, fused.size());
-      if (inserted) {
-        fused.push_back(list[rank]);
-        fused.back().score = 0;
-      }
-      fused[it->second].score += static_cast<float>(add);
-    }
-  }
-  std::stable_sort(fused.begin(), fused.end(), [](const auto& a, const auto& b) {
-    return a.score > b.score || (a.score == b.score && a.record.id < b.record.id);
-  });
-  return fused;
-}
-
-// The universal query: a vector / {nearest} / point id / {recommend} / {fusion} over prefetches.
-Result<std::vector<engine::ScoredPoint>> RunQueryRequest(const Collection& c,
-                                                         const json::value& body,
-                                                         const std::string& path, SearchInput* in,
-                                                         int depth) {
-  if (depth > 4) {
+// The universal query: a vector / {nearest} / point id / {recommend} / {fusion} over
+// prefetches, decoded into the engine's query tree.
+Status ParseQueryRequest(const json::value& body, const std::string& path, SearchInput* in,
+                         int depth) {
+  if (depth > 4) {  // as the engine refuses; checked here too, before recursing any deeper
     return Status::InvalidArgument("Wrong input: prefetch nested too deeply");
   }
   FieldReader reader(body, path);
   TESSERA_RETURN_IF_ERROR(reader.status());
   TESSERA_RETURN_IF_ERROR(ParseSearchCommon(reader, in));
+  engine::Query& q = in->query;
   std::optional<std::string> using_name;
   TESSERA_RETURN_IF_ERROR(reader.Get("using", &using_name));
-  in->request.vector_name = using_name.value_or("");
+  q.using_vector = using_name.value_or("");
 
-  std::vector<std::vector<engine::ScoredPoint>> prefetched;
   if (const json::value* prefetch = reader.Find("prefetch")) {
     std::vector<const json::value*> subs;
     if (prefetch->is_array()) {
@@ -738,16 +640,15 @@ Result<std::vector<engine::ScoredPoint>> RunQueryRequest(const Collection& c,
     }
     for (size_t i = 0; i < subs.size(); ++i) {
       SearchInput sub;
-      TESSERA_ASSIGN_OR_RETURN(
-          auto hits, RunQueryRequest(c, *subs[i], path + "prefetch[" + std::to_string(i) + "].",
-                                     &sub, depth + 1));
-      prefetched.push_back(std::move(hits));
+      TESSERA_RETURN_IF_ERROR(ParseQueryRequest(
+          *subs[i], path + "prefetch[" + std::to_string(i) + "].", &sub, depth + 1));
+      q.prefetch.push_back(std::move(sub.query));
     }
   }
 
   const json::value* query = reader.Find("query");
   if (query == nullptr) {
-    if (!prefetched.empty()) {
+    if (!q.prefetch.empty()) {
       return Status::InvalidArgument("Wrong input: a `query` is required with `prefetch`");
     }
     return Status::InvalidArgument(
@@ -759,27 +660,11 @@ Result<std::vector<engine::ScoredPoint>> RunQueryRequest(const Collection& c,
     if (!(fusion.is_string() && fusion.get_string() == "rrf")) {
       return Status::InvalidArgument("Wrong input: only `rrf` fusion is supported by Tessera");
     }
-    if (prefetched.empty()) {
+    if (q.prefetch.empty()) {
       return Status::InvalidArgument("Wrong input: fusion needs `prefetch`");
     }
-    auto fused = Rrf(prefetched, 2.0);
-    if (in->request.offset >= fused.size()) {
-      return std::vector<engine::ScoredPoint>();
-    }
-    fused.erase(fused.begin(), fused.begin() + static_cast<std::ptrdiff_t>(in->request.offset));
-    if (fused.size() > in->request.limit) {
-      fused.resize(in->request.limit);
-    }
-    if (in->request.with_payload || in->request.with_vectors) {
-      for (auto& p : fused) {
-        auto rec = c.Retrieve({p.record.id}, in->request.with_payload, in->request.with_vectors);
-        if (!rec.empty()) {
-          rec[0].version = p.record.version;
-          p.record = std::move(rec[0]);
-        }
-      }
-    }
-    return fused;
+    q.query = engine::FusionQuery{engine::Fusion::kRrf};
+    return Status::Ok();
   }
   const json::value* nearest = query;
   if (query->is_object() && query->get_object().contains("nearest")) {
@@ -788,66 +673,30 @@ Result<std::vector<engine::ScoredPoint>> RunQueryRequest(const Collection& c,
   if (query->is_object() && query->get_object().contains("recommend")) {
     FieldReader rr(query->get_object().at("recommend"), "query.recommend");
     TESSERA_RETURN_IF_ERROR(rr.status());
-    TESSERA_RETURN_IF_ERROR(
-        RecommendQuery(rr.Find("positive"), rr.Find("negative"), rr.Find("strategy"), c, in));
+    TESSERA_ASSIGN_OR_RETURN(q.query,
+                             ParseRecommend(rr.Find("positive"), rr.Find("negative"),
+                                            rr.Find("strategy")));
   } else if (nearest->is_array()) {
-    TESSERA_RETURN_IF_ERROR(ParseDenseVector(*nearest, "query", &in->request.query));
+    engine::DenseVector vector;
+    TESSERA_RETURN_IF_ERROR(ParseDenseVector(*nearest, "query", &vector));
+    q.query = engine::NearestQuery{std::move(vector)};
   } else if (nearest->is_object()) {
     return Status::InvalidArgument(
         "Wrong input: this query variant is not supported by Tessera "
         "(supported: a vector, nearest, a point id, recommend, fusion)");
   } else {
     TESSERA_ASSIGN_OR_RETURN(PointId id, ParsePointId(*nearest, "query"));
-    TESSERA_ASSIGN_OR_RETURN(in->request.query, VectorOf(c, id, in->request.vector_name));
+    q.query = engine::NearestQuery{id};
   }
-  if (!prefetched.empty()) {
-    // Re-score the prefetched candidates with this query.
-    auto ids = std::make_shared<engine::Filter>();
-    engine::HasIdCondition has;
-    for (const auto& list : prefetched) {
-      for (const auto& p : list) {
-        has.ids.insert(p.record.id);
-      }
-    }
-    ids->must.push_back(has);
-    if (in->filter) {
-      ids->must.push_back(engine::FilterCondition{in->filter});
-    }
-    in->filter = ids;
-    in->request.filter = ids.get();
-    in->request.exact = true;
-  }
-  return RunSearch(c, *in);
+  return Status::Ok();
 }
 
-// Groups hits by the payload value at `group_by` (strings and integers; arrays by element).
-json::array GroupHits(const std::vector<engine::ScoredPoint>& hits, const std::string& group_by,
-                      size_t group_size, size_t groups_limit, const SearchInput& in, bool single) {
-  std::vector<std::pair<json::value, json::array>> groups;
-  for (const engine::ScoredPoint& p : hits) {
-    for (const json::value* key : engine::ValuesAt(p.record.payload, group_by)) {
-      if (!key->is_string() && !key->is_int64() && !key->is_uint64()) {
-        continue;
-      }
-      auto it = std::find_if(groups.begin(), groups.end(),
-                             [&](const auto& g) { return g.first == *key; });
-      if (it == groups.end()) {
-        if (groups.size() >= groups_limit) {
-          continue;
-        }
-        groups.emplace_back(*key, json::array());
-        it = groups.end() - 1;
-      }
-      if (it->second.size() < group_size) {
-        it->second.push_back(ScoredPointToJson(p, in.payload, in.vectors, single));
-      }
-    }
-  }
-  json::array out;
-  for (auto& [key, members] : groups) {
-    out.push_back(json::object{{"id", key}, {"hits", std::move(members)}});
-  }
-  return out;
+Result<std::vector<engine::ScoredPoint>> RunQueryRequest(const Collection& c,
+                                                         const json::value& body,
+                                                         const std::string& path,
+                                                         SearchInput* in) {
+  TESSERA_RETURN_IF_ERROR(ParseQueryRequest(body, path, in, 0));
+  return c.Query(in->query);
 }
 
 }  // namespace
@@ -860,7 +709,7 @@ asio::awaitable<Reply> Api::QueryPoints(Request& r, engine::Catalog& c) {
   std::shared_ptr<Collection> collection = std::move(target->collection);
   const json::value* body = &target->body;
   SearchInput in;
-  Result<std::vector<engine::ScoredPoint>> hits = RunQueryRequest(*collection, *body, "", &in, 0);
+  Result<std::vector<engine::ScoredPoint>> hits = RunQueryRequest(*collection, *body, "", &in);
   if (!hits.ok()) {
     co_return StatusReply(hits.status(), r.start);
   }
@@ -885,7 +734,7 @@ asio::awaitable<Reply> Api::QueryBatch(Request& r, engine::Catalog& c) {
   for (size_t i = 0; i < searches->get_array().size(); ++i) {
     SearchInput in;
     auto hits = RunQueryRequest(*collection, searches->get_array()[i],
-                                "searches[" + std::to_string(i) + "]", &in, 0);
+                                "searches[" + std::to_string(i) + "]", &in);
     if (!hits.ok()) {
       co_return StatusReply(hits.status(), r.start);
     }
@@ -902,11 +751,11 @@ asio::awaitable<Reply> Api::QueryGroups(Request& r, engine::Catalog& c) {
   std::shared_ptr<Collection> collection = std::move(target->collection);
   const json::value* body = &target->body;
   FieldReader reader(*body, "");
-  std::string group_by;
+  engine::GroupRequest group;
   std::optional<uint64_t> group_size, limit;
   Status s = reader.status();
   if (s.ok()) {
-    s = reader.Require("group_by", &group_by);
+    s = reader.Require("group_by", &group.group_by);
   }
   if (s.ok()) {
     s = reader.Get("group_size", &group_size);
@@ -918,35 +767,30 @@ asio::awaitable<Reply> Api::QueryGroups(Request& r, engine::Catalog& c) {
                  (limit && (*limit == 0 || *limit > 1000)))) {
     s = Status::ValidationFailed("group_size and limit must be from 1 to 1000");
   }
+  SearchInput in;
+  if (s.ok()) {
+    // `limit` counts groups here, not hits: the engine sets the query's own.
+    json::object query = body->as_object();
+    query.erase("limit");
+    query.erase("offset");
+    s = ParseQueryRequest(query, "", &in, 0);
+  }
   if (!s.ok()) {
     co_return StatusReply(s, r.start);
   }
-  // Search deep enough to fill the groups, then group. The payload is needed to group.
-  json::object widened = body->as_object();
-  widened["limit"] = std::min<uint64_t>(limit.value_or(10) * group_size.value_or(3) * 8, 10000);
-  widened.erase("offset");
-  SearchInput in;
-  auto hits = RunQueryRequest(*collection, widened, "", &in, 0);
-  if (!hits.ok()) {
-    co_return StatusReply(hits.status(), r.start);
+  group.group_size = group_size.value_or(3);
+  group.limit = limit.value_or(10);
+  auto groups = collection->QueryGroups(in.query, group);
+  if (!groups.ok()) {
+    co_return StatusReply(groups.status(), r.start);
   }
-  std::vector<PointId> ids;
-  for (const auto& h : *hits) {
-    ids.push_back(h.record.id);
-  }
-  std::unordered_map<PointId, json::object, engine::PointIdHash> payloads;
-  for (auto& rec : collection->Retrieve(ids, true, false)) {
-    payloads[rec.id] = std::move(rec.payload);
-  }
-  // Group on the full payload; ScoredPointToJson then shows what was asked for.
-  std::vector<engine::ScoredPoint> grouped = std::move(hits).value();
-  for (auto& h : grouped) {
-    h.record.payload = std::move(payloads[h.record.id]);
-  }
+  // Grouped on the full payload; ScoredPointToJson shows what was asked for.
   const bool single = collection->config_ptr()->single_unnamed_vector;
-  json::array groups =
-      GroupHits(grouped, group_by, group_size.value_or(3), limit.value_or(10), in, single);
-  co_return JsonResult(json::object{{"groups", std::move(groups)}}, r.start);
+  json::array out;
+  for (const engine::PointGroup& g : *groups) {
+    out.push_back(json::object{{"id", g.key}, {"hits", HitsToJson(g.hits, in, single)}});
+  }
+  co_return JsonResult(json::object{{"groups", std::move(out)}}, r.start);
 }
 
 namespace {
@@ -963,23 +807,24 @@ Status ParseLegacySearch(const json::value& body, const std::string& path, Searc
   if (vector == nullptr) {
     return DeserializeError(path, "missing field `vector`");
   }
+  engine::DenseVector values;
   if (vector->is_object()) {
     FieldReader vr(*vector, reader.PathOf("vector"));
-    std::string name;
-    TESSERA_RETURN_IF_ERROR(vr.Require("name", &name));
-    in->request.vector_name = name;
-    const json::value* values = vr.Find("vector");
-    if (values == nullptr) {
+    TESSERA_RETURN_IF_ERROR(vr.Require("name", &in->query.using_vector));
+    const json::value* v = vr.Find("vector");
+    if (v == nullptr) {
       return DeserializeError(vr.PathOf("vector"), "missing field `vector`");
     }
-    return ParseDenseVector(*values, vr.PathOf("vector"), &in->request.query);
+    TESSERA_RETURN_IF_ERROR(ParseDenseVector(*v, vr.PathOf("vector"), &values));
+  } else {
+    TESSERA_RETURN_IF_ERROR(ParseDenseVector(*vector, reader.PathOf("vector"), &values));
   }
-  return ParseDenseVector(*vector, reader.PathOf("vector"), &in->request.query);
+  in->query.query = engine::NearestQuery{std::move(values)};
+  return Status::Ok();
 }
 
 // /points/recommend body: {positive, negative, strategy, using, ...}.
-Status ParseLegacyRecommend(const json::value& body, const std::string& path, const Collection& c,
-                            SearchInput* in) {
+Status ParseLegacyRecommend(const json::value& body, const std::string& path, SearchInput* in) {
   FieldReader reader(body, path);
   TESSERA_RETURN_IF_ERROR(reader.status());
   if (!reader.Has("limit")) {
@@ -988,9 +833,11 @@ Status ParseLegacyRecommend(const json::value& body, const std::string& path, co
   TESSERA_RETURN_IF_ERROR(ParseSearchCommon(reader, in));
   std::optional<std::string> using_name;
   TESSERA_RETURN_IF_ERROR(reader.Get("using", &using_name));
-  in->request.vector_name = using_name.value_or("");
-  return RecommendQuery(reader.Find("positive"), reader.Find("negative"), reader.Find("strategy"),
-                        c, in);
+  in->query.using_vector = using_name.value_or("");
+  TESSERA_ASSIGN_OR_RETURN(
+      in->query.query,
+      ParseRecommend(reader.Find("positive"), reader.Find("negative"), reader.Find("strategy")));
+  return Status::Ok();
 }
 
 }  // namespace
@@ -1020,12 +867,12 @@ asio::awaitable<Reply> Api::LegacySearch(Request& r, engine::Catalog& c, bool re
   json::array results;
   for (const auto& [request, path] : requests) {
     SearchInput in;
-    Status s = recommend ? ParseLegacyRecommend(*request, path, *collection, &in)
+    Status s = recommend ? ParseLegacyRecommend(*request, path, &in)
                          : ParseLegacySearch(*request, path, &in);
     if (!s.ok()) {
       co_return StatusReply(s, r.start);
     }
-    auto hits = RunSearch(*collection, in);
+    auto hits = collection->Query(in.query);
     if (!hits.ok()) {
       co_return StatusReply(hits.status(), r.start);
     }

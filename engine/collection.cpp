@@ -377,6 +377,15 @@ std::vector<PointRecord> Collection::Retrieve(const std::vector<PointId>& ids, b
   return searcher_->Retrieve(ids, with_payload, with_vectors);
 }
 
+Result<std::vector<ScoredPoint>> Collection::Query(const engine::Query& query) const {
+  return RunQuery(*searcher_, query);
+}
+
+Result<std::vector<PointGroup>> Collection::QueryGroups(const engine::Query& query,
+                                                        const GroupRequest& group) const {
+  return RunGroupQuery(*searcher_, query, group);
+}
+
 Result<std::vector<ScoredPoint>> Collection::Search(const SearchRequest& request) const {
   return searcher_->Search(request);
 }

@@ -144,6 +144,10 @@ class Collection {
   std::vector<PointRecord> Retrieve(const std::vector<PointId>& ids, bool with_payload,
                                     bool with_vectors) const;
   Result<std::vector<ScoredPoint>> Search(const SearchRequest& request) const;
+  // Runs a query tree (query.h).
+  Result<std::vector<ScoredPoint>> Query(const engine::Query& query) const;
+  Result<std::vector<PointGroup>> QueryGroups(const engine::Query& query,
+                                              const GroupRequest& group) const;
   // Live points with id >= `from` in id order (integers, then UUIDs), at most `limit`;
   // `next` is the id after the last one returned, if any.
   std::vector<PointRecord> Scroll(const std::optional<PointId>& from, size_t limit,

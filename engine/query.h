@@ -1,16 +1,23 @@
 #pragma once
 
-// What reads ask the engine and what they get back: point records, scored points, and the
-// nearest-neighbour search request with its planning statistics. (The query-IR part of the
-// engine-core issue, #16, grows from here: prefetch trees, fusion, recommend, groups.)
+// What reads ask the engine and what they get back: point records, scored points, the
+// nearest-neighbour search request with its planning statistics, and the query IR — a tree of
+// prefetches under a scoring query (nearest, recommend, fusion; later discover, context,
+// formula, MMR), with filter, limit/offset, score threshold and selectors — that `api/`
+// decodes REST (and later gRPC) requests into, and query.cpp plans and runs.
 
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <boost/json/object.hpp>
+#include <memory>
+#include <variant>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "common/status.h"
 #include "engine/filter.h"
 #include "engine/operations.h"
 #include "engine/point_id.h"
@@ -61,5 +68,83 @@ struct OrderBy {
   bool descending = false;
   std::optional<double> start_from;
 };
+
+// ---- the query IR ----
+
+// An example or a target: a stored point (its vector by the query's `using` name) or a vector.
+using VectorExample = std::variant<PointId, DenseVector>;
+
+// The points closest to a vector, or to a stored point's vector.
+struct NearestQuery {
+  VectorExample target;
+};
+
+enum class RecommendStrategy : uint8_t { kAverageVector };
+
+// Points like the positive examples and unlike the negative ones. average_vector: the nearest to
+// avg(positive) + (avg(positive) - avg(negative)). Example points are left out of the results.
+struct RecommendQuery {
+  std::vector<VectorExample> positive;
+  std::vector<VectorExample> negative;
+  RecommendStrategy strategy = RecommendStrategy::kAverageVector;
+};
+
+enum class Fusion : uint8_t { kRrf };
+
+// Fuses the prefetches' ranked lists. RRF: score = sum over lists of 1 / (k + rank), k = 2 as in
+// Qdrant, rank from 1.
+struct FusionQuery {
+  Fusion fusion = Fusion::kRrf;
+};
+
+using ScoringQuery = std::variant<NearestQuery, RecommendQuery, FusionQuery>;
+
+// A node of the query tree. With prefetches, the scoring query ranks the points they found (a
+// nearest or recommend re-scores them exactly; a fusion fuses their lists); without, it searches
+// the collection.
+struct Query {
+  std::vector<Query> prefetch;
+  ScoringQuery query;
+  std::string using_vector;  // "" for the unnamed vector
+  std::shared_ptr<const Filter> filter;
+  size_t limit = 10;
+  size_t offset = 0;
+  std::optional<float> score_threshold;
+  std::optional<size_t> ef;  // default: the HNSW ef_construct
+  bool exact = false;
+  bool with_payload = false;  // of the results (the root's; prefetches' are not returned)
+  bool with_vectors = false;
+};
+
+// Results grouped by a payload value (strings and integers; an array by each element).
+struct GroupRequest {
+  std::string group_by;  // a dotted payload path
+  size_t group_size = 3;  // hits per group, at most
+  size_t limit = 10;      // groups, at most
+};
+
+struct PointGroup {
+  boost::json::value key;
+  std::vector<ScoredPoint> hits;
+};
+
+// ---- running a query ----
+
+class Searcher;
+
+// Runs the query tree: prefetches first (depth-first, at most 4 levels below the root), then the
+// scoring query over what they found, or over the collection without prefetches.
+Result<std::vector<ScoredPoint>> RunQuery(const Searcher& searcher, const Query& query);
+// Runs `query` deep enough to fill the groups (its limit and offset are replaced), with the
+// payload (needed to group), and groups the results.
+Result<std::vector<PointGroup>> RunGroupQuery(const Searcher& searcher, Query query,
+                                              const GroupRequest& group);
+
+// The pieces, for tests and for other query kinds:
+// Reciprocal Rank Fusion of ranked lists (ties by id).
+std::vector<ScoredPoint> FuseRrf(const std::vector<std::vector<ScoredPoint>>& lists, double k);
+// Groups ranked hits in order: the first `group.limit` distinct keys, `group.group_size` hits
+// each, every hit into each group its key array names.
+std::vector<PointGroup> GroupHits(const std::vector<ScoredPoint>& hits, const GroupRequest& group);
 
 }  // namespace tessera::engine

@@ -1,0 +1,235 @@
+#include "engine/query.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "engine/filter.h"
+#include "engine/searcher.h"
+
+namespace tessera::engine {
+
+namespace {
+
+constexpr int kMaxPrefetchDepth = 4;  // levels of prefetch below the root
+
+// The stored vector `name` of point `id`.
+Result<DenseVector> VectorOf(const Searcher& searcher, const PointId& id, const std::string& name) {
+  auto records = searcher.Retrieve({id}, false, true);
+  if (records.empty()) {
+    return Status::NotFound("Not found: No point with id " + id.ToString() + " found");
+  }
+  auto it = records[0].vectors.find(name);
+  if (it == records[0].vectors.end()) {
+    return Status::InvalidArgument("Wrong input: point " + id.ToString() + " has no vector `" +
+                                   name + "`");
+  }
+  const DenseVector* dense = AsDense(it->second);
+  if (dense == nullptr) {
+    return Status::InvalidArgument("Wrong input: the vector `" + name + "` of point " +
+                                   id.ToString() + " is not dense");
+  }
+  return *dense;
+}
+
+// The example's vector; a point example's id is added to `ids`.
+Result<DenseVector> Resolve(const Searcher& searcher, const VectorExample& example,
+                            const std::string& name, std::vector<PointId>* ids) {
+  if (const auto* id = std::get_if<PointId>(&example)) {
+    if (ids != nullptr) {
+      ids->push_back(*id);
+    }
+    return VectorOf(searcher, *id, name);
+  }
+  return std::get<DenseVector>(example);
+}
+
+Result<DenseVector> Average(const Searcher& searcher, const std::vector<VectorExample>& examples,
+                            const std::string& name, std::vector<PointId>* ids) {
+  DenseVector avg;
+  for (const VectorExample& e : examples) {
+    TESSERA_ASSIGN_OR_RETURN(DenseVector v, Resolve(searcher, e, name, ids));
+    if (avg.empty()) {
+      avg.assign(v.size(), 0.0f);
+    } else if (v.size() != avg.size()) {
+      return Status::InvalidArgument("Wrong input: examples have different dimensions");
+    }
+    for (size_t i = 0; i < v.size(); ++i) {
+      avg[i] += v[i] / static_cast<float>(examples.size());
+    }
+  }
+  return avg;
+}
+
+// average_vector: avg(positive) + (avg(positive) - avg(negative)).
+Result<DenseVector> RecommendVector(const Searcher& searcher, const RecommendQuery& recommend,
+                                    const std::string& name, std::vector<PointId>* examples) {
+  if (recommend.positive.empty()) {
+    return Status::InvalidArgument("Wrong input: at least one positive example is required");
+  }
+  TESSERA_ASSIGN_OR_RETURN(DenseVector query,
+                           Average(searcher, recommend.positive, name, examples));
+  if (!recommend.negative.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(DenseVector negative,
+                             Average(searcher, recommend.negative, name, examples));
+    if (negative.size() != query.size()) {
+      return Status::InvalidArgument("Wrong input: examples have different dimensions");
+    }
+    for (size_t i = 0; i < query.size(); ++i) {
+      query[i] += query[i] - negative[i];
+    }
+  }
+  return query;
+}
+
+// A search that leaves out `exclude`d points: asks for as many more as it may drop.
+Result<std::vector<ScoredPoint>> SearchExcluding(const Searcher& searcher, SearchRequest request,
+                                                 const std::vector<PointId>& exclude) {
+  if (exclude.empty()) {
+    return searcher.Search(request);
+  }
+  const size_t limit = request.limit;
+  request.limit += exclude.size();
+  TESSERA_ASSIGN_OR_RETURN(auto hits, searcher.Search(request));
+  std::erase_if(hits, [&](const ScoredPoint& p) {
+    return std::find(exclude.begin(), exclude.end(), p.record.id) != exclude.end();
+  });
+  if (hits.size() > limit) {
+    hits.resize(limit);
+  }
+  return hits;
+}
+
+Result<std::vector<ScoredPoint>> Run(const Searcher& searcher, const Query& q, int depth) {
+  if (depth > kMaxPrefetchDepth) {
+    return Status::InvalidArgument("Wrong input: prefetch nested too deeply");
+  }
+  std::vector<std::vector<ScoredPoint>> prefetched;
+  for (const Query& sub : q.prefetch) {
+    TESSERA_ASSIGN_OR_RETURN(auto hits, Run(searcher, sub, depth + 1));
+    prefetched.push_back(std::move(hits));
+  }
+
+  if (std::holds_alternative<FusionQuery>(q.query)) {
+    if (q.prefetch.empty()) {
+      return Status::InvalidArgument("Wrong input: fusion needs `prefetch`");
+    }
+    std::vector<ScoredPoint> fused = FuseRrf(prefetched, 2.0);
+    if (q.offset >= fused.size()) {
+      return std::vector<ScoredPoint>();
+    }
+    fused.erase(fused.begin(), fused.begin() + static_cast<std::ptrdiff_t>(q.offset));
+    if (fused.size() > q.limit) {
+      fused.resize(q.limit);
+    }
+    if (q.with_payload || q.with_vectors) {
+      for (ScoredPoint& p : fused) {
+        auto rec = searcher.Retrieve({p.record.id}, q.with_payload, q.with_vectors);
+        if (!rec.empty()) {
+          rec[0].version = p.record.version;
+          p.record = std::move(rec[0]);
+        }
+      }
+    }
+    return fused;
+  }
+
+  SearchRequest request;
+  request.vector_name = q.using_vector;
+  request.limit = q.limit;
+  request.offset = q.offset;
+  request.ef = q.ef;
+  request.exact = q.exact;
+  request.score_threshold = q.score_threshold;
+  request.with_payload = q.with_payload;
+  request.with_vectors = q.with_vectors;
+  std::vector<PointId> exclude;
+  if (const auto* nearest = std::get_if<NearestQuery>(&q.query)) {
+    TESSERA_ASSIGN_OR_RETURN(request.query,
+                             Resolve(searcher, nearest->target, q.using_vector, nullptr));
+  } else {
+    TESSERA_ASSIGN_OR_RETURN(
+        request.query,
+        RecommendVector(searcher, std::get<RecommendQuery>(q.query), q.using_vector, &exclude));
+  }
+  std::shared_ptr<const Filter> filter = q.filter;
+  if (!q.prefetch.empty()) {
+    // Re-score the prefetched candidates with this query, exactly.
+    auto candidates = std::make_shared<Filter>();
+    HasIdCondition has;
+    for (const auto& list : prefetched) {
+      for (const ScoredPoint& p : list) {
+        has.ids.insert(p.record.id);
+      }
+    }
+    candidates->must.push_back(std::move(has));
+    if (q.filter != nullptr) {
+      candidates->must.push_back(FilterCondition{q.filter});
+    }
+    filter = std::move(candidates);
+    request.exact = true;
+  }
+  request.filter = filter.get();
+  return SearchExcluding(searcher, std::move(request), exclude);
+}
+
+}  // namespace
+
+std::vector<ScoredPoint> FuseRrf(const std::vector<std::vector<ScoredPoint>>& lists, double k) {
+  std::vector<ScoredPoint> fused;
+  std::unordered_map<PointId, size_t, PointIdHash> at;
+  for (const auto& list : lists) {
+    for (size_t rank = 0; rank < list.size(); ++rank) {
+      const double add = 1.0 / (k + static_cast<double>(rank) + 1.0);
+      auto [it, inserted] = at.try_emplace(list[rank].record.id, fused.size());
+      if (inserted) {
+        fused.push_back(list[rank]);
+        fused.back().score = 0;
+      }
+      fused[it->second].score += static_cast<float>(add);
+    }
+  }
+  std::stable_sort(fused.begin(), fused.end(), [](const auto& a, const auto& b) {
+    return a.score > b.score || (a.score == b.score && a.record.id < b.record.id);
+  });
+  return fused;
+}
+
+std::vector<PointGroup> GroupHits(const std::vector<ScoredPoint>& hits, const GroupRequest& group) {
+  std::vector<PointGroup> groups;
+  for (const ScoredPoint& p : hits) {
+    for (const boost::json::value* key : ValuesAt(p.record.payload, group.group_by)) {
+      if (!key->is_string() && !key->is_int64() && !key->is_uint64()) {
+        continue;
+      }
+      auto it = std::find_if(groups.begin(), groups.end(),
+                             [&](const PointGroup& g) { return g.key == *key; });
+      if (it == groups.end()) {
+        if (groups.size() >= group.limit) {
+          continue;
+        }
+        groups.push_back({*key, {}});
+        it = groups.end() - 1;
+      }
+      if (it->hits.size() < group.group_size) {
+        it->hits.push_back(p);
+      }
+    }
+  }
+  return groups;
+}
+
+Result<std::vector<ScoredPoint>> RunQuery(const Searcher& searcher, const Query& query) {
+  return Run(searcher, query, 0);
+}
+
+Result<std::vector<PointGroup>> RunGroupQuery(const Searcher& searcher, Query query,
+                                              const GroupRequest& group) {
+  // Deep enough to fill the groups in most collections; the payload is needed to group.
+  query.limit = std::min<size_t>(group.limit * group.group_size * 8, 10000);
+  query.offset = 0;
+  query.with_payload = true;
+  TESSERA_ASSIGN_OR_RETURN(auto hits, Run(searcher, query, 0));
+  return GroupHits(hits, group);
+}
+
+}  // namespace tessera::engine

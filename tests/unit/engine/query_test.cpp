@@ -1,0 +1,212 @@
+// The query IR (engine/query.h) run over a real collection: nearest by vector and by point,
+// recommend (average_vector, examples left out), prefetch re-scoring with filters, RRF fusion,
+// groups, and the limits of the tree. Points lie on a line, so every expected result is known.
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "engine/collection.h"
+#include "tests/unit/temp_dir.h"
+
+namespace tessera::engine {
+namespace {
+
+namespace json = boost::json;
+using testing::TempDir;
+
+// Point i at (i, 0), payload {"g": i % 3, "tags": [...]} for i in [0, 40).
+class QueryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CollectionConfig config;
+    config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kEuclid};
+    CollectionOptions options;
+    options.flush_interval = std::chrono::hours(1);
+    auto c = Collection::Create("q", dir_.path() / "q", config, options);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    collection_ = std::move(c).value();
+    UpsertOp upsert;
+    for (uint64_t i = 0; i < 40; ++i) {
+      json::object payload{{"g", i % 3}};
+      if (i == 1) {
+        payload["tags"] = json::array{"a", "b"};
+      } else if (i < 6) {
+        payload["tags"] = json::array{"a"};
+      }
+      upsert.points.push_back(
+          PointStruct{PointId::Num(i), {{"", DenseVector{static_cast<float>(i), 0}}}, payload});
+    }
+    Result<SeqNo> seq = collection_->Submit({upsert}, Durability::kWritten);
+    ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+    ASSERT_TRUE(collection_->WaitApplied(*seq, std::chrono::steady_clock::now() +
+                                                   std::chrono::seconds(30)));
+  }
+
+  static Query Nearest(VectorExample target, size_t limit) {
+    Query q;
+    q.query = NearestQuery{std::move(target)};
+    q.limit = limit;
+    return q;
+  }
+  static DenseVector At(float x) { return {x, 0}; }
+
+  std::vector<uint64_t> Ids(const Query& q) const {
+    auto hits = collection_->Query(q);
+    EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+    std::vector<uint64_t> ids;
+    if (hits.ok()) {
+      for (const ScoredPoint& p : *hits) {
+        ids.push_back(p.record.id.num());
+      }
+    }
+    return ids;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Collection> collection_;
+};
+
+std::shared_ptr<const Filter> GroupIs(int64_t g) {
+  auto f = std::make_shared<Filter>();
+  f->must.push_back(FieldCondition{.key = "g", .match = MatchValue{g}});
+  return f;
+}
+
+TEST_F(QueryTest, NearestToAVectorAndToAStoredPoint) {
+  EXPECT_EQ(Ids(Nearest(At(10.2f), 3)), (std::vector<uint64_t>{10, 11, 9}));
+  // By id: the point's own vector; the point itself is not left out.
+  EXPECT_EQ(Ids(Nearest(PointId::Num(20), 3)), (std::vector<uint64_t>{20, 19, 21}));
+  Query offset = Nearest(At(10), 2);
+  offset.offset = 1;
+  EXPECT_EQ(Ids(offset), (std::vector<uint64_t>{9, 11}));
+  Query filtered = Nearest(At(10), 2);
+  filtered.filter = GroupIs(0);
+  EXPECT_EQ(Ids(filtered), (std::vector<uint64_t>{9, 12}));
+  auto missing = collection_->Query(Nearest(PointId::Num(999), 3));
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+  EXPECT_EQ(missing.status().message(), "Not found: No point with id 999 found");
+}
+
+TEST_F(QueryTest, RecommendAveragesTheExamplesAndLeavesThemOut) {
+  Query q;
+  q.limit = 3;
+  q.query = RecommendQuery{{PointId::Num(21), PointId::Num(23)}, {}};
+  // avg(21, 23) = 22; 21 and 23, the nearest after it, are examples: left out.
+  EXPECT_EQ(Ids(q), (std::vector<uint64_t>{22, 20, 24}));
+  // avg(pos) + (avg(pos) - avg(neg)) = 11 + (11 - 0) = 22; example 0, 10, 12 left out.
+  q.query = RecommendQuery{{PointId::Num(10), PointId::Num(12)}, {PointId::Num(0)}};
+  EXPECT_EQ(Ids(q), (std::vector<uint64_t>{22, 21, 23}));
+  // Vectors as examples are not points: nothing is left out.
+  q.query = RecommendQuery{{At(30), At(32)}, {}};
+  EXPECT_EQ(Ids(q), (std::vector<uint64_t>{31, 30, 32}));
+  q.query = RecommendQuery{{}, {PointId::Num(1)}};
+  EXPECT_EQ(collection_->Query(q).status().message(),
+            "Wrong input: at least one positive example is required");
+  q.query = RecommendQuery{{At(1), DenseVector{1, 2, 3}}, {}};
+  EXPECT_EQ(collection_->Query(q).status().message(),
+            "Wrong input: examples have different dimensions");
+}
+
+TEST_F(QueryTest, APrefetchsCandidatesAreRescoredByTheQuery) {
+  Query root = Nearest(At(100), 3);
+  root.prefetch.push_back(Nearest(At(0), 5));  // 0..4
+  EXPECT_EQ(Ids(root), (std::vector<uint64_t>{4, 3, 2}));
+  // The root's filter applies to the candidates; the prefetch's to its own search.
+  root.filter = GroupIs(0);
+  EXPECT_EQ(Ids(root), (std::vector<uint64_t>{3, 0}));
+  root.filter = nullptr;
+  root.prefetch[0].filter = GroupIs(1);  // 1, 4, 7, 10, 13
+  EXPECT_EQ(Ids(root), (std::vector<uint64_t>{13, 10, 7}));
+  // Two prefetches: the union of their candidates.
+  root.prefetch.push_back(Nearest(At(39), 2));  // 39, 38
+  EXPECT_EQ(Ids(root), (std::vector<uint64_t>{39, 38, 13}));
+  // Recommend over prefetched candidates leaves its examples out as well.
+  Query rec;
+  rec.limit = 2;
+  rec.query = RecommendQuery{{PointId::Num(2)}, {}};
+  rec.prefetch.push_back(Nearest(At(0), 4));  // 0..3
+  EXPECT_EQ(Ids(rec), (std::vector<uint64_t>{1, 3}));
+}
+
+TEST(FuseRrfTest, SumsReciprocalRanksAndBreaksTiesById) {
+  auto list = [](std::vector<uint64_t> ids) {
+    std::vector<ScoredPoint> out;
+    for (uint64_t id : ids) {
+      out.push_back(ScoredPoint{PointRecord{.id = PointId::Num(id)}, 100.0f});
+    }
+    return out;
+  };
+  const auto fused = FuseRrf({list({0, 1, 2}), list({2, 1, 3}), list({})}, 2.0);
+  ASSERT_EQ(fused.size(), 4u);
+  // 2: 1/5 + 1/3; 1: 1/4 + 1/4; 0: 1/3; 3: 1/5.
+  const std::vector<std::pair<uint64_t, float>> expected = {
+      {2, 1.0f / 5 + 1.0f / 3}, {1, 0.5f}, {0, 1.0f / 3}, {3, 1.0f / 5}};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(fused[i].record.id.num(), expected[i].first);
+    EXPECT_FLOAT_EQ(fused[i].score, expected[i].second);
+  }
+  const auto tie = FuseRrf({list({5}), list({4})}, 2.0);
+  EXPECT_EQ(tie[0].record.id.num(), 4u);  // equal scores: lower id first
+}
+
+TEST_F(QueryTest, FusionRanksThePrefetchesListsAndPagesThem) {
+  Query root;
+  root.query = FusionQuery{};
+  root.limit = 10;
+  root.prefetch.push_back(Nearest(At(0), 3));  // 0, 1, 2
+  root.prefetch.push_back(Nearest(At(2), 3));  // 2, then 1 and 3 tied (by id)
+  EXPECT_EQ(Ids(root), (std::vector<uint64_t>{2, 1, 0, 3}));
+  root.offset = 1;
+  root.limit = 2;
+  EXPECT_EQ(Ids(root), (std::vector<uint64_t>{1, 0}));
+  root.offset = 0;
+  root.with_payload = true;
+  auto hits = collection_->Query(root);
+  ASSERT_TRUE(hits.ok());
+  EXPECT_EQ((*hits)[0].record.payload.at("g"), 2);
+  Query alone;
+  alone.query = FusionQuery{};
+  EXPECT_EQ(collection_->Query(alone).status().message(), "Wrong input: fusion needs `prefetch`");
+}
+
+TEST_F(QueryTest, GroupsTakeTheFirstKeysInRankOrder) {
+  GroupRequest group{.group_by = "g", .group_size = 2, .limit = 2};
+  auto groups = collection_->QueryGroups(Nearest(At(0), 1), group);
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  ASSERT_EQ(groups->size(), 2u);
+  EXPECT_EQ((*groups)[0].key, 0);
+  ASSERT_EQ((*groups)[0].hits.size(), 2u);
+  EXPECT_EQ((*groups)[0].hits[0].record.id.num(), 0u);
+  EXPECT_EQ((*groups)[0].hits[1].record.id.num(), 3u);
+  EXPECT_EQ((*groups)[1].key, 1);
+  EXPECT_EQ((*groups)[1].hits[1].record.id.num(), 4u);
+  // An array value puts the point into each of its groups; points without the key are skipped.
+  group = GroupRequest{.group_by = "tags", .group_size = 10, .limit = 10};
+  groups = collection_->QueryGroups(Nearest(At(0), 1), group);
+  ASSERT_TRUE(groups.ok());
+  ASSERT_EQ(groups->size(), 2u);
+  EXPECT_EQ((*groups)[0].key, "a");
+  EXPECT_EQ((*groups)[0].hits.size(), 6u);  // 0..5
+  EXPECT_EQ((*groups)[1].key, "b");
+  ASSERT_EQ((*groups)[1].hits.size(), 1u);
+  EXPECT_EQ((*groups)[1].hits[0].record.id.num(), 1u);
+}
+
+TEST_F(QueryTest, ATreeDeeperThanFourPrefetchLevelsIsRefused) {
+  auto nest = [](int levels) {
+    Query q = Nearest(At(0), 1);
+    for (int i = 0; i < levels; ++i) {
+      Query parent = Nearest(At(0), 1);
+      parent.prefetch.push_back(std::move(q));
+      q = std::move(parent);
+    }
+    return q;
+  };
+  EXPECT_TRUE(collection_->Query(nest(4)).ok());
+  EXPECT_EQ(collection_->Query(nest(5)).status().message(),
+            "Wrong input: prefetch nested too deeply");
+}
+
+}  // namespace
+}  // namespace tessera::engine
