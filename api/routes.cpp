@@ -352,110 +352,152 @@ asio::awaitable<Reply> Api::GetCollection(Request& r, engine::Catalog& c) {
   co_return JsonResult(CollectionInfoToJson((*collection)->Info()), r.start);
 }
 
-asio::awaitable<Reply> Api::CreateCollection(Request& r, engine::Catalog& c) {
+Reply Api::CreateCollectionBlocking(const Request& r, engine::Catalog& c) {
   const std::string& name = r.Param("collection_name");
   if (Status valid = engine::ValidateCollectionName(name); !valid.ok()) {
-    co_return JsonError(
+    return JsonError(
         http::status::unprocessable_entity,
         "Validation error in path parameters: [collection_name: " + valid.message() + "]", r.start);
   }
   Result<json::value> body = Body(r);
   if (!body.ok()) {
-    co_return StatusReply(body.status(), r.start);
+    return StatusReply(body.status(), r.start);
   }
   Result<engine::CollectionConfig> config =
       ParseCreateCollection(*body, options_.collection_defaults);
   if (!config.ok()) {
-    co_return StatusReply(config.status(), r.start);
+    return StatusReply(config.status(), r.start);
   }
   if (Status s = c.CreateCollection(name, std::move(config).value()); !s.ok()) {
-    co_return StatusReply(s, r.start);
+    return StatusReply(s, r.start);
   }
-  co_return JsonResult(true, r.start);
+  return JsonResult(true, r.start);
 }
 
-asio::awaitable<Reply> Api::UpdateCollection(Request& r, engine::Catalog& c) {
+// Runs on the blocking pool: the change fsyncs files (and a delete waits for the collection's
+// threads), which must not hold an I/O thread.
+asio::awaitable<Reply> Api::CreateCollection(Request& r, engine::Catalog& c) {
+  return RunBlocking([this, &r, &c] { return CreateCollectionBlocking(r, c); });
+}
+
+
+Reply Api::UpdateCollectionBlocking(const Request& r, engine::Catalog& c) {
   Result<json::value> body = Body(r);
   if (!body.ok()) {
-    co_return StatusReply(body.status(), r.start);
+    return StatusReply(body.status(), r.start);
   }
   Result<engine::CollectionUpdate> update = ParseUpdateCollection(*body);
   if (!update.ok()) {
-    co_return StatusReply(update.status(), r.start);
+    return StatusReply(update.status(), r.start);
   }
   if (Status s = c.UpdateCollection(r.Param("collection_name"), *update); !s.ok()) {
-    co_return StatusReply(s, r.start);
+    return StatusReply(s, r.start);
   }
-  co_return JsonResult(true, r.start);
+  return JsonResult(true, r.start);
 }
 
-asio::awaitable<Reply> Api::DeleteCollection(Request& r, engine::Catalog& c) {
+// Runs on the blocking pool: the change fsyncs files (and a delete waits for the collection's
+// threads), which must not hold an I/O thread.
+asio::awaitable<Reply> Api::UpdateCollection(Request& r, engine::Catalog& c) {
+  return RunBlocking([this, &r, &c] { return UpdateCollectionBlocking(r, c); });
+}
+
+
+Reply Api::DeleteCollectionBlocking(const Request& r, engine::Catalog& c) {
   Result<bool> deleted = c.DeleteCollection(r.Param("collection_name"));
   if (!deleted.ok()) {
-    co_return StatusReply(deleted.status(), r.start);
+    return StatusReply(deleted.status(), r.start);
   }
-  co_return JsonResult(*deleted, r.start);
+  return JsonResult(*deleted, r.start);
 }
 
-asio::awaitable<Reply> Api::CreateIndex(Request& r, engine::Catalog& c) {
+// Runs on the blocking pool: the change fsyncs files (and a delete waits for the collection's
+// threads), which must not hold an I/O thread.
+asio::awaitable<Reply> Api::DeleteCollection(Request& r, engine::Catalog& c) {
+  return RunBlocking([this, &r, &c] { return DeleteCollectionBlocking(r, c); });
+}
+
+
+Reply Api::CreateIndexBlocking(const Request& r, engine::Catalog& c) {
   WriteOptions options;
   if (Status s = ParseWriteOptions(r, &options); !s.ok()) {
-    co_return StatusReply(s, r.start);
+    return StatusReply(s, r.start);
   }
   Result<std::shared_ptr<engine::Collection>> collection =
       c.GetCollection(r.Param("collection_name"));
   if (!collection.ok()) {
-    co_return StatusReply(collection.status(), r.start);
+    return StatusReply(collection.status(), r.start);
   }
   Result<json::value> body = Body(r);
   if (!body.ok()) {
-    co_return StatusReply(body.status(), r.start);
+    return StatusReply(body.status(), r.start);
   }
   auto index = ParseCreateIndex(*body);
   if (!index.ok()) {
-    co_return StatusReply(index.status(), r.start);
+    return StatusReply(index.status(), r.start);
   }
   if (Status s = (*collection)->CreatePayloadIndex(index->first, index->second); !s.ok()) {
-    co_return StatusReply(s, r.start);
+    return StatusReply(s, r.start);
   }
-  co_return JsonResult(
+  return JsonResult(
       json::object{{"operation_id", (*collection)->applied_seq()}, {"status", "completed"}},
       r.start);
 }
 
-asio::awaitable<Reply> Api::DeleteIndex(Request& r, engine::Catalog& c) {
+// Runs on the blocking pool: the change fsyncs files (and a delete waits for the collection's
+// threads), which must not hold an I/O thread.
+asio::awaitable<Reply> Api::CreateIndex(Request& r, engine::Catalog& c) {
+  return RunBlocking([this, &r, &c] { return CreateIndexBlocking(r, c); });
+}
+
+
+Reply Api::DeleteIndexBlocking(const Request& r, engine::Catalog& c) {
   Result<std::shared_ptr<engine::Collection>> collection =
       c.GetCollection(r.Param("collection_name"));
   if (!collection.ok()) {
-    co_return StatusReply(collection.status(), r.start);
+    return StatusReply(collection.status(), r.start);
   }
   if (Status s = (*collection)->DeletePayloadIndex(r.Param("field_name")); !s.ok()) {
-    co_return StatusReply(s, r.start);
+    return StatusReply(s, r.start);
   }
-  co_return JsonResult(
+  return JsonResult(
       json::object{{"operation_id", (*collection)->applied_seq()}, {"status", "completed"}},
       r.start);
 }
+
+// Runs on the blocking pool: the change fsyncs files (and a delete waits for the collection's
+// threads), which must not hold an I/O thread.
+asio::awaitable<Reply> Api::DeleteIndex(Request& r, engine::Catalog& c) {
+  return RunBlocking([this, &r, &c] { return DeleteIndexBlocking(r, c); });
+}
+
 
 asio::awaitable<Reply> Api::CollectionExists(Request& r, engine::Catalog& c) {
   const bool exists = c.CollectionExists(r.Param("collection_name"));
   co_return JsonResult(json::object{{"exists", exists}}, r.start);
 }
 
-asio::awaitable<Reply> Api::UpdateAliases(Request& r, engine::Catalog& c) {
+Reply Api::UpdateAliasesBlocking(const Request& r, engine::Catalog& c) {
   Result<json::value> body = Body(r);
   if (!body.ok()) {
-    co_return StatusReply(body.status(), r.start);
+    return StatusReply(body.status(), r.start);
   }
   Result<std::vector<engine::AliasAction>> actions = ParseAliasActions(*body);
   if (!actions.ok()) {
-    co_return StatusReply(actions.status(), r.start);
+    return StatusReply(actions.status(), r.start);
   }
   if (Status s = c.ChangeAliases(*actions); !s.ok()) {
-    co_return StatusReply(s, r.start);
+    return StatusReply(s, r.start);
   }
-  co_return JsonResult(true, r.start);
+  return JsonResult(true, r.start);
 }
+
+// Runs on the blocking pool: the change fsyncs files (and a delete waits for the collection's
+// threads), which must not hold an I/O thread.
+asio::awaitable<Reply> Api::UpdateAliases(Request& r, engine::Catalog& c) {
+  return RunBlocking([this, &r, &c] { return UpdateAliasesBlocking(r, c); });
+}
+
 
 namespace {
 json::value AliasesToJson(const std::vector<engine::AliasDescription>& aliases) {

@@ -67,6 +67,13 @@ class Api {
   asio::awaitable<Reply> DeleteIndex(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> UpdateAliases(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> ListAliases(Request& r, engine::Catalog& c);
+  // What the changes above run on the blocking pool.
+  Reply CreateCollectionBlocking(const Request& r, engine::Catalog& c);
+  Reply UpdateCollectionBlocking(const Request& r, engine::Catalog& c);
+  Reply DeleteCollectionBlocking(const Request& r, engine::Catalog& c);
+  Reply CreateIndexBlocking(const Request& r, engine::Catalog& c);
+  Reply DeleteIndexBlocking(const Request& r, engine::Catalog& c);
+  Reply UpdateAliasesBlocking(const Request& r, engine::Catalog& c);
   asio::awaitable<Reply> ListCollectionAliases(Request& r, engine::Catalog& c);
 
   // Snapshots, optimizations and the dashboard (ops_routes.cpp).
