@@ -11,6 +11,8 @@
 #include <tuple>
 #include <vector>
 
+#include "common/lock_order.h"
+
 namespace tessera::api {
 
 class RequestMetrics {
@@ -29,7 +31,7 @@ class RequestMetrics {
     uint64_t count = 0;
     double sum = 0;
   };
-  mutable std::mutex mu_;
+  mutable RankedMutex mu_{LockRank::kLeaf, "RequestMetrics::mu_"};
   std::map<std::pair<std::string, std::string>, Route> routes_;  // guarded by mu_
 };
 

@@ -20,6 +20,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/lock_order.h"
 #include "common/status.h"
 #include "engine/collection.h"
 
@@ -89,9 +90,9 @@ class Catalog {
 
   const std::filesystem::path storage_path_;
   const CollectionOptions options_;
-  std::mutex restore_mu_;  // one restore at a time (its unpacking); held before change_mu_
-  std::mutex change_mu_;   // serialises changes; the maps may be read holding it alone
-  mutable std::mutex mu_;  // held to read or change the maps, briefly
+  RankedMutex restore_mu_{LockRank::kCatalogRestore, "Catalog::restore_mu_"};  // one restore at a time (its unpacking); held before change_mu_
+  RankedMutex change_mu_{LockRank::kCatalogChange, "Catalog::change_mu_"};  // serialises changes; the maps may be read holding it alone
+  mutable RankedMutex mu_{LockRank::kCatalogMap, "Catalog::mu_"};  // held to read or change the maps, briefly
   // Written holding change_mu_ and mu_; read holding either.
   std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;
   std::map<std::string, std::string, std::less<>> aliases_;  // alias -> collection

@@ -13,7 +13,9 @@
 //   Searcher/Scans  reads (search, retrieve; scroll, count, order_by)
 //   PayloadStats    payload-index statistics for planning
 //
-// Lock order (a lock is taken only while holding locks to its left, never to its right):
+// Lock order (a lock is taken only while holding locks to its left, never to its right). Every
+// lock here is a RankedMutex whose rank (common/lock_order.h) encodes this order, and every
+// acquisition is checked against it at run time: the test suite aborts on any inversion.
 //
 //   Flusher::flush_mu_ -> config_write_mu_          (snapshots: a flush, then the config file)
 //   submit_mu_ -> SegmentSet::mu() -> UpdateWorker::queue_mu_ -> wal::Log's own locks
@@ -25,7 +27,8 @@
 // lock alone, then submit_mu_ alone). File writes and fsyncs happen only under flush_mu_ and
 // config_write_mu_, which no read and no write waits on.
 //
-// Folder:  config.bin  wal/  segments/manifest.bin  segments/segment-<id>-<seq>.bin
+// Folder:  config.bin  wal/  segments/manifest.bin  segments/segment-<id>-<seq>.bin (body)
+//          segments/segment-<id>-<seq>.ver (versions, tombstones)
 //          segments/segment-<id>-<vector>.hnsw
 
 #include <atomic>
@@ -40,6 +43,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/lock_order.h"
 #include "common/status.h"
 #include "engine/collection_config.h"
 #include "engine/filter.h"
@@ -183,14 +187,14 @@ class Collection {
   const CollectionOptions options_;
 
   SharedConfig config_;
-  std::mutex config_write_mu_;  // serializes config changes (held across the file's fsync)
+  RankedMutex config_write_mu_{LockRank::kConfigWrite, "Collection::config_write_mu_"};  // serializes config changes (held across the file's fsync)
 
   std::unique_ptr<wal::Log> wal_;
   std::unique_ptr<SegmentSet> segments_;
   PayloadStats payload_stats_;
 
   // Submission order == WAL order == apply order.
-  mutable std::mutex submit_mu_;
+  mutable RankedMutex submit_mu_{LockRank::kSubmit, "Collection::submit_mu_"};
   struct Pending {
     bool exists;
     SeqNo seq;

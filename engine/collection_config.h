@@ -14,6 +14,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "common/lock_order.h"
 #include "common/status.h"
 
 namespace tessera::engine {
@@ -188,7 +189,7 @@ class SharedConfig {
   }
 
  private:
-  mutable std::mutex mu_;
+  mutable RankedMutex mu_{LockRank::kLeaf, "SharedConfig::mu_"};
   std::shared_ptr<const CollectionConfig> config_;  // guarded by mu_
 };
 

@@ -25,6 +25,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/lock_order.h"
 #include "common/status.h"
 #include "engine/manifest.h"
 #include "engine/segment_set.h"
@@ -82,13 +83,13 @@ class Flusher {
   const std::function<SeqNo()> applied_seq_;
   const Options options_;
 
-  std::mutex flush_mu_;
+  RankedMutex flush_mu_{LockRank::kFlush, "Flusher::flush_mu_"};
   Manifest manifest_;                                  // guarded by flush_mu_: the durable one
   std::unordered_map<uint64_t, DurableFiles> durable_;  // guarded by flush_mu_; by segment id
   size_t failures_ = 0;                                // guarded by flush_mu_; in a row
   std::atomic<SeqNo> persisted_seq_{0};
 
-  mutable std::mutex failure_mu_;  // leaf
+  mutable RankedMutex failure_mu_{LockRank::kLeaf, "Flusher::failure_mu_"};  // leaf
   Status failure_;                 // guarded by failure_mu_
   std::atomic<bool> failed_{false};
 

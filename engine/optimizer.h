@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/lock_order.h"
 #include "engine/collection_config.h"
 #include "engine/segment_set.h"
 
@@ -79,10 +80,10 @@ class Optimizer {
 
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> graphs_built_{0};
-  mutable std::mutex status_mu_;
+  mutable RankedMutex status_mu_{LockRank::kLeaf, "Optimizer::status_mu_"};
   std::optional<OptimizationStatus::SegmentInfo> running_segment_;  // guarded by status_mu_
   std::chrono::system_clock::time_point running_since_;             // guarded by status_mu_
-  std::mutex mu_;
+  RankedMutex mu_{LockRank::kOptimizer, "Optimizer::mu_"};
   std::condition_variable_any cv_;
   std::jthread thread_;  // last: started after, and joined before, the rest
 };

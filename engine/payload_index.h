@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/lock_order.h"
 #include "engine/collection_config.h"
 #include "engine/filter.h"
 #include "engine/segment.h"
@@ -42,7 +43,7 @@ class PayloadStats {
   std::shared_ptr<const FieldStats> StatsFor(const Segment& segment,
                                              const std::string& field) const;
 
-  mutable std::mutex mu_;
+  mutable RankedMutex mu_{LockRank::kLeaf, "PayloadStats::mu_"};
   mutable std::map<std::pair<uint64_t, std::string>, std::shared_ptr<const FieldStats>>
       stats_;  // guarded by mu_; by (segment id, field)
 };

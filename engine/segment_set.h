@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/lock_order.h"
 #include "engine/segment.h"
 
 namespace tessera::engine {
@@ -32,7 +33,7 @@ class SegmentSet {
   SegmentSet(std::vector<std::shared_ptr<Segment>> loaded, uint64_t next_segment_id,
              std::vector<VectorSpec> specs);
 
-  std::shared_mutex& mu() const { return mu_; }
+  RankedSharedMutex& mu() const { return mu_; }
 
   // ---- requires mu() (shared or exclusive) ----
   const std::vector<std::shared_ptr<Segment>>& segments() const { return segments_; }
@@ -59,7 +60,7 @@ class SegmentSet {
  private:
   void AddAppendable();
 
-  mutable std::shared_mutex mu_;
+  mutable RankedSharedMutex mu_{LockRank::kSegments, "SegmentSet::mu_"};
   const std::vector<VectorSpec> specs_;             // of new appendable segments
   std::vector<std::shared_ptr<Segment>> segments_;  // guarded by mu_; appendable last
   uint64_t next_segment_id_ = 1;                    // guarded by mu_

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/lock_order.h"
+
 namespace tessera::engine {
 
 class ThreadPool {
@@ -35,8 +37,8 @@ class ThreadPool {
  private:
   void Run();
 
-  std::mutex mu_;
-  std::condition_variable cv_;
+  RankedMutex mu_{LockRank::kThreadPool, "ThreadPool::mu_"};
+  std::condition_variable_any cv_;
   std::deque<std::function<void()>> tasks_;  // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
   std::vector<std::jthread> threads_;        // last

@@ -22,6 +22,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/lock_order.h"
 #include "engine/operations.h"
 #include "engine/segment_set.h"
 
@@ -65,12 +66,12 @@ class UpdateWorker {
   const std::string name_;
   SegmentSet& segments_;
   const Hooks hooks_;
-  mutable std::mutex queue_mu_;
+  mutable RankedMutex queue_mu_{LockRank::kUpdateQueue, "UpdateWorker::queue_mu_"};
   std::condition_variable_any queue_cv_;
   std::deque<std::pair<SeqNo, OperationList>> queue_;  // guarded by queue_mu_
   SeqNo applied_seq_ = 0;                              // guarded by queue_mu_
   std::map<SeqNo, Status> failures_;                   // guarded by queue_mu_
-  mutable std::condition_variable applied_cv_;
+  mutable std::condition_variable_any applied_cv_;
   std::jthread thread_;  // last: started after, and joined before, the rest
 };
 

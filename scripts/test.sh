@@ -15,7 +15,8 @@ if [ -n "${SANITIZE:-}" ]; then
   if [ "${SANITIZE}" = thread ]; then
     build_dir=build-tsan  # cannot share objects with ASan
     # Races only: TSan's lock-order detector loses its stacks (and minutes) on hnswlib's one
-    # mutex per graph node, so no report could be told apart or suppressed.
+    # mutex per graph node, so no report could be told apart or suppressed. The lock order is
+    # checked in every build instead, at each acquisition (common/lock_order.h).
     # halt_on_error: a race in a server under test ends it, so the test fails visibly.
     export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp detect_deadlocks=0 halt_on_error=1 ${TSAN_OPTIONS:-}"
   fi

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <string_view>
 
+#include "common/lock_order.h"
 #include "common/file.h"
 #include "common/status.h"
 #include "wal/log_format.h"
@@ -78,7 +79,7 @@ class Log {
   const std::filesystem::path dir_;
   const LogOptions options_;
 
-  mutable std::mutex mu_;
+  mutable RankedMutex mu_{LockRank::kWal, "wal::Log::mu_"};
   std::deque<LogFile> files_;      // guarded by mu_; the last one is being written
   std::shared_ptr<File> current_;  // guarded by mu_
   uint64_t current_size_ = 0;      // guarded by mu_
@@ -88,8 +89,8 @@ class Log {
   std::atomic<uint64_t> sync_count_{0};
   std::atomic<uint64_t> appended_bytes_{0};
 
-  mutable std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
+  mutable RankedMutex sync_mu_{LockRank::kWalSync, "wal::Log::sync_mu_"};
+  std::condition_variable_any sync_cv_;
   bool syncing_ = false;  // guarded by sync_mu_: a leader is in fdatasync
   SeqNo synced_seq_ = 0;  // guarded by sync_mu_
 };
