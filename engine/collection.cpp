@@ -205,9 +205,7 @@ Status Collection::Recover() {
       flush_options);
   // Files from a flush that a crash cut short are not in the manifest: remove them.
   flusher_->RemoveUnreferenced();
-  optimizer_ =
-      std::make_unique<Optimizer>(name_, *segments_, config_, options_.indexing_threads,
-                                  [this](uint64_t old_id) { payload_stats_.Forget(old_id); });
+  optimizer_ = std::make_unique<Optimizer>(name_, *segments_, config_, options_.indexing_threads);
   return Status::Ok();
 }
 

@@ -21,7 +21,7 @@
 //   submit_mu_ -> SegmentSet::mu() -> UpdateWorker::queue_mu_ -> wal::Log's own locks
 //   Flusher::flush_mu_ -> SegmentSet::mu() (shared) -> UpdateWorker::queue_mu_
 //   Optimizer::mu_ -> SegmentSet::mu() (shared)
-//   leaves: SharedConfig, PayloadStats, Flusher::failure_mu_, Optimizer::status_mu_
+//   leaves: SharedConfig, SegmentPayloadIndex, Flusher::failure_mu_, Optimizer::status_mu_
 //
 // The update worker holds no lock while it takes the next (queue_mu_ alone, then the segment
 // lock alone, then submit_mu_ alone). File writes and fsyncs happen only under flush_mu_ and

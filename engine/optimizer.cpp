@@ -27,13 +27,12 @@ bool NeedsIndexing(const Segment& segment) {
 }
 
 Optimizer::Optimizer(std::string name, SegmentSet& segments, const SharedConfig& config,
-                     size_t indexing_threads, std::function<void(uint64_t)> replaced)
+                     size_t indexing_threads)
     : name_(std::move(name)),
       segments_(segments),
       config_(config),
       indexing_threads_(indexing_threads > 0 ? indexing_threads
-                                             : std::max(1u, std::thread::hardware_concurrency())),
-      replaced_(std::move(replaced)) {}
+                                             : std::max(1u, std::thread::hardware_concurrency())) {}
 
 Optimizer::~Optimizer() {
   Stop();
@@ -153,9 +152,6 @@ Status Optimizer::IndexSegment(std::shared_ptr<Segment> frozen) {
     if (!segments_.Replace(frozen, copy)) {
       return Status::Ok();
     }
-  }
-  if (replaced_) {
-    replaced_(frozen->id());
   }
   ++graphs_built_;
   frozen.reset();  // the last reference but a search's: its points now live in the copy

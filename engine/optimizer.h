@@ -50,9 +50,9 @@ bool NeedsIndexing(const Segment& segment);
 
 class Optimizer {
  public:
-  // `segments` and `config` must outlive this. `replaced(old_id)` is called after a swap.
+  // `segments` and `config` must outlive this.
   Optimizer(std::string name, SegmentSet& segments, const SharedConfig& config,
-            size_t indexing_threads, std::function<void(uint64_t old_id)> replaced);
+            size_t indexing_threads);
   ~Optimizer();  // Stop()
 
   void Start();
@@ -76,7 +76,6 @@ class Optimizer {
   SegmentSet& segments_;
   const SharedConfig& config_;
   const size_t indexing_threads_;
-  const std::function<void(uint64_t)> replaced_;
 
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> graphs_built_{0};

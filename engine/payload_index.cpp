@@ -37,21 +37,21 @@ std::string StatsKey(const MatchScalar& m) {
 }
 }  // namespace
 
-std::shared_ptr<const PayloadStats::FieldStats> PayloadStats::StatsFor(
-    const Segment& segment, const std::string& field) const {
-  const auto key = std::make_pair(segment.id(), field);
+std::shared_ptr<const FieldStats> SegmentPayloadIndex::Field(const std::string& field,
+                                                             const IdTracker& ids,
+                                                             const PayloadStorage& payloads) const {
   {
     std::lock_guard lock(mu_);
-    if (auto it = stats_.find(key); it != stats_.end()) {
+    if (auto it = fields_.find(field); it != fields_.end()) {
       return it->second;
     }
   }
   auto stats = std::make_shared<FieldStats>();
-  for (Offset o = 0; o < segment.size(); ++o) {
-    if (segment.deleted(o)) {
+  for (Offset o = 0; o < ids.size(); ++o) {
+    if (ids.deleted(o)) {
       continue;
     }
-    for (const json::value* v : ValuesAt(segment.payload(o), field)) {
+    for (const json::value* v : ValuesAt(payloads.Get(o), field)) {
       if (auto k = StatsKey(*v)) {
         ++stats->values[*k];
       }
@@ -62,7 +62,7 @@ std::shared_ptr<const PayloadStats::FieldStats> PayloadStats::StatsFor(
   }
   std::sort(stats->numbers.begin(), stats->numbers.end());
   std::lock_guard lock(mu_);
-  return stats_.emplace(key, std::move(stats)).first->second;
+  return fields_.emplace(field, std::move(stats)).first->second;
 }
 
 std::optional<uint64_t> PayloadStats::IndexEstimate(const Filter& filter, const Segment& segment,
@@ -78,7 +78,7 @@ std::optional<uint64_t> PayloadStats::IndexEstimate(const Filter& filter, const 
     if (field == nullptr || !config.payload_indexes.contains(field->key)) {
       continue;
     }
-    const auto stats = StatsFor(segment, field->key);
+    const auto stats = segment.payload_index().Field(field->key, segment.ids(), segment.payloads());
     auto count = [&](const MatchScalar& m) -> uint64_t {
       auto it = stats->values.find(StatsKey(m));
       return it == stats->values.end() ? 0 : it->second;
@@ -104,11 +104,6 @@ std::optional<uint64_t> PayloadStats::IndexEstimate(const Filter& filter, const 
     }
   }
   return best;
-}
-
-void PayloadStats::Forget(uint64_t segment_id) {
-  std::lock_guard lock(mu_);
-  std::erase_if(stats_, [&](const auto& kv) { return kv.first.first == segment_id; });
 }
 
 }  // namespace tessera::engine

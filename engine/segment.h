@@ -5,8 +5,9 @@
 //   - per vector name a vector storage (index/dense_storage.h; sparse, multivector and
 //     quantized storages go beside it) and an optional vector index (an HNSW graph over the
 //     storage, scoring through the storage's distance computer);
-//   - a payload storage (payload_storage.h), where the payload-index issue (#17) adds per-field
-//     indexes.
+//   - a payload storage (payload_storage.h) and its payload index (segment_payload_index.h:
+//     today per-field statistics for planning; the payload-index issue, #17, builds postings,
+//     ranges and full text there).
 //
 // A point is live in at most one segment of a collection. The appendable segment takes new
 // points and changes in place; a sealed segment is immutable except for tombstones (a change
@@ -33,6 +34,7 @@
 #include "engine/id_tracker.h"
 #include "engine/operations.h"
 #include "engine/payload_storage.h"
+#include "engine/segment_payload_index.h"
 #include "engine/point_id.h"
 #include "index/dense_storage.h"
 #include "index/hnsw_graph.h"
@@ -68,6 +70,9 @@ class Segment {
   bool deleted(Offset o) const { return ids_.deleted(o); }
   SeqNo version(Offset o) const { return ids_.version(o); }
   const boost::json::object& payload(Offset o) const { return payloads_.Get(o); }
+  const PayloadStorage& payloads() const { return payloads_; }
+  // The payload-index slot: per-field structures over this segment's payloads.
+  const SegmentPayloadIndex& payload_index() const { return payload_index_; }
   bool has_vector(size_t vec, Offset o) const { return vectors_[vec].storage.has(o); }
   std::span<const float> vector(size_t vec, Offset o) const { return vectors_[vec].storage.Get(o); }
   // All vectors of a live point, by name.
@@ -170,6 +175,7 @@ class Segment {
   IdTracker ids_;
   std::vector<VectorSlot> vectors_;  // by spec
   PayloadStorage payloads_;
+  SegmentPayloadIndex payload_index_;
   // Set by Serialize (the flusher, one at a time) and read by the flusher and at recovery.
   mutable std::vector<GraphFile> graph_files_;
   bool sealed_ = false;

@@ -6,6 +6,7 @@
 
 #include <random>
 
+#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 #include "common/coding.h"
@@ -226,6 +227,25 @@ TEST(SegmentTest, LoadsABodyOfFormatVersion1) {
   EXPECT_EQ(s.payload(2).at("b").as_string(), "x");
   EXPECT_EQ(s.vectors_of(2).at(""), (VectorInput{DenseVector{5, 6}}));
   EXPECT_EQ(s.Search(0, std::vector<float>{1, 2}, 5, 0, true, {}).front().offset, 0u);
+}
+
+// The payload-index slot: per-field statistics over the live points, gathered once.
+TEST(SegmentTest, ThePayloadIndexCountsTheLivePointsValues) {
+  Segment s(3, {{"", 2, index::Metric::kDot}});
+  const char* payloads[] = {R"({"k":"a","n":3})", R"({"k":["a","b"],"n":1.5})", R"({"k":"a"})",
+                            R"({"n":[7,2]})", "{}"};
+  for (uint64_t i = 0; i < 5; ++i) {
+    s.Put(PointId::Num(i), i + 1, {{"", DenseVector{1, 0}}},
+          boost::json::parse(payloads[i]).as_object());
+  }
+  s.Delete(*s.FindLive(PointId::Num(2)), 10);
+  s.Seal();
+  const auto k = s.payload_index().Field("k", s.ids(), s.payloads());
+  EXPECT_EQ(k->values.at("s:a"), 2u);  // point 2 is deleted
+  EXPECT_EQ(k->values.at("s:b"), 1u);
+  const auto n = s.payload_index().Field("n", s.ids(), s.payloads());
+  EXPECT_EQ(n->numbers, (std::vector<double>{1.5, 2, 3, 7}));
+  EXPECT_EQ(s.payload_index().Field("k", s.ids(), s.payloads()), k) << "gathered again";
 }
 
 TEST(SegmentTest, EveryTruncationAndEveryFlippedByteOfASegmentFileIsRefused) {
