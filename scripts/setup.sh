@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev                          # the config file (config/config.yaml)
   libarchive-dev libssl-dev                # snapshots: tar archives, SHA-256 checksums
+  libroaring-dev                           # payload indexes: Roaring bitmaps of offsets
   gnuplot-nox                              # bench: the QPS/recall plot
   python3 curl ca-certificates
 )

@@ -1,0 +1,131 @@
+#include "index/field/numeric_index.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tessera::index {
+
+namespace {
+const Postings kNone;
+
+template <typename T>
+bool IsNan(T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return std::isnan(v);
+  } else {
+    return false;
+  }
+}
+}  // namespace
+
+template <typename T>
+void NumericIndex<T>::Set(Offset o, std::span<const T> values) {
+  if (of_offset_.size() <= o) {
+    of_offset_.resize(static_cast<size_t>(o) + 1);
+  }
+  for (T v : of_offset_[o]) {
+    auto it = by_value_.find(v);
+    it->second.remove(o);
+    if (it->second.isEmpty()) {
+      by_value_.erase(it);
+    }
+  }
+  std::vector<T> held;
+  held.reserve(values.size());
+  for (T v : values) {
+    if (!IsNan(v)) {
+      held.push_back(v == T{} ? T{} : v);  // -0.0 and 0.0 are one value
+    }
+  }
+  std::sort(held.begin(), held.end());
+  held.erase(std::unique(held.begin(), held.end()), held.end());
+  for (T v : held) {
+    by_value_[v].add(o);
+  }
+  if (held.empty()) {
+    with_values_.remove(o);
+  } else {
+    with_values_.add(o);
+  }
+  of_offset_[o] = std::move(held);
+}
+
+template <typename T>
+const Postings& NumericIndex<T>::Match(T value) const {
+  if (IsNan(value)) {
+    return kNone;  // NaN compares equivalent to every key of an ordered map
+  }
+  auto it = by_value_.find(value);
+  return it == by_value_.end() ? kNone : it->second;
+}
+
+template <typename T>
+std::pair<typename std::map<T, Postings>::const_iterator,
+          typename std::map<T, Postings>::const_iterator>
+NumericIndex<T>::Span(const NumericRange<T>& r) const {
+  auto first = by_value_.begin();
+  auto last = by_value_.end();
+  if (r.lower && IsNan(*r.lower)) {
+    return {last, last};
+  }
+  if (r.upper && IsNan(*r.upper)) {
+    return {last, last};
+  }
+  if (r.lower) {
+    first = r.lower_inclusive ? by_value_.lower_bound(*r.lower) : by_value_.upper_bound(*r.lower);
+  }
+  if (r.upper) {
+    last = r.upper_inclusive ? by_value_.upper_bound(*r.upper) : by_value_.lower_bound(*r.upper);
+  }
+  if (first != by_value_.end() && last != by_value_.end() && last->first < first->first) {
+    return {last, last};  // an empty (inverted) range
+  }
+  if (last != by_value_.end() && first == by_value_.end()) {
+    return {last, last};
+  }
+  return {first, last};
+}
+
+template <typename T>
+Postings NumericIndex<T>::Range(const NumericRange<T>& range) const {
+  auto [first, last] = Span(range);
+  std::vector<const Postings*> parts;
+  for (auto it = first; it != last; ++it) {
+    parts.push_back(&it->second);
+  }
+  if (parts.empty()) {
+    return Postings();
+  }
+  return Postings::fastunion(parts.size(), parts.data());
+}
+
+template <typename T>
+uint64_t NumericIndex<T>::CountRangeValues(const NumericRange<T>& range) const {
+  auto [first, last] = Span(range);
+  uint64_t n = 0;
+  for (auto it = first; it != last; ++it) {
+    n += it->second.cardinality();
+  }
+  return n;
+}
+
+template <typename T>
+std::optional<T> NumericIndex<T>::min() const {
+  if (by_value_.empty()) {
+    return std::nullopt;
+  }
+  return by_value_.begin()->first;
+}
+
+template <typename T>
+std::optional<T> NumericIndex<T>::max() const {
+  if (by_value_.empty()) {
+    return std::nullopt;
+  }
+  return by_value_.rbegin()->first;
+}
+
+template class NumericIndex<int64_t>;
+template class NumericIndex<double>;
+
+}  // namespace tessera::index

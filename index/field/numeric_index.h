@@ -1,0 +1,65 @@
+#pragma once
+
+// A numeric field index of one segment (integer, float, datetime as microseconds): value ->
+// offsets, ordered, so that it serves both `match` on a value (Qdrant's `lookup`) and `range`
+// (Qdrant's `range`). A point may hold several values; each is indexed. Kept exact on every
+// change. NaN is never indexed (no range holds it). No JSON here. (Part of the payload-index
+// issue, #17; the filters do not use it yet.)
+//
+// Thread-safety: none of its own (the segment's lock guards it); const methods from any thread.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "index/field/keyword_index.h"
+
+namespace tessera::index {
+
+template <typename T>
+struct NumericRange {
+  std::optional<T> lower;
+  bool lower_inclusive = true;
+  std::optional<T> upper;
+  bool upper_inclusive = true;
+};
+
+template <typename T>
+class NumericIndex {
+ public:
+  // Replaces the values of offset `o` (duplicates count once; NaNs are dropped).
+  void Set(Offset o, std::span<const T> values);
+  void Remove(Offset o) { Set(o, {}); }
+
+  const Postings& Match(T value) const;
+  // Offsets holding a value in the range.
+  Postings Range(const NumericRange<T>& range) const;
+  // Values in the range, counted with multiplicity: an upper bound on Range's cardinality,
+  // without building it (for planning).
+  uint64_t CountRangeValues(const NumericRange<T>& range) const;
+  const Postings& with_values() const { return with_values_; }
+  size_t distinct_values() const { return by_value_.size(); }
+  // The smallest and largest value held, if any.
+  std::optional<T> min() const;
+  std::optional<T> max() const;
+
+ private:
+  // [first, last) of by_value_ that the range covers.
+  std::pair<typename std::map<T, Postings>::const_iterator,
+            typename std::map<T, Postings>::const_iterator>
+  Span(const NumericRange<T>& range) const;
+
+  std::map<T, Postings> by_value_;  // only values some offset holds
+  std::vector<std::vector<T>> of_offset_;
+  Postings with_values_;
+};
+
+extern template class NumericIndex<int64_t>;
+extern template class NumericIndex<double>;
+using IntegerIndex = NumericIndex<int64_t>;
+using FloatIndex = NumericIndex<double>;
+
+}  // namespace tessera::index

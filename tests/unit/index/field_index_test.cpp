@@ -1,0 +1,157 @@
+// Payload field indexes (index/field/) against a brute-force oracle: random values per point,
+// arrays with duplicates, points changed and removed again and again; every query answer is
+// compared with a scan of what the oracle holds.
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "index/field/keyword_index.h"
+#include "index/field/numeric_index.h"
+
+namespace tessera::index {
+namespace {
+
+std::set<uint32_t> ToSet(const Postings& p) {
+  std::set<uint32_t> out;
+  for (uint32_t o : p) {
+    out.insert(o);
+  }
+  return out;
+}
+
+TEST(KeywordIndexTest, AgreesWithAScanThroughRandomChanges) {
+  std::mt19937 rng(17);
+  const std::vector<std::string> vocabulary = {"a", "b", "ä", "日本", "", "long value", "A"};
+  const size_t n = 400;
+  std::vector<std::vector<std::string>> truth(n);
+  KeywordIndex index;
+  for (int step = 0; step < 4000; ++step) {
+    const auto o = static_cast<Offset>(rng() % n);
+    std::vector<std::string> values;
+    const size_t k = rng() % 4;  // 0: the point has none (or is removed)
+    for (size_t i = 0; i < k; ++i) {
+      values.push_back(vocabulary[rng() % vocabulary.size()]);  // duplicates happen
+    }
+    if (rng() % 10 == 0) {
+      index.Remove(o);
+      truth[o].clear();
+    } else {
+      index.Set(o, values);
+      truth[o] = values;
+    }
+    if (step % 200 != 0) {
+      continue;
+    }
+    std::set<uint32_t> with_values;
+    for (const std::string& v : vocabulary) {
+      std::set<uint32_t> expected;
+      for (uint32_t p = 0; p < n; ++p) {
+        if (std::find(truth[p].begin(), truth[p].end(), v) != truth[p].end()) {
+          expected.insert(p);
+        }
+        if (!truth[p].empty()) {
+          with_values.insert(p);
+        }
+      }
+      ASSERT_EQ(ToSet(index.Match(v)), expected) << "value '" << v << "' at step " << step;
+      ASSERT_EQ(index.Count(v), expected.size());
+    }
+    ASSERT_EQ(ToSet(index.with_values()), with_values);
+    const std::vector<std::string> any = {"a", "日本", "missing"};
+    std::set<uint32_t> expected_any;
+    for (uint32_t p = 0; p < n; ++p) {
+      for (const std::string& v : any) {
+        if (std::find(truth[p].begin(), truth[p].end(), v) != truth[p].end()) {
+          expected_any.insert(p);
+        }
+      }
+    }
+    ASSERT_EQ(ToSet(index.MatchAny(any)), expected_any);
+  }
+  EXPECT_TRUE(index.Match("never seen").isEmpty());
+  EXPECT_GT(index.bytes(), 0u);
+}
+
+template <typename T>
+std::set<uint32_t> ScanRange(const std::vector<std::vector<T>>& truth, const NumericRange<T>& r) {
+  std::set<uint32_t> out;
+  for (uint32_t p = 0; p < truth.size(); ++p) {
+    for (T v : truth[p]) {
+      if (std::isnan(static_cast<double>(v))) {
+        continue;
+      }
+      const bool above = !r.lower || (r.lower_inclusive ? v >= *r.lower : v > *r.lower);
+      const bool below = !r.upper || (r.upper_inclusive ? v <= *r.upper : v < *r.upper);
+      if (above && below) {
+        out.insert(p);
+      }
+    }
+  }
+  return out;
+}
+
+template <typename T>
+void CheckNumeric(std::mt19937& rng, const std::vector<T>& domain) {
+  const size_t n = 300;
+  std::vector<std::vector<T>> truth(n);
+  NumericIndex<T> index;
+  for (int step = 0; step < 3000; ++step) {
+    const auto o = static_cast<Offset>(rng() % n);
+    std::vector<T> values;
+    for (size_t i = 0, k = rng() % 4; i < k; ++i) {
+      values.push_back(domain[rng() % domain.size()]);
+    }
+    index.Set(o, values);
+    truth[o] = values;
+    if (step % 150 != 0) {
+      continue;
+    }
+    for (int q = 0; q < 30; ++q) {
+      NumericRange<T> r;
+      if (rng() % 4 != 0) {
+        r.lower = domain[rng() % domain.size()];
+        r.lower_inclusive = rng() % 2;
+      }
+      if (rng() % 4 != 0) {
+        r.upper = domain[rng() % domain.size()];
+        r.upper_inclusive = rng() % 2;
+      }
+      const auto expected = ScanRange(truth, r);
+      ASSERT_EQ(ToSet(index.Range(r)), expected) << "step " << step;
+      ASSERT_GE(index.CountRangeValues(r), expected.size());
+    }
+    for (T v : domain) {
+      NumericRange<T> exactly{v, true, v, true};
+      ASSERT_EQ(ToSet(index.Match(v)), ScanRange(truth, exactly)) << "value " << v;
+    }
+  }
+}
+
+TEST(NumericIndexTest, IntegersAgreeWithAScanThroughRandomChanges) {
+  std::mt19937 rng(18);
+  CheckNumeric<int64_t>(rng, {INT64_MIN, -1000, -1, 0, 1, 2, 3, 7, 1000, INT64_MAX});
+}
+
+TEST(NumericIndexTest, FloatsAgreeWithAScanIncludingNanAndSignedZero) {
+  std::mt19937 rng(19);
+  CheckNumeric<double>(rng, {-1e300, -2.5, -0.0, 0.0, 1e-9, 0.5, 3.25, 1e300,
+                             std::numeric_limits<double>::quiet_NaN()});
+  FloatIndex index;
+  const double values[] = {std::numeric_limits<double>::quiet_NaN()};
+  index.Set(0, values);
+  EXPECT_TRUE(index.with_values().isEmpty()) << "NaN is not a value any range holds";
+  const double zero[] = {-0.0};
+  index.Set(1, zero);
+  EXPECT_EQ(ToSet(index.Match(0.0)), (std::set<uint32_t>{1}));
+  EXPECT_EQ(index.min(), 0.0);
+}
+
+}  // namespace
+}  // namespace tessera::index
