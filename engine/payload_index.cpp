@@ -65,6 +65,93 @@ std::shared_ptr<const FieldStats> SegmentPayloadIndex::Field(const std::string& 
   return fields_.emplace(field, std::move(stats)).first->second;
 }
 
+template <typename Index, typename Build>
+std::shared_ptr<const Index> SegmentPayloadIndex::Cached(
+    std::map<std::string, std::shared_ptr<const Index>>& cache, const std::string& field,
+    Build build) const {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = cache.find(field); it != cache.end()) {
+      return it->second;
+    }
+  }
+  std::shared_ptr<const Index> built = build();  // outside the lock: a scan of the segment
+  std::lock_guard lock(mu_);
+  return cache.emplace(field, std::move(built)).first->second;
+}
+
+std::shared_ptr<const index::KeywordIndex> SegmentPayloadIndex::Strings(
+    const std::string& field, const IdTracker& ids, const PayloadStorage& payloads) const {
+  return Cached(strings_, field, [&] {
+    auto index = std::make_shared<index::KeywordIndex>();
+    std::vector<std::string> values;
+    for (Offset o = 0; o < ids.size(); ++o) {
+      if (ids.deleted(o)) {
+        continue;
+      }
+      values.clear();
+      for (const json::value* v : ValuesAt(payloads.Get(o), field)) {
+        if (v->is_string()) {
+          values.emplace_back(v->get_string());
+        }
+      }
+      if (!values.empty()) {
+        index->Set(o, values);
+      }
+    }
+    return index;
+  });
+}
+
+std::shared_ptr<const index::IntegerIndex> SegmentPayloadIndex::Integers(
+    const std::string& field, const IdTracker& ids, const PayloadStorage& payloads) const {
+  return Cached(integers_, field, [&] {
+    auto index = std::make_shared<index::IntegerIndex>();
+    std::vector<int64_t> values;
+    for (Offset o = 0; o < ids.size(); ++o) {
+      if (ids.deleted(o)) {
+        continue;
+      }
+      values.clear();
+      for (const json::value* v : ValuesAt(payloads.Get(o), field)) {
+        if (v->is_int64()) {
+          values.push_back(v->get_int64());
+        } else if (v->is_uint64() &&
+                   v->get_uint64() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+          values.push_back(static_cast<int64_t>(v->get_uint64()));
+        }
+      }
+      if (!values.empty()) {
+        index->Set(o, values);
+      }
+    }
+    return index;
+  });
+}
+
+std::shared_ptr<const index::FloatIndex> SegmentPayloadIndex::Numbers(
+    const std::string& field, const IdTracker& ids, const PayloadStorage& payloads) const {
+  return Cached(numbers_, field, [&] {
+    auto index = std::make_shared<index::FloatIndex>();
+    std::vector<double> values;
+    for (Offset o = 0; o < ids.size(); ++o) {
+      if (ids.deleted(o)) {
+        continue;
+      }
+      values.clear();
+      for (const json::value* v : ValuesAt(payloads.Get(o), field)) {
+        if (v->is_number()) {
+          values.push_back(v->to_number<double>());
+        }
+      }
+      if (!values.empty()) {
+        index->Set(o, values);
+      }
+    }
+    return index;
+  });
+}
+
 std::optional<uint64_t> PayloadStats::IndexEstimate(const Filter& filter, const Segment& segment,
                                                     const CollectionConfig& config) const {
   std::optional<uint64_t> best;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "engine/indexed_filter.h"
 #include "engine/records.h"
 
 namespace tessera::engine {
@@ -42,10 +43,18 @@ std::vector<PointRecord> Scans::Scroll(const std::optional<PointId>& from, size_
 uint64_t Scans::Count(PointFilter filter) const {
   std::shared_lock state(segments_.mu());
   const auto& segments = segments_.segments();
+  const std::shared_ptr<const CollectionConfig> config = config_.get();
   uint64_t n = 0;
   for (const auto& s : segments) {
     if (filter == nullptr) {
       n += s->live_count();
+      continue;
+    }
+    // The payload indexes' candidates, when they have some: only those are counted or checked.
+    if (auto candidates = IndexedCandidatesFor(*filter, *s, *config)) {
+      for (Offset o : candidates->offsets) {
+        n += !s->deleted(o) && (candidates->exact || Accepts(filter, *s, o));
+      }
       continue;
     }
     for (Offset o = 0; o < s->size(); ++o) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/indexed_filter.h"
 #include "engine/records.h"
 #include "engine/thread_pool.h"
 
@@ -85,15 +86,29 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& request) 
       return;
     }
     index::AcceptFn accept;
+    // The candidates the payload indexes give (indexed_filter.h): then only they are checked,
+    // and not at all when they are the filter's exact answer.
+    std::optional<IndexedCandidates> candidates;
     if (request.filter != nullptr) {
-      accept = [&](Offset o) { return Accepts(request.filter, s, o); };
+      candidates = IndexedCandidatesFor(*request.filter, s, c);
+      if (candidates && candidates->exact) {
+        accept = [&](Offset o) { return candidates->offsets.contains(o); };
+      } else if (candidates) {
+        accept = [&](Offset o) {
+          return candidates->offsets.contains(o) && Accepts(request.filter, s, o);
+        };
+      } else {
+        accept = [&](Offset o) { return Accepts(request.filter, s, o); };
+      }
     }
     // Plan as Qdrant does: a full scan when the vectors it would touch (the segment's, or the
     // estimated matches of the filter) are under full_scan_threshold KB; HNSW otherwise.
     uint64_t estimate = s.live_count();
     if (request.filter != nullptr) {
       std::optional<uint64_t> indexed;
-      if (s.sealed() && !c.payload_indexes.empty()) {
+      if (candidates) {
+        indexed = candidates->offsets.cardinality();
+      } else if (s.sealed() && !c.payload_indexes.empty()) {
         indexed = stats_.IndexEstimate(*request.filter, s, c);
       }
       results[i].indexed = indexed.has_value();
@@ -103,7 +118,15 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& request) 
     const uint64_t kb = estimate * it->second.size * sizeof(float) / 1024;
     const bool exact = request.exact || !s.has_graph(static_cast<size_t>(v)) || kb < threshold_kb;
     results[i].path = exact ? 0 : 1;
-    for (const index::Hit& h : s.Search(static_cast<size_t>(v), q, want, ef, exact, accept)) {
+    std::vector<index::Hit> hits;
+    if (exact && candidates) {
+      std::vector<Offset> offsets(candidates->offsets.cardinality());
+      candidates->offsets.toUint32Array(offsets.data());
+      hits = s.SearchAmong(static_cast<size_t>(v), q, want, offsets, accept);
+    } else {
+      hits = s.Search(static_cast<size_t>(v), q, want, ef, exact, accept);
+    }
+    for (const index::Hit& h : hits) {
       results[i].hits.push_back({h.distance, i, h.offset});
     }
   };

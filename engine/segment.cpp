@@ -87,6 +87,15 @@ std::vector<index::Hit> Segment::Search(size_t vec, std::span<const float> query
   return slot.storage.ExactSearch(query, k, live);
 }
 
+std::vector<index::Hit> Segment::SearchAmong(size_t vec, std::span<const float> query, size_t k,
+                                             std::span<const Offset> offsets,
+                                             const index::AcceptFn& accept) const {
+  auto live = [&](Offset o) {
+    return o < ids_.size() && !ids_.deleted(o) && (!accept || accept(o));
+  };
+  return vectors_[vec].storage.ExactSearchAmong(query, k, offsets, live);
+}
+
 void Segment::Reserve(size_t points) {
   ids_.Reserve(points);
   payloads_.Reserve(points);

@@ -82,6 +82,10 @@ class Segment {
   // when it has one and `exact` is false; otherwise scans the storage.
   std::vector<index::Hit> Search(size_t vec, std::span<const float> query, size_t k, size_t ef,
                                  bool exact, const index::AcceptFn& accept) const;
+  // Exact search over the given offsets only (a filter's candidates), live ones `accept` allows.
+  std::vector<index::Hit> SearchAmong(size_t vec, std::span<const float> query, size_t k,
+                                      std::span<const Offset> offsets,
+                                      const index::AcceptFn& accept) const;
 
   // ---- writes ----
   // Room for `points` points in all, so that filling a copy of known size allocates once.

@@ -65,22 +65,25 @@ void DenseStorage::Clear(Offset o) {
   present_[o] = 0;
 }
 
-std::vector<Hit> DenseStorage::ExactSearch(std::span<const float> query, size_t k,
-                                           const AcceptFn& accept) const {
+namespace {
+
+// Top-k over offsets(i) for i in [0, n), present and accepted ones only.
+template <typename OffsetAt>
+std::vector<Hit> TopK(const DenseStorage& storage, std::span<const float> query, size_t k,
+                      size_t n, OffsetAt offset_at, const AcceptFn& accept) {
   std::vector<Hit> out;
-  if (k == 0 || dim_ == 0) {
+  if (k == 0 || storage.dim() == 0) {
     return out;
   }
-  const DenseScorer score(*this, query);
+  const DenseScorer score(storage, query);
   auto closer = [](const Hit& a, const Hit& b) {
     return a.distance < b.distance || (a.distance == b.distance && a.offset < b.offset);
   };
   // Max-heap of the best k so far: top() is the worst kept hit.
   std::priority_queue<Hit, std::vector<Hit>, decltype(closer)> best(closer);
-  const size_t n = size();
   for (size_t i = 0; i < n; ++i) {
-    const auto o = static_cast<Offset>(i);
-    if (!present_[i] || (accept && !accept(o))) {
+    const Offset o = offset_at(i);
+    if (!storage.has(o) || (accept && !accept(o))) {
       continue;
     }
     const Hit hit{o, score(o)};
@@ -97,6 +100,19 @@ std::vector<Hit> DenseStorage::ExactSearch(std::span<const float> query, size_t 
     best.pop();
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<Hit> DenseStorage::ExactSearch(std::span<const float> query, size_t k,
+                                           const AcceptFn& accept) const {
+  return TopK(*this, query, k, size(), [](size_t i) { return static_cast<Offset>(i); }, accept);
+}
+
+std::vector<Hit> DenseStorage::ExactSearchAmong(std::span<const float> query, size_t k,
+                                                std::span<const Offset> offsets,
+                                                const AcceptFn& accept) const {
+  return TopK(*this, query, k, offsets.size(), [&](size_t i) { return offsets[i]; }, accept);
 }
 
 size_t DenseStorage::bytes() const {

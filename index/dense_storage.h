@@ -53,6 +53,9 @@ class DenseStorage {
   // The k present, accepted rows closest to `query`, closest first, ties by offset.
   std::vector<Hit> ExactSearch(std::span<const float> query, size_t k,
                                const AcceptFn& accept) const;
+  // The same over the given offsets only (each < size()), e.g. a filter's candidates.
+  std::vector<Hit> ExactSearchAmong(std::span<const float> query, size_t k,
+                                    std::span<const Offset> offsets, const AcceptFn& accept) const;
 
   // Bytes held (allocated, not just used).
   size_t bytes() const;

@@ -1,0 +1,136 @@
+#include "engine/indexed_filter.h"
+
+#include <cmath>
+
+namespace tessera::engine {
+
+namespace {
+
+// A field condition with exactly one part set, and that part a `match` or a `range`.
+bool OnlyMatchOrRange(const FieldCondition& c) {
+  const int parts = c.match.has_value() + c.range.has_value() + c.datetime_range.has_value() +
+                    c.values_count.has_value() + c.geo_bounding_box.has_value() +
+                    c.geo_radius.has_value() + c.geo_polygon.has_value();
+  return parts == 1 && (c.match || c.range);
+}
+
+// The bound the evaluator's RangeBounds::Contains applies, as one lower and one upper bound.
+index::NumericRange<double> AsRange(const RangeBounds& r) {
+  index::NumericRange<double> out;
+  auto lower = [&](double v, bool inclusive) {
+    if (!out.lower || v > *out.lower || (v == *out.lower && !inclusive)) {
+      out.lower = v;
+      out.lower_inclusive = inclusive;
+    }
+  };
+  auto upper = [&](double v, bool inclusive) {
+    if (!out.upper || v < *out.upper || (v == *out.upper && !inclusive)) {
+      out.upper = v;
+      out.upper_inclusive = inclusive;
+    }
+  };
+  if (r.gt) lower(*r.gt, false);
+  if (r.gte) lower(*r.gte, true);
+  if (r.lt) upper(*r.lt, false);
+  if (r.lte) upper(*r.lte, true);
+  return out;
+}
+
+// The offsets an index says `c` holds for, or nullopt if no index answers it exactly.
+std::optional<index::Postings> Answer(const FieldCondition& c, const Segment& s) {
+  if (!OnlyMatchOrRange(c)) {
+    return std::nullopt;
+  }
+  const SegmentPayloadIndex& slot = s.payload_index();
+  if (c.range) {
+    for (const std::optional<double>& b : {c.range->gt, c.range->gte, c.range->lt, c.range->lte}) {
+      if (b && std::isnan(*b)) {
+        return std::nullopt;
+      }
+    }
+    return slot.Numbers(c.key, s.ids(), s.payloads())->Range(AsRange(*c.range));
+  }
+  // ScalarEquals: strings equal strings, integers equal integers; bools are not indexed yet.
+  auto one = [&](const MatchScalar& m) -> std::optional<index::Postings> {
+    if (const auto* str = std::get_if<std::string>(&m)) {
+      return slot.Strings(c.key, s.ids(), s.payloads())->Match(*str);
+    }
+    if (const auto* i = std::get_if<int64_t>(&m)) {
+      return slot.Integers(c.key, s.ids(), s.payloads())->Match(*i);
+    }
+    return std::nullopt;
+  };
+  if (const auto* value = std::get_if<MatchValue>(&*c.match)) {
+    return one(value->value);
+  }
+  if (const auto* any = std::get_if<MatchAny>(&*c.match)) {
+    index::Postings out;
+    for (const MatchScalar& m : any->values) {
+      std::optional<index::Postings> part = one(m);
+      if (!part) {
+        return std::nullopt;
+      }
+      out |= *part;
+    }
+    return out;
+  }
+  return std::nullopt;  // except, text
+}
+
+}  // namespace
+
+std::optional<IndexedCandidates> IndexedCandidatesFor(const Filter& filter, const Segment& segment,
+                                                      const CollectionConfig& config) {
+  if (!segment.sealed()) {
+    return std::nullopt;
+  }
+  std::optional<index::Postings> candidates;
+  bool all_answered = filter.should.empty() && filter.must_not.empty() && !filter.min_should;
+  auto intersect = [&](index::Postings p) {
+    if (candidates) {
+      *candidates &= p;
+    } else {
+      candidates = std::move(p);
+    }
+  };
+  for (const Condition& condition : filter.must) {
+    if (const auto* has_id = std::get_if<HasIdCondition>(&condition)) {
+      index::Postings p;
+      for (const PointId& id : has_id->ids) {
+        if (auto o = segment.Find(id)) {
+          p.add(*o);
+        }
+      }
+      intersect(std::move(p));
+      continue;
+    }
+    if (const auto* sub = std::get_if<FilterCondition>(&condition)) {
+      std::optional<IndexedCandidates> inner =
+          sub->filter != nullptr ? IndexedCandidatesFor(*sub->filter, segment, config)
+                                 : std::nullopt;
+      if (inner) {
+        all_answered = all_answered && inner->exact;
+        intersect(std::move(inner->offsets));
+      } else {
+        all_answered = false;
+      }
+      continue;
+    }
+    const auto* field = std::get_if<FieldCondition>(&condition);
+    std::optional<index::Postings> answer;
+    if (field != nullptr && config.payload_indexes.contains(field->key)) {
+      answer = Answer(*field, segment);
+    }
+    if (answer) {
+      intersect(std::move(*answer));
+    } else {
+      all_answered = false;
+    }
+  }
+  if (!candidates) {
+    return std::nullopt;
+  }
+  return IndexedCandidates{std::move(*candidates), all_answered};
+}
+
+}  // namespace tessera::engine
