@@ -48,15 +48,15 @@ std::optional<index::Postings> Answer(const FieldCondition& c, const Segment& s)
         return std::nullopt;
       }
     }
-    return slot.Numbers(c.key, s.ids(), s.payloads())->Range(AsRange(*c.range));
+    return slot.Numbers(c.key, s.body_generation(), s.ids(), s.payloads())->Range(AsRange(*c.range));
   }
   // ScalarEquals: strings equal strings, integers equal integers; bools are not indexed yet.
   auto one = [&](const MatchScalar& m) -> std::optional<index::Postings> {
     if (const auto* str = std::get_if<std::string>(&m)) {
-      return slot.Strings(c.key, s.ids(), s.payloads())->Match(*str);
+      return slot.Strings(c.key, s.body_generation(), s.ids(), s.payloads())->Match(*str);
     }
     if (const auto* i = std::get_if<int64_t>(&m)) {
-      return slot.Integers(c.key, s.ids(), s.payloads())->Match(*i);
+      return slot.Integers(c.key, s.body_generation(), s.ids(), s.payloads())->Match(*i);
     }
     return std::nullopt;
   };
@@ -81,9 +81,6 @@ std::optional<index::Postings> Answer(const FieldCondition& c, const Segment& s)
 
 std::optional<IndexedCandidates> IndexedCandidatesFor(const Filter& filter, const Segment& segment,
                                                       const CollectionConfig& config) {
-  if (!segment.sealed()) {
-    return std::nullopt;
-  }
   std::optional<index::Postings> candidates;
   bool all_answered = filter.should.empty() && filter.must_not.empty() && !filter.min_should;
   auto intersect = [&](index::Postings p) {

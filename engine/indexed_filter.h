@@ -1,6 +1,6 @@
 #pragma once
 
-// What a sealed segment's payload indexes answer of a filter, so that a search, a count or a
+// What a segment's payload indexes answer of a filter, so that a search, a count or a
 // scan visits candidates instead of every point's JSON. The `must` conditions an index answers
 // exactly (match value / any on strings and integers, range on numbers, of an indexed field;
 // has_id) are intersected into one bitmap of offsets; when those were the filter's only
@@ -22,7 +22,7 @@ struct IndexedCandidates {
   bool exact = false;  // the filter accepts exactly these (live) offsets
 };
 
-// Nullopt when the segment is not sealed or no condition could be answered by an index.
+// Nullopt when no condition could be answered by an index.
 std::optional<IndexedCandidates> IndexedCandidatesFor(const Filter& filter, const Segment& segment,
                                                       const CollectionConfig& config);
 

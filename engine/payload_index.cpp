@@ -66,23 +66,26 @@ std::shared_ptr<const FieldStats> SegmentPayloadIndex::Field(const std::string& 
 }
 
 template <typename Index, typename Build>
-std::shared_ptr<const Index> SegmentPayloadIndex::Cached(
-    std::map<std::string, std::shared_ptr<const Index>>& cache, const std::string& field,
-    Build build) const {
+std::shared_ptr<const Index> SegmentPayloadIndex::Cached(Cache<Index>& cache,
+                                                         const std::string& field,
+                                                         uint64_t generation, Build build) const {
   {
     std::lock_guard lock(mu_);
-    if (auto it = cache.find(field); it != cache.end()) {
-      return it->second;
+    if (auto it = cache.find(field); it != cache.end() && it->second.first == generation) {
+      return it->second.second;
     }
   }
   std::shared_ptr<const Index> built = build();  // outside the lock: a scan of the segment
   std::lock_guard lock(mu_);
-  return cache.emplace(field, std::move(built)).first->second;
+  auto& entry = cache[field];
+  entry = {generation, built};
+  return built;
 }
 
 std::shared_ptr<const index::KeywordIndex> SegmentPayloadIndex::Strings(
-    const std::string& field, const IdTracker& ids, const PayloadStorage& payloads) const {
-  return Cached(strings_, field, [&] {
+    const std::string& field, uint64_t generation, const IdTracker& ids,
+    const PayloadStorage& payloads) const {
+  return Cached(strings_, field, generation, [&] {
     auto index = std::make_shared<index::KeywordIndex>();
     std::vector<std::string> values;
     for (Offset o = 0; o < ids.size(); ++o) {
@@ -104,8 +107,9 @@ std::shared_ptr<const index::KeywordIndex> SegmentPayloadIndex::Strings(
 }
 
 std::shared_ptr<const index::IntegerIndex> SegmentPayloadIndex::Integers(
-    const std::string& field, const IdTracker& ids, const PayloadStorage& payloads) const {
-  return Cached(integers_, field, [&] {
+    const std::string& field, uint64_t generation, const IdTracker& ids,
+    const PayloadStorage& payloads) const {
+  return Cached(integers_, field, generation, [&] {
     auto index = std::make_shared<index::IntegerIndex>();
     std::vector<int64_t> values;
     for (Offset o = 0; o < ids.size(); ++o) {
@@ -130,8 +134,9 @@ std::shared_ptr<const index::IntegerIndex> SegmentPayloadIndex::Integers(
 }
 
 std::shared_ptr<const index::FloatIndex> SegmentPayloadIndex::Numbers(
-    const std::string& field, const IdTracker& ids, const PayloadStorage& payloads) const {
-  return Cached(numbers_, field, [&] {
+    const std::string& field, uint64_t generation, const IdTracker& ids,
+    const PayloadStorage& payloads) const {
+  return Cached(numbers_, field, generation, [&] {
     auto index = std::make_shared<index::FloatIndex>();
     std::vector<double> values;
     for (Offset o = 0; o < ids.size(); ++o) {

@@ -1,13 +1,14 @@
 #pragma once
 
-// A segment's payload index: per indexed field, what the segment's values there are. Two kinds,
-// both gathered from a sealed segment's payloads on first use (a sealed segment only loses
-// points, so what they hold stays a superset of the live matches; readers check tombstones):
-//   - value counts (FieldStats), for the planner's estimates;
+// A segment's payload index: per indexed field, what the segment's values there are. Two kinds:
+//   - value counts (FieldStats), for the planner's estimates on sealed segments;
 //   - field indexes (index/field/): the strings (keyword), the integers and the numbers of the
 //     field, each value -> a Roaring bitmap of offsets, from which filters get their candidates
 //     (indexed_filter.h). Values are read with the filter evaluator's own path grammar
-//     (ValuesAt), so an index answers exactly what the evaluator would.
+//     (ValuesAt), so an index answers exactly what the evaluator would. Each is built on first
+//     use at the segment's body generation and rebuilt when that has moved (a payload or a
+//     point changed; tombstones do not move it: readers check them). A sealed segment's never
+//     moves; an appendable segment's index is rebuilt after writes.
 // The payload-index issue (#17) goes on from here: every field type, kept exact on appendable
 // segments too, persisted with the segment.
 //
@@ -41,24 +42,30 @@ class SegmentPayloadIndex {
                                           const PayloadStorage& payloads) const;
   // The field's string values (keyword), integer values, and numeric values (integers and
   // floats, as doubles), over the live points, each built on first use.
-  std::shared_ptr<const index::KeywordIndex> Strings(const std::string& field, const IdTracker& ids,
+  // `generation`: the segment's body generation now.
+  std::shared_ptr<const index::KeywordIndex> Strings(const std::string& field, uint64_t generation,
+                                                     const IdTracker& ids,
                                                      const PayloadStorage& payloads) const;
   std::shared_ptr<const index::IntegerIndex> Integers(const std::string& field,
-                                                      const IdTracker& ids,
+                                                      uint64_t generation, const IdTracker& ids,
                                                       const PayloadStorage& payloads) const;
-  std::shared_ptr<const index::FloatIndex> Numbers(const std::string& field, const IdTracker& ids,
+  std::shared_ptr<const index::FloatIndex> Numbers(const std::string& field, uint64_t generation,
+                                                   const IdTracker& ids,
                                                    const PayloadStorage& payloads) const;
 
  private:
+  template <typename Index>
+  using Cache = std::map<std::string, std::pair<uint64_t, std::shared_ptr<const Index>>>;
   template <typename Index, typename Build>
-  std::shared_ptr<const Index> Cached(std::map<std::string, std::shared_ptr<const Index>>& cache,
-                                      const std::string& field, Build build) const;
+  std::shared_ptr<const Index> Cached(Cache<Index>& cache, const std::string& field,
+                                      uint64_t generation, Build build) const;
 
   mutable RankedMutex mu_{LockRank::kLeaf, "SegmentPayloadIndex::mu_"};
   mutable std::map<std::string, std::shared_ptr<const FieldStats>> fields_;  // guarded by mu_
-  mutable std::map<std::string, std::shared_ptr<const index::KeywordIndex>> strings_;  // mu_
-  mutable std::map<std::string, std::shared_ptr<const index::IntegerIndex>> integers_;  // mu_
-  mutable std::map<std::string, std::shared_ptr<const index::FloatIndex>> numbers_;    // mu_
+  // By field: the generation each was built at, and the index. Guarded by mu_.
+  mutable Cache<index::KeywordIndex> strings_;
+  mutable Cache<index::IntegerIndex> integers_;
+  mutable Cache<index::FloatIndex> numbers_;
 };
 
 }  // namespace tessera::engine

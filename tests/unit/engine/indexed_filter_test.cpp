@@ -142,12 +142,27 @@ TEST(IndexedFilterTest, AnswersAgreeWithTheEvaluatorOnRandomPayloads) {
   }
   EXPECT_GT(exact, 50u);
   EXPECT_GT(partial, 20u);
-  // An appendable segment is never answered from its (not yet maintained) indexes.
+  // An appendable segment's indexes follow its writes: rebuilt when the body has changed.
   Segment appendable(2, SpecsFor(config));
   appendable.Put(PointId::Num(1), 1, {{"", DenseVector{1, 0}}}, json::object{{"f", "a"}});
   Filter f;
   f.must.push_back(FieldCondition{.key = "f", .match = MatchValue{std::string("a")}});
-  EXPECT_FALSE(IndexedCandidatesFor(f, appendable, config).has_value());
+  auto live = [&](const IndexedCandidates& c) {
+    std::set<Offset> out;
+    for (Offset o : c.offsets) {
+      if (!appendable.deleted(o)) {
+        out.insert(o);
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(live(*IndexedCandidatesFor(f, appendable, config)), (std::set<Offset>{0}));
+  appendable.Put(PointId::Num(2), 2, {{"", DenseVector{1, 0}}}, json::object{{"f", "a"}});
+  EXPECT_EQ(live(*IndexedCandidatesFor(f, appendable, config)), (std::set<Offset>{0, 1}));
+  appendable.mutable_payload(0)["f"] = "b";
+  EXPECT_EQ(live(*IndexedCandidatesFor(f, appendable, config)), (std::set<Offset>{1}));
+  appendable.Delete(1, 3);
+  EXPECT_TRUE(live(*IndexedCandidatesFor(f, appendable, config)).empty());
 }
 
 // Through a collection: sealed, indexed segments answer filtered search and count as the same
@@ -190,6 +205,19 @@ TEST(IndexedFilterTest, SearchAndCountAgreeWithAndWithoutTheIndex) {
     ASSERT_TRUE(seq.ok()) << seq.status().ToString();
     ASSERT_TRUE(c->WaitApplied(*seq, std::chrono::steady_clock::now() + std::chrono::minutes(1)));
     ASSERT_TRUE(c->OptimizeNow().ok());
+  }
+  // Then writes into the appendable segment: new points, and payloads changed on old ones.
+  UpsertOp more;
+  for (uint64_t i = 1500; i < 2300; ++i) {
+    DenseVector v{static_cast<float>(rng() % 1000) / 100, 1, 2, 3};
+    json::object payload{{"k", std::string(1, static_cast<char>('a' + rng() % 20))},
+                         {"n", static_cast<int64_t>(rng() % 100)}};
+    more.points.push_back(PointStruct{PointId::Num(i), {{"", v}}, payload});
+  }
+  for (Collection* c : {with.get(), without.get()}) {
+    Result<SeqNo> seq = c->Submit({more}, Durability::kWritten);
+    ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+    ASSERT_TRUE(c->WaitApplied(*seq, std::chrono::steady_clock::now() + std::chrono::minutes(1)));
   }
   size_t indexed_segments = 0;
   for (int q = 0; q < 40; ++q) {
