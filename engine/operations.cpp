@@ -9,6 +9,7 @@
 
 #include "common/coding.h"
 #include "engine/filter_codec.h"
+#include "engine/payload_storage.h"
 
 namespace tessera::engine {
 
@@ -163,7 +164,7 @@ void PutVectors(std::string* out, const NamedVectors& vectors) {
   }
 }
 void PutPayload(std::string* out, const json::object& payload) {
-  PutLengthPrefixed(out, payload.empty() ? std::string() : json::serialize(payload));
+  PayloadStorage::EncodeOne(out, payload);
 }
 void PutStrings(std::string* out, const std::vector<std::string>& strings) {
   PutVarint64(out, strings.size());
@@ -298,23 +299,7 @@ class OpDecoder {
     }
     return true;
   }
-  bool Payload(json::object* payload) {
-    std::string_view text;
-    if (!d_.GetLengthPrefixed(&text)) {
-      return false;
-    }
-    if (text.empty()) {
-      payload->clear();
-      return true;
-    }
-    boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
-    if (ec || !v.is_object()) {
-      return false;
-    }
-    *payload = std::move(v.as_object());
-    return true;
-  }
+  bool Payload(json::object* payload) { return PayloadStorage::DecodeOne(&d_, payload); }
   bool Strings(std::vector<std::string>* out) {
     uint64_t n;
     if (!Count(&n)) {

@@ -82,27 +82,42 @@ std::shared_ptr<const Index> SegmentPayloadIndex::Cached(Cache<Index>& cache,
   return built;
 }
 
+namespace {
+
+// An index of `field` over the live points: each point's values that `take` accepts (it
+// appends them to the list it is given).
+template <typename Index, typename Value, typename Take>
+std::shared_ptr<const Index> BuildFieldIndex(const std::string& field, const IdTracker& ids,
+                                             const PayloadStorage& payloads, Take take) {
+  auto index = std::make_shared<Index>();
+  std::vector<Value> values;
+  for (Offset o = 0; o < ids.size(); ++o) {
+    if (ids.deleted(o)) {
+      continue;
+    }
+    values.clear();
+    for (const json::value* v : ValuesAt(payloads.Get(o), field)) {
+      take(*v, &values);
+    }
+    if (!values.empty()) {
+      index->Set(o, values);
+    }
+  }
+  return index;
+}
+
+}  // namespace
+
 std::shared_ptr<const index::KeywordIndex> SegmentPayloadIndex::Strings(
     const std::string& field, uint64_t generation, const IdTracker& ids,
     const PayloadStorage& payloads) const {
   return Cached(strings_, field, generation, [&] {
-    auto index = std::make_shared<index::KeywordIndex>();
-    std::vector<std::string> values;
-    for (Offset o = 0; o < ids.size(); ++o) {
-      if (ids.deleted(o)) {
-        continue;
-      }
-      values.clear();
-      for (const json::value* v : ValuesAt(payloads.Get(o), field)) {
-        if (v->is_string()) {
-          values.emplace_back(v->get_string());
-        }
-      }
-      if (!values.empty()) {
-        index->Set(o, values);
-      }
-    }
-    return index;
+    return BuildFieldIndex<index::KeywordIndex, std::string>(
+        field, ids, payloads, [](const json::value& v, std::vector<std::string>* out) {
+          if (v.is_string()) {
+            out->emplace_back(v.get_string());
+          }
+        });
   });
 }
 
@@ -110,26 +125,15 @@ std::shared_ptr<const index::IntegerIndex> SegmentPayloadIndex::Integers(
     const std::string& field, uint64_t generation, const IdTracker& ids,
     const PayloadStorage& payloads) const {
   return Cached(integers_, field, generation, [&] {
-    auto index = std::make_shared<index::IntegerIndex>();
-    std::vector<int64_t> values;
-    for (Offset o = 0; o < ids.size(); ++o) {
-      if (ids.deleted(o)) {
-        continue;
-      }
-      values.clear();
-      for (const json::value* v : ValuesAt(payloads.Get(o), field)) {
-        if (v->is_int64()) {
-          values.push_back(v->get_int64());
-        } else if (v->is_uint64() &&
-                   v->get_uint64() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-          values.push_back(static_cast<int64_t>(v->get_uint64()));
-        }
-      }
-      if (!values.empty()) {
-        index->Set(o, values);
-      }
-    }
-    return index;
+    return BuildFieldIndex<index::IntegerIndex, int64_t>(
+        field, ids, payloads, [](const json::value& v, std::vector<int64_t>* out) {
+          if (v.is_int64()) {
+            out->push_back(v.get_int64());
+          } else if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(
+                                                           std::numeric_limits<int64_t>::max())) {
+            out->push_back(static_cast<int64_t>(v.get_uint64()));
+          }
+        });
   });
 }
 
@@ -137,23 +141,12 @@ std::shared_ptr<const index::FloatIndex> SegmentPayloadIndex::Numbers(
     const std::string& field, uint64_t generation, const IdTracker& ids,
     const PayloadStorage& payloads) const {
   return Cached(numbers_, field, generation, [&] {
-    auto index = std::make_shared<index::FloatIndex>();
-    std::vector<double> values;
-    for (Offset o = 0; o < ids.size(); ++o) {
-      if (ids.deleted(o)) {
-        continue;
-      }
-      values.clear();
-      for (const json::value* v : ValuesAt(payloads.Get(o), field)) {
-        if (v->is_number()) {
-          values.push_back(v->to_number<double>());
-        }
-      }
-      if (!values.empty()) {
-        index->Set(o, values);
-      }
-    }
-    return index;
+    return BuildFieldIndex<index::FloatIndex, double>(
+        field, ids, payloads, [](const json::value& v, std::vector<double>* out) {
+          if (v.is_number()) {
+            out->push_back(v.to_number<double>());
+          }
+        });
   });
 }
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <queue>
 
 namespace tessera::index {
 
@@ -65,54 +64,26 @@ void DenseStorage::Clear(Offset o) {
   present_[o] = 0;
 }
 
-namespace {
-
-// Top-k over offsets(i) for i in [0, n), present and accepted ones only.
-template <typename OffsetAt>
-std::vector<Hit> TopK(const DenseStorage& storage, std::span<const float> query, size_t k,
-                      size_t n, OffsetAt offset_at, const AcceptFn& accept) {
-  std::vector<Hit> out;
-  if (k == 0 || storage.dim() == 0) {
-    return out;
-  }
-  const DenseScorer score(storage, query);
-  auto closer = [](const Hit& a, const Hit& b) {
-    return a.distance < b.distance || (a.distance == b.distance && a.offset < b.offset);
-  };
-  // Max-heap of the best k so far: top() is the worst kept hit.
-  std::priority_queue<Hit, std::vector<Hit>, decltype(closer)> best(closer);
-  for (size_t i = 0; i < n; ++i) {
-    const Offset o = offset_at(i);
-    if (!storage.has(o) || (accept && !accept(o))) {
-      continue;
-    }
-    const Hit hit{o, score(o)};
-    if (best.size() < k) {
-      best.push(hit);
-    } else if (closer(hit, best.top())) {
-      best.pop();
-      best.push(hit);
-    }
-  }
-  out.resize(best.size());
-  for (size_t i = out.size(); i-- > 0;) {
-    out[i] = best.top();
-    best.pop();
-  }
-  return out;
-}
-
-}  // namespace
-
 std::vector<Hit> DenseStorage::ExactSearch(std::span<const float> query, size_t k,
                                            const AcceptFn& accept) const {
-  return TopK(*this, query, k, size(), [](size_t i) { return static_cast<Offset>(i); }, accept);
+  std::vector<float> padded(row_, 0.0f);  // the rows are padded: so is the query
+  std::copy_n(query.begin(), std::min(query.size(), dim_), padded.begin());
+  const AcceptFn present = [&](Offset o) { return has(o) && (!accept || accept(o)); };
+  return ExactSearchRows(
+      metric_, size(), dim_ == 0 ? 0 : row_, padded, k, present,
+      [&](size_t i) { return row(static_cast<Offset>(i)); },
+      [](size_t i) { return static_cast<Offset>(i); });
 }
 
 std::vector<Hit> DenseStorage::ExactSearchAmong(std::span<const float> query, size_t k,
                                                 std::span<const Offset> offsets,
                                                 const AcceptFn& accept) const {
-  return TopK(*this, query, k, offsets.size(), [&](size_t i) { return offsets[i]; }, accept);
+  std::vector<float> padded(row_, 0.0f);
+  std::copy_n(query.begin(), std::min(query.size(), dim_), padded.begin());
+  const AcceptFn present = [&](Offset o) { return has(o) && (!accept || accept(o)); };
+  return ExactSearchRows(
+      metric_, offsets.size(), dim_ == 0 ? 0 : row_, padded, k, present,
+      [&](size_t i) { return row(offsets[i]); }, [&](size_t i) { return offsets[i]; });
 }
 
 size_t DenseStorage::bytes() const {
