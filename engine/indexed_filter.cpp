@@ -79,10 +79,46 @@ std::optional<index::Postings> Answer(const FieldCondition& c, const Segment& s)
 
 }  // namespace
 
+namespace {
+
+// One condition's answer: the offsets it holds for (a superset unless `exact`), or nullopt.
+std::optional<IndexedCandidates> AnswerCondition(const Condition& condition,
+                                                 const Segment& segment,
+                                                 const CollectionConfig& config) {
+  if (const auto* has_id = std::get_if<HasIdCondition>(&condition)) {
+    index::Postings p;
+    for (const PointId& id : has_id->ids) {
+      if (auto o = segment.Find(id)) {
+        p.add(*o);
+      }
+    }
+    return IndexedCandidates{std::move(p), true};
+  }
+  if (const auto* sub = std::get_if<FilterCondition>(&condition)) {
+    return sub->filter != nullptr ? IndexedCandidatesFor(*sub->filter, segment, config)
+                                  : std::nullopt;
+  }
+  const auto* field = std::get_if<FieldCondition>(&condition);
+  if (field == nullptr || !config.payload_indexes.contains(field->key)) {
+    return std::nullopt;
+  }
+  std::optional<index::Postings> answer = Answer(*field, segment);
+  if (!answer) {
+    return std::nullopt;
+  }
+  return IndexedCandidates{std::move(*answer), true};
+}
+
+}  // namespace
+
+// must: the intersection of what its conditions answer; should: the union, when every one of
+// them is answered (else no restriction); must_not: each exactly answered condition subtracted
+// (from every offset, when nothing else restricts). The result is exact only if every
+// condition was answered exactly and there is no min_should.
 std::optional<IndexedCandidates> IndexedCandidatesFor(const Filter& filter, const Segment& segment,
                                                       const CollectionConfig& config) {
   std::optional<index::Postings> candidates;
-  bool all_answered = filter.should.empty() && filter.must_not.empty() && !filter.min_should;
+  bool exact = !filter.min_should.has_value();
   auto intersect = [&](index::Postings p) {
     if (candidates) {
       *candidates &= p;
@@ -91,43 +127,48 @@ std::optional<IndexedCandidates> IndexedCandidatesFor(const Filter& filter, cons
     }
   };
   for (const Condition& condition : filter.must) {
-    if (const auto* has_id = std::get_if<HasIdCondition>(&condition)) {
-      index::Postings p;
-      for (const PointId& id : has_id->ids) {
-        if (auto o = segment.Find(id)) {
-          p.add(*o);
-        }
-      }
-      intersect(std::move(p));
-      continue;
-    }
-    if (const auto* sub = std::get_if<FilterCondition>(&condition)) {
-      std::optional<IndexedCandidates> inner =
-          sub->filter != nullptr ? IndexedCandidatesFor(*sub->filter, segment, config)
-                                 : std::nullopt;
-      if (inner) {
-        all_answered = all_answered && inner->exact;
-        intersect(std::move(inner->offsets));
-      } else {
-        all_answered = false;
-      }
-      continue;
-    }
-    const auto* field = std::get_if<FieldCondition>(&condition);
-    std::optional<index::Postings> answer;
-    if (field != nullptr && config.payload_indexes.contains(field->key)) {
-      answer = Answer(*field, segment);
-    }
-    if (answer) {
-      intersect(std::move(*answer));
+    if (auto answer = AnswerCondition(condition, segment, config)) {
+      exact = exact && answer->exact;
+      intersect(std::move(answer->offsets));
     } else {
-      all_answered = false;
+      exact = false;
     }
+  }
+  if (!filter.should.empty()) {
+    index::Postings any;
+    bool answered = true;
+    for (const Condition& condition : filter.should) {
+      auto answer = AnswerCondition(condition, segment, config);
+      if (!answer) {
+        answered = false;
+        break;
+      }
+      exact = exact && answer->exact;
+      any |= answer->offsets;
+    }
+    if (answered) {
+      intersect(std::move(any));
+    } else {
+      exact = false;
+    }
+  }
+  for (const Condition& condition : filter.must_not) {
+    auto answer = AnswerCondition(condition, segment, config);
+    if (!answer || !answer->exact) {
+      exact = false;  // a superset cannot be subtracted
+      continue;
+    }
+    if (!candidates) {
+      index::Postings all;
+      all.addRange(0, segment.size());
+      candidates = std::move(all);
+    }
+    *candidates -= answer->offsets;
   }
   if (!candidates) {
     return std::nullopt;
   }
-  return IndexedCandidates{std::move(*candidates), all_answered};
+  return IndexedCandidates{std::move(*candidates), exact};
 }
 
 }  // namespace tessera::engine

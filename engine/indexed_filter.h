@@ -1,13 +1,15 @@
 #pragma once
 
-// What a segment's payload indexes answer of a filter, so that a search, a count or a
-// scan visits candidates instead of every point's JSON. The `must` conditions an index answers
-// exactly (match value / any on strings and integers, range on numbers, of an indexed field;
-// has_id) are intersected into one bitmap of offsets; when those were the filter's only
-// conditions, the bitmap is the filter's exact answer (no payload is read), otherwise every
-// candidate is still checked with the evaluator. Offsets may be tombstoned: callers check.
-// (Part of the payload-index issue, #17: should / must_not / nested and the other field types
-// still go through the evaluator.)
+// What a segment's payload indexes answer of a filter, so that a search, a count or a scan
+// visits candidates instead of every point's JSON. A condition an index answers exactly is
+// match value / any on strings and integers or a range on numbers, of an indexed field, and
+// has_id; a nested filter is answered as a filter. `must` answers are intersected, `should`
+// answers united (when every `should` condition is answered), exact `must_not` answers
+// subtracted. When every condition was answered exactly the bitmap is the filter's answer (no
+// payload is read); otherwise it holds every match and each candidate is still checked with the
+// evaluator. Offsets may be tombstoned: callers check. (Part of the payload-index issue, #17:
+// text, geo, datetime, bool, values_count, is_empty/is_null and min_should still go through
+// the evaluator.)
 
 #include <optional>
 

@@ -98,14 +98,27 @@ TEST(IndexedFilterTest, AnswersAgreeWithTheEvaluatorOnRandomPayloads) {
     s.Delete(*s.FindLive(PointId::Num(i)), 1000);
   }
   s.Seal();
-  size_t exact = 0, partial = 0;
+  size_t exact = 0, partial = 0, exact_should = 0, exact_must_not = 0;
   for (int round = 0; round < 400; ++round) {
     Filter f;
-    for (size_t i = 0, n = 1 + rng() % 3; i < n; ++i) {
+    for (size_t i = 0, n = rng() % 4; i < n; ++i) {
       f.must.push_back(RandomCondition(rng));
     }
-    if (rng() % 5 == 0) {
-      f.must_not.push_back(RandomCondition(rng));
+    if (rng() % 3 == 0) {
+      for (size_t i = 0, n = 1 + rng() % 3; i < n; ++i) {
+        f.should.push_back(RandomCondition(rng));
+      }
+    }
+    if (rng() % 3 == 0) {
+      for (size_t i = 0, n = 1 + rng() % 2; i < n; ++i) {
+        f.must_not.push_back(RandomCondition(rng));
+      }
+    }
+    if (rng() % 8 == 0) {  // a nested filter, itself random
+      auto inner = std::make_shared<Filter>();
+      inner->must.push_back(RandomCondition(rng));
+      inner->must_not.push_back(RandomCondition(rng));
+      (rng() % 2 ? f.must : f.should).push_back(FilterCondition{inner});
     }
     if (rng() % 6 == 0) {
       HasIdCondition ids;
@@ -132,6 +145,8 @@ TEST(IndexedFilterTest, AnswersAgreeWithTheEvaluatorOnRandomPayloads) {
     }
     if (candidates->exact) {
       ++exact;
+      exact_should += !f.should.empty();
+      exact_must_not += !f.must_not.empty();
       ASSERT_EQ(got, truth) << "round " << round;
     } else {
       ++partial;
@@ -142,6 +157,8 @@ TEST(IndexedFilterTest, AnswersAgreeWithTheEvaluatorOnRandomPayloads) {
   }
   EXPECT_GT(exact, 50u);
   EXPECT_GT(partial, 20u);
+  EXPECT_GT(exact_should, 10u);  // should and must_not were answered, not only must
+  EXPECT_GT(exact_must_not, 10u);
   // An appendable segment's indexes follow its writes: rebuilt when the body has changed.
   Segment appendable(2, SpecsFor(config));
   appendable.Put(PointId::Num(1), 1, {{"", DenseVector{1, 0}}}, json::object{{"f", "a"}});
