@@ -416,13 +416,13 @@ CollectionInfo Collection::Info() const {
   for (const auto& [field, index] : info.config.payload_indexes) {
     PayloadSchemaInfo& schema = info.payload_schema[field];
     schema.index = index;
+    // From each segment's payload index: gathered once per body generation, so a repeated
+    // GET reads bitmaps, not payloads.
     for (const auto& s : segments) {
-      for (Offset o = 0; o < s->size(); ++o) {
-        if (!s->deleted(o)) {
-          const auto values = ValuesAt(s->payload(o), field);
-          schema.points += std::any_of(values.begin(), values.end(),
-                                       [](const json::value* v) { return !v->is_null(); });
-        }
+      const auto present =
+          s->payload_index().Present(field, s->body_generation(), s->ids(), s->payloads());
+      for (Offset o : *present) {
+        schema.points += !s->deleted(o);
       }
     }
   }

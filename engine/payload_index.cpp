@@ -150,6 +150,25 @@ std::shared_ptr<const index::FloatIndex> SegmentPayloadIndex::Numbers(
   });
 }
 
+std::shared_ptr<const index::Postings> SegmentPayloadIndex::Present(
+    const std::string& field, uint64_t generation, const IdTracker& ids,
+    const PayloadStorage& payloads) const {
+  return Cached(present_, field, generation, [&] {
+    auto present = std::make_shared<index::Postings>();
+    for (Offset o = 0; o < ids.size(); ++o) {
+      if (ids.deleted(o)) {
+        continue;
+      }
+      const auto values = ValuesAt(payloads.Get(o), field);
+      if (std::any_of(values.begin(), values.end(),
+                      [](const json::value* v) { return !v->is_null(); })) {
+        present->add(o);
+      }
+    }
+    return std::shared_ptr<const index::Postings>(std::move(present));
+  });
+}
+
 std::optional<uint64_t> PayloadStats::IndexEstimate(const Filter& filter, const Segment& segment,
                                                     const CollectionConfig& config) const {
   std::optional<uint64_t> best;

@@ -2,6 +2,7 @@
 
 // A segment's payload index: per indexed field, what the segment's values there are. Two kinds:
 //   - value counts (FieldStats), for the planner's estimates on sealed segments;
+//   - the offsets with any non-null value (payload_schema's point counts in collection info);
 //   - field indexes (index/field/): the strings (keyword), the integers and the numbers of the
 //     field, each value -> a Roaring bitmap of offsets, from which filters get their candidates
 //     (indexed_filter.h). Values are read with the filter evaluator's own path grammar
@@ -52,6 +53,10 @@ class SegmentPayloadIndex {
   std::shared_ptr<const index::FloatIndex> Numbers(const std::string& field, uint64_t generation,
                                                    const IdTracker& ids,
                                                    const PayloadStorage& payloads) const;
+  // The live offsets with at least one non-null value at `field` (payload_schema's counts).
+  std::shared_ptr<const index::Postings> Present(const std::string& field, uint64_t generation,
+                                                 const IdTracker& ids,
+                                                 const PayloadStorage& payloads) const;
 
  private:
   template <typename Index>
@@ -66,6 +71,7 @@ class SegmentPayloadIndex {
   mutable Cache<index::KeywordIndex> strings_;
   mutable Cache<index::IntegerIndex> integers_;
   mutable Cache<index::FloatIndex> numbers_;
+  mutable Cache<index::Postings> present_;
 };
 
 }  // namespace tessera::engine

@@ -340,6 +340,37 @@ TEST(CollectionTest, ADeleteFromASealedSegmentWritesOnlyItsVersionsFile) {
   EXPECT_EQ(reopened->Retrieve({PointId::Num(4)}, true, false).size(), 1u);
 }
 
+// payload_schema's point counts follow writes, deletes and payload edits, in sealed and
+// appendable segments alike (they come from each segment's payload index).
+TEST(CollectionTest, PayloadSchemaCountsFollowEveryChange) {
+  TempDir dir;
+  CollectionConfig config = SmallConfig();
+  config.payload_indexes["f"] = PayloadIndexInfo{};
+  auto c = CreateOrDie(dir.path(), config);
+  UpsertOp upsert;
+  for (uint64_t id = 0; id < 300; ++id) {
+    upsert.points.push_back(Point(id, {1, 2, 3, 4}, id % 2 == 0 ? R"({"f":"x"})" : R"({"f":null})"));
+  }
+  SubmitAndWait(*c, {upsert});
+  ASSERT_TRUE(c->OptimizeNow().ok());
+  EXPECT_EQ(c->Info().payload_schema.at("f").points, 150u);
+  OperationList deletes;
+  for (uint64_t id = 0; id < 20; id += 2) {
+    deletes.push_back(DeletePointsOp{{PointId::Num(id)}});
+  }
+  SubmitAndWait(*c, deletes);
+  EXPECT_EQ(c->Info().payload_schema.at("f").points, 140u);
+  // Into the appendable segment: new points with the field, and old ones losing it.
+  SubmitAndWait(*c, {UpsertOp{{Point(1000, {1, 2, 3, 4}, R"({"f":[1,2]})"),
+                               Point(1001, {1, 2, 3, 4}, R"({"g":1})")}}});
+  EXPECT_EQ(c->Info().payload_schema.at("f").points, 141u);
+  SubmitAndWait(*c, {ClearPayloadOp{{PointId::Num(20), PointId::Num(1000)}}});
+  EXPECT_EQ(c->Info().payload_schema.at("f").points, 139u);
+  SubmitAndWait(*c, {SetPayloadOp{{PointId::Num(1)}, json::parse(R"({"f":"y"})").as_object(), ""}});
+  EXPECT_EQ(c->Info().payload_schema.at("f").points, 140u);
+  EXPECT_EQ(c->Info().payload_schema.at("f").points, 140u);  // read again: the same
+}
+
 // A manifest of format version 1 (one file per segment) and its segment files still load.
 TEST(ManifestTest, Version1StillDecodes) {
   std::string body;
