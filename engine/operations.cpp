@@ -15,11 +15,6 @@ namespace tessera::engine {
 
 namespace json = boost::json;
 
-std::string_view KindName(const VectorInput& v) {
-  static constexpr std::string_view kNames[] = {"dense", "sparse", "multi"};
-  return kNames[v.index()];
-}
-
 std::string_view OperationName(const Operation& op) {
   static constexpr std::string_view kNames[] = {
       "upsert",         "delete",        "set_payload",    "overwrite_payload",

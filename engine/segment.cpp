@@ -223,12 +223,12 @@ Segment::Image Segment::TakeImage(const std::shared_ptr<const Segment>& segment)
   Image image;
   image.generation = segment->generation_;
   image.body_generation = segment->body_generation_;
-  image.versions = segment->ids_.CopyVersions();
   bool has_graph = false;
   for (const VectorSlot& slot : segment->vectors_) {
     has_graph = has_graph || slot.index != nullptr;
   }
   if (segment->sealed_ || has_graph) {
+    image.versions = segment->ids_.CopyVersions();
     image.segment = segment;
     return image;
   }
@@ -240,6 +240,7 @@ Segment::Image Segment::TakeImage(const std::shared_ptr<const Segment>& segment)
     copy->vectors_[v].storage = segment->vectors_[v].storage;
   }
   copy->sealed_ = segment->sealed_;
+  image.versions = copy->ids_.CopyVersions();
   image.segment = std::move(copy);
   return image;
 }
@@ -314,25 +315,41 @@ bool ReadHead(Decoder* d, Head* head) {
 
 }  // namespace
 
-Status Segment::LoadGraphs(Decoder* in, const fs::path& dir) {
+Status Segment::LoadColumnsAndGraphs(Decoder* in, const fs::path& dir, const std::string& where) {
+  auto bad = [&] { return Status::Corruption(where + ": malformed body"); };
+  const size_t n = size();
+  for (size_t v = 0; v < specs_.size(); ++v) {
+    std::string_view present, data;
+    if (n > in->remaining() / std::max<size_t>(1, specs_[v].dim * sizeof(float)) ||
+        !in->GetBytes(n, &present) || !in->GetBytes(n * specs_[v].dim * sizeof(float), &data) ||
+        !vectors_[v].storage.DecodeFrom(n, present, data)) {
+      return bad();
+    }
+  }
   for (size_t v = 0; v < specs_.size(); ++v) {
     bool has;
     if (!in->GetBool(&has)) {
-      return Status::Corruption("malformed graph list");
+      return bad();
     }
     if (has) {
       std::string_view name;
       uint32_t crc;
       if (!in->GetLengthPrefixed(&name) || !in->GetFixed32(&crc)) {
-        return Status::Corruption("malformed graph list");
+        return bad();
       }
       const VectorSpec& s = specs_[v];
-      TESSERA_ASSIGN_OR_RETURN(vectors_[v].index,
-                               index::HnswGraph::Load(dir / name, s.metric, s.dim, crc, size()));
+      Result<std::unique_ptr<index::HnswGraph>> graph =
+          index::HnswGraph::Load(dir / name, s.metric, s.dim, crc, n);
+      if (!graph.ok()) {
+        return graph.status().code() == Code::kCorruption
+                   ? Status::Corruption(where + ": " + graph.status().message())
+                   : graph.status();
+      }
+      vectors_[v].index = std::move(graph).value();
       graph_files_[v] = {std::string(name), crc};
     }
   }
-  return Status::Ok();
+  return in->empty() ? Status::Ok() : bad();
 }
 
 Result<std::unique_ptr<Segment>> Segment::Load(const fs::path& dir, const fs::path& body_file,
@@ -361,21 +378,7 @@ Result<std::unique_ptr<Segment>> Segment::Load(const fs::path& dir, const fs::pa
   if (!segment->payloads_.DecodeFrom(&d, n)) {
     return bad();
   }
-  for (size_t v = 0; v < segment->specs_.size(); ++v) {
-    std::string_view present, data;
-    if (n > d.remaining() / std::max<size_t>(1, segment->specs_[v].dim * sizeof(float)) ||
-        !d.GetBytes(n, &present) ||
-        !d.GetBytes(n * segment->specs_[v].dim * sizeof(float), &data) ||
-        !segment->vectors_[v].storage.DecodeFrom(n, present, data)) {
-      return bad();
-    }
-  }
-  if (Status s = segment->LoadGraphs(&d, dir); !s.ok()) {
-    return s.code() == Code::kCorruption ? Status::Corruption(where + ": " + s.message()) : s;
-  }
-  if (!d.empty()) {
-    return bad();
-  }
+  TESSERA_RETURN_IF_ERROR(segment->LoadColumnsAndGraphs(&d, dir, where));
 
   const std::string vwhere = "segment versions " + (dir / versions_file).string();
   TESSERA_ASSIGN_OR_RETURN(std::string vbytes, ReadFileToString(dir / versions_file));
@@ -406,7 +409,8 @@ Result<std::unique_ptr<Segment>> Segment::LoadVersion1(std::string_view body, co
   if (!d.GetVarint64(&n) || n > d.remaining()) {
     return bad();
   }
-  segment->Reserve(n);
+  segment->ids_.Reserve(n);  // not the vector storages: decoding sizes them once
+  segment->payloads_.Reserve(n);
   for (uint64_t o = 0; o < n; ++o) {
     PointId pid;
     bool deleted;
@@ -421,21 +425,7 @@ Result<std::unique_ptr<Segment>> Segment::LoadVersion1(std::string_view body, co
     segment->payloads_.Append();
     segment->payloads_.Mutable(at) = std::move(payload);
   }
-  for (size_t v = 0; v < segment->specs_.size(); ++v) {
-    std::string_view present, data;
-    if (n > d.remaining() / std::max<size_t>(1, segment->specs_[v].dim * sizeof(float)) ||
-        !d.GetBytes(n, &present) ||
-        !d.GetBytes(n * segment->specs_[v].dim * sizeof(float), &data) ||
-        !segment->vectors_[v].storage.DecodeFrom(n, present, data)) {
-      return bad();
-    }
-  }
-  if (Status s = segment->LoadGraphs(&d, dir); !s.ok()) {
-    return s.code() == Code::kCorruption ? Status::Corruption(where + ": " + s.message()) : s;
-  }
-  if (!d.empty()) {
-    return bad();
-  }
+  TESSERA_RETURN_IF_ERROR(segment->LoadColumnsAndGraphs(&d, dir, where));
   segment->generation_ = 0;
   segment->body_generation_ = 0;
   return segment;

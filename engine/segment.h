@@ -172,7 +172,9 @@ class Segment {
   static Result<std::unique_ptr<Segment>> LoadVersion1(std::string_view body,
                                                        const std::filesystem::path& dir,
                                                        const std::string& where);
-  Status LoadGraphs(Decoder* in, const std::filesystem::path& dir);
+  // The body's tail, the same in both versions: column*[nspec] graph*[nspec], then its end.
+  Status LoadColumnsAndGraphs(Decoder* in, const std::filesystem::path& dir,
+                              const std::string& where);
 
   const uint64_t id_;
   const std::vector<VectorSpec> specs_;

@@ -42,7 +42,4 @@ using NamedVectors = std::map<std::string, VectorInput, std::less<>>;
 inline const DenseVector* AsDense(const VectorInput& v) { return std::get_if<DenseVector>(&v); }
 inline DenseVector* AsDense(VectorInput& v) { return std::get_if<DenseVector>(&v); }
 
-// "dense", "sparse" or "multi".
-std::string_view KindName(const VectorInput& v);
-
 }  // namespace tessera::engine

@@ -244,14 +244,12 @@ struct HnswGraph::Impl {
 
   // Checks what a parse read, so that even a file whose checksum matches cannot send a walk
   // out of bounds: every link names a node of the graph, every count fits its slots.
+  // (The header's counts — slots, levels — are checked by the parsers before they allocate.)
   bool Consistent() const {
-    if (max_upper == 0 || max_upper > (uint64_t{1} << 30) || max0 != 2 * max_upper ||
-        max_level > 255 || max_level < 0) {
-      return false;
-    }
     size_t n_in = 0;
     for (size_t n = 0; n < rows; ++n) {
-      if (in_graph[n] > 1 || levels[n] > max_level || (!in_graph[n] && (levels[n] != 0 || degree0[n] != 0))) {
+      if (in_graph[n] > 1 || levels[n] > max_level ||
+          (!in_graph[n] && (levels[n] != 0 || degree0[n] != 0))) {
         return false;
       }
       n_in += in_graph[n];

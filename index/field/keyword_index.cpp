@@ -21,7 +21,6 @@ void KeywordIndex::Set(Offset o, std::span<const std::string> values) {
   }
   for (uint32_t id : of_offset_[o]) {
     postings_[id].remove(o);
-    count_by_id_nonzero_ -= postings_[id].isEmpty();
   }
   std::vector<uint32_t> ids;
   ids.reserve(values.size());
@@ -31,7 +30,6 @@ void KeywordIndex::Set(Offset o, std::span<const std::string> values) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   for (uint32_t id : ids) {
-    count_by_id_nonzero_ += postings_[id].isEmpty();
     postings_[id].add(o);
   }
   if (ids.empty()) {
@@ -43,7 +41,7 @@ void KeywordIndex::Set(Offset o, std::span<const std::string> values) {
 }
 
 const Postings& KeywordIndex::Match(std::string_view value) const {
-  auto it = ids_.find(std::string(value));
+  auto it = ids_.find(value);
   return it == ids_.end() ? kEmpty : postings_[it->second];
 }
 

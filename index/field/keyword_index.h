@@ -37,19 +37,21 @@ class KeywordIndex {
   uint64_t Count(std::string_view value) const { return Match(value).cardinality(); }
   // Offsets with at least one value.
   const Postings& with_values() const { return with_values_; }
-  size_t distinct_values() const { return count_by_id_nonzero_; }
   // Bytes held (approximate: bitmaps, strings, the reverse map).
   size_t bytes() const;
 
  private:
   uint32_t Intern(const std::string& value);
 
-  std::unordered_map<std::string, uint32_t> ids_;  // value -> its id
+  struct Hash {  // lookups by string_view, without building a string
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> ids_;  // value -> its id
   std::vector<std::string> values_;                // id -> value
   std::vector<Postings> postings_;                 // id -> offsets
   std::vector<std::vector<uint32_t>> of_offset_;   // offset -> value ids it holds
   Postings with_values_;
-  size_t count_by_id_nonzero_ = 0;                 // ids whose postings are not empty
   static const Postings kEmpty;
 };
 

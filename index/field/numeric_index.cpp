@@ -63,25 +63,22 @@ template <typename T>
 std::pair<typename std::map<T, Postings>::const_iterator,
           typename std::map<T, Postings>::const_iterator>
 NumericIndex<T>::Span(const NumericRange<T>& r) const {
+  const auto none = std::make_pair(by_value_.end(), by_value_.end());
+  if ((r.lower && IsNan(*r.lower)) || (r.upper && IsNan(*r.upper))) {
+    return none;
+  }
+  if (r.lower && r.upper &&
+      (*r.lower > *r.upper ||
+       (*r.lower == *r.upper && !(r.lower_inclusive && r.upper_inclusive)))) {
+    return none;  // an empty range: below, first would come after last
+  }
   auto first = by_value_.begin();
   auto last = by_value_.end();
-  if (r.lower && IsNan(*r.lower)) {
-    return {last, last};
-  }
-  if (r.upper && IsNan(*r.upper)) {
-    return {last, last};
-  }
   if (r.lower) {
     first = r.lower_inclusive ? by_value_.lower_bound(*r.lower) : by_value_.upper_bound(*r.lower);
   }
   if (r.upper) {
     last = r.upper_inclusive ? by_value_.upper_bound(*r.upper) : by_value_.lower_bound(*r.upper);
-  }
-  if (first != by_value_.end() && last != by_value_.end() && last->first < first->first) {
-    return {last, last};  // an empty (inverted) range
-  }
-  if (last != by_value_.end() && first == by_value_.end()) {
-    return {last, last};
   }
   return {first, last};
 }
@@ -115,14 +112,6 @@ std::optional<T> NumericIndex<T>::min() const {
     return std::nullopt;
   }
   return by_value_.begin()->first;
-}
-
-template <typename T>
-std::optional<T> NumericIndex<T>::max() const {
-  if (by_value_.empty()) {
-    return std::nullopt;
-  }
-  return by_value_.rbegin()->first;
 }
 
 template class NumericIndex<int64_t>;

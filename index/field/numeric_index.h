@@ -41,10 +41,8 @@ class NumericIndex {
   // without building it (for planning).
   uint64_t CountRangeValues(const NumericRange<T>& range) const;
   const Postings& with_values() const { return with_values_; }
-  size_t distinct_values() const { return by_value_.size(); }
-  // The smallest and largest value held, if any.
+  // The smallest value held, if any.
   std::optional<T> min() const;
-  std::optional<T> max() const;
 
  private:
   // [first, last) of by_value_ that the range covers.
