@@ -48,7 +48,10 @@ Status ParseScalars(const json::value& v, std::string_view path, std::vector<Mat
 
 Result<Match> ParseMatch(const json::value& v, const std::string& path) {
   FieldReader r(v, path);
-  TESSERA_RETURN_IF_ERROR(r.status());
+  TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"value", "any", "except", "text"}));
+  if (r.object()->size() != 1) {
+    return Bad(path, "expected exactly one of `value`, `any`, `except`, `text`");
+  }
   if (const json::value* value = r.Find("value")) {
     TESSERA_ASSIGN_OR_RETURN(MatchScalar s, ParseScalar(*value, r.PathOf("value")));
     return Match(MatchValue{std::move(s)});
@@ -76,7 +79,7 @@ Result<Match> ParseMatch(const json::value& v, const std::string& path) {
 Status ParseRange(const json::value& v, const std::string& path, bool datetime, RangeBounds* out,
                   bool* saw_string) {
   FieldReader r(v, path);
-  TESSERA_RETURN_IF_ERROR(r.status());
+  TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"gt", "gte", "lt", "lte"}));
   *saw_string = false;
   for (const char* key : {"gt", "gte", "lt", "lte"}) {
     const json::value* bound = r.Find(key);
@@ -106,7 +109,7 @@ Status ParseRange(const json::value& v, const std::string& path, bool datetime, 
 
 Result<GeoPoint> ParseGeoPoint(const json::value& v, const std::string& path) {
   FieldReader r(v, path);
-  TESSERA_RETURN_IF_ERROR(r.status());
+  TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"lon", "lat"}));
   std::optional<double> lon, lat;
   TESSERA_RETURN_IF_ERROR(r.Get("lon", &lon));
   TESSERA_RETURN_IF_ERROR(r.Get("lat", &lat));
@@ -123,7 +126,7 @@ Result<GeoPoint> ParseGeoPoint(const json::value& v, const std::string& path) {
 
 Result<std::vector<GeoPoint>> ParseRing(const json::value& v, const std::string& path) {
   FieldReader r(v, path);
-  TESSERA_RETURN_IF_ERROR(r.status());
+  TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"points"}));
   const json::value* points = r.Find("points");
   if (points == nullptr || !points->is_array()) {
     return Bad(path, "expected {\"points\": [...]}");
@@ -142,28 +145,150 @@ Result<std::vector<GeoPoint>> ParseRing(const json::value& v, const std::string&
 Result<std::shared_ptr<const Filter>> ParseFilterAt(const json::value& v, const std::string& path,
                                                     int depth);
 
+// A field condition: `key` and at least one check on it.
+Result<Condition> ParseFieldCondition(const FieldReader& r, const std::string& path) {
+  TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"key", "match", "range", "geo_bounding_box", "geo_radius",
+                                       "geo_polygon", "values_count", "is_empty", "is_null",
+                                       "datetime_range"}));
+  for (const char* unsupported : {"is_empty", "is_null"}) {
+    if (r.Find(unsupported) != nullptr) {
+      return Bad(r.PathOf(unsupported),
+                 "a field condition's `" + std::string(unsupported) +
+                     "` is not supported yet; use {\"" + unsupported + "\": {\"key\": ...}}");
+    }
+  }
+  FieldCondition c;
+  TESSERA_RETURN_IF_ERROR(r.Require("key", &c.key));
+  if (c.key.empty()) {
+    return Status::ValidationFailed(r.PathOf("key") + ": must not be empty");
+  }
+  bool any = false;
+  if (const json::value* match = r.Find("match")) {
+    TESSERA_ASSIGN_OR_RETURN(c.match, ParseMatch(*match, r.PathOf("match")));
+    any = true;
+  }
+  if (const json::value* range = r.Find("range")) {
+    RangeBounds bounds;
+    bool strings = false;
+    TESSERA_RETURN_IF_ERROR(ParseRange(*range, r.PathOf("range"), false, &bounds, &strings));
+    (strings ? c.datetime_range : c.range) = bounds;
+    any = true;
+  }
+  if (const json::value* range = r.Find("datetime_range")) {
+    RangeBounds bounds;
+    bool strings = false;
+    TESSERA_RETURN_IF_ERROR(
+        ParseRange(*range, r.PathOf("datetime_range"), true, &bounds, &strings));
+    c.datetime_range = bounds;
+    any = true;
+  }
+  if (const json::value* count = r.Find("values_count")) {
+    RangeBounds bounds;
+    FieldReader cr(*count, r.PathOf("values_count"));
+    TESSERA_RETURN_IF_ERROR(cr.OnlyKnown({"gt", "gte", "lt", "lte"}));
+    std::optional<uint64_t> gt, gte, lt, lte;
+    TESSERA_RETURN_IF_ERROR(cr.Get("gt", &gt));
+    TESSERA_RETURN_IF_ERROR(cr.Get("gte", &gte));
+    TESSERA_RETURN_IF_ERROR(cr.Get("lt", &lt));
+    TESSERA_RETURN_IF_ERROR(cr.Get("lte", &lte));
+    auto to_double = [](std::optional<uint64_t> x) -> std::optional<double> {
+      return x ? std::optional<double>(static_cast<double>(*x)) : std::nullopt;
+    };
+    bounds = {to_double(gt), to_double(gte), to_double(lt), to_double(lte)};
+    c.values_count = bounds;
+    any = true;
+  }
+  if (const json::value* box = r.Find("geo_bounding_box")) {
+    FieldReader br(*box, r.PathOf("geo_bounding_box"));
+    TESSERA_RETURN_IF_ERROR(br.OnlyKnown({"top_left", "bottom_right"}));
+    const json::value* tl = br.Find("top_left");
+    const json::value* bottom = br.Find("bottom_right");
+    if (tl == nullptr || bottom == nullptr) {
+      return Bad(br.PathOf(""), "expected `top_left` and `bottom_right`");
+    }
+    GeoBoundingBox b;
+    TESSERA_ASSIGN_OR_RETURN(b.top_left, ParseGeoPoint(*tl, br.PathOf("top_left")));
+    TESSERA_ASSIGN_OR_RETURN(b.bottom_right, ParseGeoPoint(*bottom, br.PathOf("bottom_right")));
+    c.geo_bounding_box = b;
+    any = true;
+  }
+  if (const json::value* radius = r.Find("geo_radius")) {
+    FieldReader rr(*radius, r.PathOf("geo_radius"));
+    TESSERA_RETURN_IF_ERROR(rr.OnlyKnown({"center", "radius"}));
+    const json::value* center = rr.Find("center");
+    std::optional<double> meters;
+    TESSERA_RETURN_IF_ERROR(rr.Get("radius", &meters));
+    if (center == nullptr || !meters) {
+      return Bad(r.PathOf("geo_radius"), "expected `center` and `radius`");
+    }
+    GeoRadius g;
+    TESSERA_ASSIGN_OR_RETURN(g.center, ParseGeoPoint(*center, rr.PathOf("center")));
+    g.radius_m = *meters;
+    c.geo_radius = g;
+    any = true;
+  }
+  if (const json::value* polygon = r.Find("geo_polygon")) {
+    FieldReader pr(*polygon, r.PathOf("geo_polygon"));
+    TESSERA_RETURN_IF_ERROR(pr.OnlyKnown({"exterior", "interiors"}));
+    const json::value* exterior = pr.Find("exterior");
+    if (exterior == nullptr) {
+      return Bad(r.PathOf("geo_polygon"), "missing field `exterior`");
+    }
+    GeoPolygon g;
+    TESSERA_ASSIGN_OR_RETURN(g.exterior, ParseRing(*exterior, pr.PathOf("exterior")));
+    if (const json::value* interiors = pr.Find("interiors")) {
+      if (!interiors->is_array()) {
+        return Bad(pr.PathOf("interiors"), "expected a list of rings");
+      }
+      for (const json::value& ring : interiors->get_array()) {
+        TESSERA_ASSIGN_OR_RETURN(auto parsed, ParseRing(ring, pr.PathOf("interiors")));
+        g.interiors.push_back(std::move(parsed));
+      }
+    }
+    c.geo_polygon = std::move(g);
+    any = true;
+  }
+  if (!any) {
+    return Bad(path,
+               "a field condition needs one of `match`, `range`, `datetime_range`, "
+               "`values_count`, `geo_bounding_box`, `geo_radius`, `geo_polygon`");
+  }
+  return Condition(std::move(c));
+}
+
+
 Result<Condition> ParseCondition(const json::value& v, const std::string& path, int depth) {
   FieldReader r(v, path);
   TESSERA_RETURN_IF_ERROR(r.status());
   const json::object& o = *r.object();
+  // As Qdrant decides: an object with `key` is a field condition, otherwise the one kind its
+  // keys name. Every kind refuses keys it does not know, so nothing unread is dropped.
+  if (o.contains("key")) {
+    return ParseFieldCondition(r, path);
+  }
+  for (const char* kind : {"is_empty", "is_null"}) {
+    if (!o.contains(kind)) {
+      continue;
+    }
+    TESSERA_RETURN_IF_ERROR(r.OnlyKnown({kind}));
+    FieldReader kr(o.at(kind), r.PathOf(kind));
+    TESSERA_RETURN_IF_ERROR(kr.OnlyKnown({"key"}));
+    std::string key;
+    TESSERA_RETURN_IF_ERROR(kr.Require("key", &key));
+    if (std::string_view(kind) == "is_empty") {
+      return Condition(IsEmptyCondition{std::move(key)});
+    }
+    return Condition(IsNullCondition{std::move(key)});
+  }
+  for (const char* kind : {"has_id", "has_vector", "nested"}) {
+    if (o.contains(kind)) {
+      TESSERA_RETURN_IF_ERROR(r.OnlyKnown({kind}));
+    }
+  }
   if (o.contains("must") || o.contains("should") || o.contains("must_not") ||
       o.contains("min_should")) {
     TESSERA_ASSIGN_OR_RETURN(auto filter, ParseFilterAt(v, path, depth + 1));
     return Condition(FilterCondition{std::move(filter)});
-  }
-  if (const json::value* is_empty = r.Find("is_empty")) {
-    FieldReader er(*is_empty, r.PathOf("is_empty"));
-    IsEmptyCondition c;
-    TESSERA_RETURN_IF_ERROR(er.status());
-    TESSERA_RETURN_IF_ERROR(er.Require("key", &c.key));
-    return Condition(std::move(c));
-  }
-  if (const json::value* is_null = r.Find("is_null")) {
-    FieldReader nr(*is_null, r.PathOf("is_null"));
-    IsNullCondition c;
-    TESSERA_RETURN_IF_ERROR(nr.status());
-    TESSERA_RETURN_IF_ERROR(nr.Require("key", &c.key));
-    return Condition(std::move(c));
   }
   if (const json::value* has_id = r.Find("has_id")) {
     std::vector<PointId> ids;
@@ -180,7 +305,7 @@ Result<Condition> ParseCondition(const json::value& v, const std::string& path, 
   }
   if (const json::value* nested = r.Find("nested")) {
     FieldReader nr(*nested, r.PathOf("nested"));
-    TESSERA_RETURN_IF_ERROR(nr.status());
+    TESSERA_RETURN_IF_ERROR(nr.OnlyKnown({"key", "filter"}));
     NestedCondition c;
     TESSERA_RETURN_IF_ERROR(nr.Require("key", &c.key));
     const json::value* inner = nr.Find("filter");
@@ -188,105 +313,6 @@ Result<Condition> ParseCondition(const json::value& v, const std::string& path, 
       return Bad(nr.PathOf("filter"), "missing field `filter`");
     }
     TESSERA_ASSIGN_OR_RETURN(c.filter, ParseFilterAt(*inner, nr.PathOf("filter"), depth + 1));
-    return Condition(std::move(c));
-  }
-  if (r.Has("key")) {
-    FieldCondition c;
-    TESSERA_RETURN_IF_ERROR(r.Require("key", &c.key));
-    if (c.key.empty()) {
-      return Status::ValidationFailed(r.PathOf("key") + ": must not be empty");
-    }
-    bool any = false;
-    if (const json::value* match = r.Find("match")) {
-      TESSERA_ASSIGN_OR_RETURN(c.match, ParseMatch(*match, r.PathOf("match")));
-      any = true;
-    }
-    if (const json::value* range = r.Find("range")) {
-      RangeBounds bounds;
-      bool strings = false;
-      TESSERA_RETURN_IF_ERROR(ParseRange(*range, r.PathOf("range"), false, &bounds, &strings));
-      (strings ? c.datetime_range : c.range) = bounds;
-      any = true;
-    }
-    if (const json::value* range = r.Find("datetime_range")) {
-      RangeBounds bounds;
-      bool strings = false;
-      TESSERA_RETURN_IF_ERROR(
-          ParseRange(*range, r.PathOf("datetime_range"), true, &bounds, &strings));
-      c.datetime_range = bounds;
-      any = true;
-    }
-    if (const json::value* count = r.Find("values_count")) {
-      RangeBounds bounds;
-      FieldReader cr(*count, r.PathOf("values_count"));
-      TESSERA_RETURN_IF_ERROR(cr.status());
-      std::optional<uint64_t> gt, gte, lt, lte;
-      TESSERA_RETURN_IF_ERROR(cr.Get("gt", &gt));
-      TESSERA_RETURN_IF_ERROR(cr.Get("gte", &gte));
-      TESSERA_RETURN_IF_ERROR(cr.Get("lt", &lt));
-      TESSERA_RETURN_IF_ERROR(cr.Get("lte", &lte));
-      auto to_double = [](std::optional<uint64_t> x) -> std::optional<double> {
-        return x ? std::optional<double>(static_cast<double>(*x)) : std::nullopt;
-      };
-      bounds = {to_double(gt), to_double(gte), to_double(lt), to_double(lte)};
-      c.values_count = bounds;
-      any = true;
-    }
-    if (const json::value* box = r.Find("geo_bounding_box")) {
-      FieldReader br(*box, r.PathOf("geo_bounding_box"));
-      TESSERA_RETURN_IF_ERROR(br.status());
-      const json::value* tl = br.Find("top_left");
-      const json::value* bottom = br.Find("bottom_right");
-      if (tl == nullptr || bottom == nullptr) {
-        return Bad(br.PathOf(""), "expected `top_left` and `bottom_right`");
-      }
-      GeoBoundingBox b;
-      TESSERA_ASSIGN_OR_RETURN(b.top_left, ParseGeoPoint(*tl, br.PathOf("top_left")));
-      TESSERA_ASSIGN_OR_RETURN(b.bottom_right, ParseGeoPoint(*bottom, br.PathOf("bottom_right")));
-      c.geo_bounding_box = b;
-      any = true;
-    }
-    if (const json::value* radius = r.Find("geo_radius")) {
-      FieldReader rr(*radius, r.PathOf("geo_radius"));
-      TESSERA_RETURN_IF_ERROR(rr.status());
-      const json::value* center = rr.Find("center");
-      std::optional<double> meters;
-      TESSERA_RETURN_IF_ERROR(rr.Get("radius", &meters));
-      if (center == nullptr || !meters) {
-        return Bad(r.PathOf("geo_radius"), "expected `center` and `radius`");
-      }
-      GeoRadius g;
-      TESSERA_ASSIGN_OR_RETURN(g.center, ParseGeoPoint(*center, rr.PathOf("center")));
-      g.radius_m = *meters;
-      c.geo_radius = g;
-      any = true;
-    }
-    if (const json::value* polygon = r.Find("geo_polygon")) {
-      FieldReader pr(*polygon, r.PathOf("geo_polygon"));
-      TESSERA_RETURN_IF_ERROR(pr.status());
-      const json::value* exterior = pr.Find("exterior");
-      if (exterior == nullptr) {
-        return Bad(r.PathOf("geo_polygon"), "missing field `exterior`");
-      }
-      GeoPolygon g;
-      TESSERA_ASSIGN_OR_RETURN(g.exterior, ParseRing(*exterior, pr.PathOf("exterior")));
-      if (const json::value* interiors = pr.Find("interiors")) {
-        if (!interiors->is_array()) {
-          return Bad(pr.PathOf("interiors"), "expected a list of rings");
-        }
-        for (const json::value& ring : interiors->get_array()) {
-          TESSERA_ASSIGN_OR_RETURN(auto parsed, ParseRing(ring, pr.PathOf("interiors")));
-          g.interiors.push_back(std::move(parsed));
-        }
-      }
-      c.geo_polygon = std::move(g);
-      any = true;
-    }
-    if (!any) {
-      return Bad(path,
-                 "a field condition needs one of `match`, `range`, `datetime_range`, "
-                 "`values_count`, `geo_bounding_box`, `geo_radius`, `geo_polygon`");
-    }
     return Condition(std::move(c));
   }
   return Bad(path,
@@ -317,7 +343,7 @@ Result<std::shared_ptr<const Filter>> ParseFilterAt(const json::value& v, const 
                                    std::to_string(kMaxFilterDepth) + " levels");
   }
   FieldReader r(v, path);
-  TESSERA_RETURN_IF_ERROR(r.status());
+  TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"should", "min_should", "must", "must_not"}));
   auto filter = std::make_shared<Filter>();
   if (const json::value* must = r.Find("must")) {
     TESSERA_RETURN_IF_ERROR(ParseConditions(*must, r.PathOf("must"), depth, &filter->must));
@@ -331,10 +357,14 @@ Result<std::shared_ptr<const Filter>> ParseFilterAt(const json::value& v, const 
   }
   if (const json::value* min_should = r.Find("min_should")) {
     FieldReader mr(*min_should, r.PathOf("min_should"));
-    TESSERA_RETURN_IF_ERROR(mr.status());
+    TESSERA_RETURN_IF_ERROR(mr.OnlyKnown({"conditions", "min_count"}));
     MinShould m;
     uint64_t min_count = 0;
     TESSERA_RETURN_IF_ERROR(mr.Require("min_count", &min_count));
+    if (min_count == 0) {
+      return Status::ValidationFailed(mr.PathOf("min_count") +
+                                      ": min_count must be greater than 0");
+    }
     m.min_count = static_cast<size_t>(min_count);
     const json::value* conditions = mr.Find("conditions");
     if (conditions == nullptr) {

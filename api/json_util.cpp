@@ -1,5 +1,6 @@
 #include "api/json_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -97,6 +98,40 @@ const json::value* FieldReader::Find(std::string_view key) const {
   }
   const json::value* v = object_->if_contains(key);
   return (v == nullptr || v->is_null()) ? nullptr : v;
+}
+
+Status FieldReader::OnlyKnown(std::initializer_list<std::string_view> known) const {
+  if (object_ == nullptr) {
+    return status_;
+  }
+  for (const auto& [key, value] : *object_) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) {
+      continue;
+    }
+    std::string expected;
+    if (known.size() == 0) {
+      expected = "there are no fields";
+    } else if (known.size() == 1) {
+      expected = "expected `" + std::string(*known.begin()) + "`";
+    } else if (known.size() == 2) {
+      expected = "expected `" + std::string(*known.begin()) + "` or `" +
+                 std::string(*(known.begin() + 1)) + "`";
+    } else {
+      expected = "expected one of ";
+      for (auto it = known.begin(); it != known.end(); ++it) {
+        expected += (it == known.begin() ? "`" : ", `") + std::string(*it) + "`";
+      }
+    }
+    return DeserializeError(PathOf(key), "unknown field `" + std::string(key) + "`, " + expected);
+  }
+  return Status::Ok();
+}
+
+Status FieldReader::Unsupported(std::string_view key, std::string_view what) const {
+  if (Find(key) != nullptr) {
+    return DeserializeError(PathOf(key), std::string(what) + " is not supported");
+  }
+  return Status::Ok();
 }
 
 Status FieldReader::Get(std::string_view key, std::optional<uint64_t>* out) const {

@@ -4,6 +4,7 @@
 // kInvalidArgument ("Json deserialize error: ...", HTTP 400); each names the field's path.
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,13 @@ class FieldReader {
   Status Get(std::string_view key, std::optional<std::string>* out) const;
   // Present and non-null: the value (any type); otherwise nullptr.
   const json::value* Find(std::string_view key) const;
+  // Every key of the object is one of `known` (null values too): otherwise serde's
+  // "unknown field `k`, expected one of `a`, `b`" at the key's path. Decoders call it where
+  // Qdrant's type refuses unknown fields, and everywhere in a body that writes or deletes.
+  Status OnlyKnown(std::initializer_list<std::string_view> known) const;
+  // A field of Qdrant's schema this server does not implement: absent or null is fine, any
+  // other value a 400 naming it ("`what` is not supported").
+  Status Unsupported(std::string_view key, std::string_view what) const;
   // Like Get, but a missing value is an error ("missing field `key`").
   template <typename T>
   Status Require(std::string_view key, T* out) const {

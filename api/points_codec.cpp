@@ -51,6 +51,11 @@ Status ParseWithPayload(const json::value* v, bool default_all, PayloadSelector*
   }
   if (v->is_object()) {
     const json::object& o = v->get_object();
+    // As Qdrant's PayloadSelectorInclude / PayloadSelectorExclude: one key, nothing else.
+    if (o.size() > 1 || (o.size() == 1 && !o.contains("include") && !o.contains("exclude"))) {
+      FieldReader r(*v, "with_payload");
+      TESSERA_RETURN_IF_ERROR(r.OnlyKnown({o.contains("exclude") ? "exclude" : "include"}));
+    }
     if (const json::value* include = o.if_contains("include")) {
       out->mode = PayloadSelector::Mode::kInclude;
       return ParseStringList(*include, "with_payload.include", &out->keys);
@@ -259,7 +264,16 @@ Status ParsePayload(const json::value* v, std::string_view path, json::object* o
 
 Result<engine::UpsertOp> ParseUpsert(const json::value& body) {
   FieldReader r(body, "");
-  TESSERA_RETURN_IF_ERROR(r.status());
+  TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"points", "batch", "shard_key", "update_filter", "update_mode"}));
+  TESSERA_RETURN_IF_ERROR(r.Unsupported("shard_key", "custom sharding (`shard_key`)"));
+  TESSERA_RETURN_IF_ERROR(r.Unsupported("update_filter", "a conditional update (`update_filter`)"));
+  if (const json::value* mode = r.Find("update_mode");
+      mode != nullptr && !(mode->is_string() && mode->get_string() == "upsert")) {
+    return DeserializeError("update_mode", "only `upsert` is supported");
+  }
+  if (r.Has("points") && r.Has("batch")) {
+    return DeserializeError("", "expected `points` or `batch`, not both");
+  }
   engine::UpsertOp op;
   if (const json::value* points = r.Find("points")) {
     if (!points->is_array()) {
@@ -270,7 +284,7 @@ Result<engine::UpsertOp> ParseUpsert(const json::value& body) {
     for (const json::value& p : points->get_array()) {
       const std::string path = "points[" + std::to_string(i++) + "]";
       FieldReader pr(p, path);
-      TESSERA_RETURN_IF_ERROR(pr.status());
+      TESSERA_RETURN_IF_ERROR(pr.OnlyKnown({"id", "vector", "vectors", "payload"}));
       engine::PointStruct point;
       const json::value* id = pr.Find("id");
       if (id == nullptr) {
@@ -291,7 +305,7 @@ Result<engine::UpsertOp> ParseUpsert(const json::value& body) {
     }
   } else if (const json::value* batch = r.Find("batch")) {
     FieldReader br(*batch, "batch");
-    TESSERA_RETURN_IF_ERROR(br.status());
+    TESSERA_RETURN_IF_ERROR(br.OnlyKnown({"ids", "vectors", "payloads"}));
     const json::value* ids = br.Find("ids");
     const json::value* vectors = br.Find("vectors");
     if (ids == nullptr) {

@@ -106,17 +106,26 @@ namespace {
 
 // PointsSelector: {"points": [ids]} or {"filter": {...}}. A filter is resolved by the engine
 // when the operation is applied, in log order (so a batch's later operations see its earlier
-// ones), never here.
+// ones), never here. Both are decoded when both are given, so a malformed filter is refused
+// even beside `points`; then `points` decides, as in Qdrant. `shard_key` (custom sharding) is
+// refused unless null.
 Status ParseSelector(const FieldReader& r, std::vector<PointId>* ids,
                      std::shared_ptr<const engine::Filter>* filter) {
-  if (const json::value* points = r.Find("points")) {
+  TESSERA_RETURN_IF_ERROR(r.Unsupported("shard_key", "custom sharding (`shard_key`)"));
+  const json::value* points = r.Find("points");
+  const json::value* f = r.Find("filter");
+  if (points == nullptr && f == nullptr) {
+    return DeserializeError(r.PathOf(""), "Either list of point ids or filter must be provided");
+  }
+  std::shared_ptr<const engine::Filter> parsed;
+  if (f != nullptr) {
+    TESSERA_ASSIGN_OR_RETURN(parsed, ParseFilter(*f, r.PathOf("filter")));
+  }
+  if (points != nullptr) {
     return ParsePointIds(*points, r.PathOf("points"), ids);
   }
-  if (const json::value* f = r.Find("filter")) {
-    TESSERA_ASSIGN_OR_RETURN(*filter, ParseFilter(*f, r.PathOf("filter")));
-    return Status::Ok();
-  }
-  return DeserializeError(r.PathOf(""), "expected `points` or `filter`");
+  *filter = std::move(parsed);
+  return Status::Ok();
 }
 
 Result<json::object> RequireObject(const FieldReader& r, std::string_view key) {
@@ -153,12 +162,16 @@ Result<engine::Operation> ParseOperation(std::string_view kind, const json::valu
   }
   FieldReader r(body, path);
   TESSERA_RETURN_IF_ERROR(r.status());
+  // Every write refuses fields it does not know, stricter than Qdrant: a misspelt field must
+  // never widen what a write touches.
   if (kind == "delete") {
+    TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"points", "filter", "shard_key"}));
     engine::DeletePointsOp op;
     TESSERA_RETURN_IF_ERROR(ParseSelector(r, &op.ids, &op.filter));
     return engine::Operation(std::move(op));
   }
   if (kind == "set_payload" || kind == "overwrite_payload") {
+    TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"payload", "points", "filter", "shard_key", "key"}));
     TESSERA_ASSIGN_OR_RETURN(json::object payload, RequireObject(r, "payload"));
     std::vector<PointId> ids;
     std::shared_ptr<const engine::Filter> filter;
@@ -173,17 +186,22 @@ Result<engine::Operation> ParseOperation(std::string_view kind, const json::valu
                                                   key.value_or(""), std::move(filter)});
   }
   if (kind == "delete_payload") {
+    TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"keys", "points", "filter", "shard_key"}));
     engine::DeletePayloadOp op;
     TESSERA_RETURN_IF_ERROR(ParseNames(r.Find("keys"), r.PathOf("keys"), &op.keys));
     TESSERA_RETURN_IF_ERROR(ParseSelector(r, &op.ids, &op.filter));
     return engine::Operation(std::move(op));
   }
   if (kind == "clear_payload") {
+    TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"points", "filter", "shard_key"}));
     engine::ClearPayloadOp op;
     TESSERA_RETURN_IF_ERROR(ParseSelector(r, &op.ids, &op.filter));
     return engine::Operation(std::move(op));
   }
   if (kind == "update_vectors") {
+    TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"points", "shard_key", "update_filter"}));
+    TESSERA_RETURN_IF_ERROR(r.Unsupported("shard_key", "custom sharding (`shard_key`)"));
+    TESSERA_RETURN_IF_ERROR(r.Unsupported("update_filter", "a conditional update (`update_filter`)"));
     const json::value* points = r.Find("points");
     if (points == nullptr || !points->is_array()) {
       return DeserializeError(r.PathOf("points"), "expected a list of {id, vector}");
@@ -193,7 +211,7 @@ Result<engine::Operation> ParseOperation(std::string_view kind, const json::valu
     for (const json::value& p : points->get_array()) {
       const std::string ppath = r.PathOf("points") + "[" + std::to_string(i++) + "]";
       FieldReader pr(p, ppath);
-      TESSERA_RETURN_IF_ERROR(pr.status());
+      TESSERA_RETURN_IF_ERROR(pr.OnlyKnown({"id", "vector"}));
       const json::value* id = pr.Find("id");
       const json::value* vector = pr.Find("vector");
       if (id == nullptr || vector == nullptr) {
@@ -207,6 +225,7 @@ Result<engine::Operation> ParseOperation(std::string_view kind, const json::valu
     return engine::Operation(std::move(op));
   }
   if (kind == "delete_vectors") {
+    TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"points", "filter", "vector", "shard_key"}));
     engine::DeleteVectorsOp op;
     TESSERA_RETURN_IF_ERROR(ParseNames(r.Find("vector"), r.PathOf("vector"), &op.names));
     TESSERA_RETURN_IF_ERROR(ParseSelector(r, &op.ids, &op.filter));
@@ -263,7 +282,7 @@ asio::awaitable<Reply> Api::BatchUpdate(Request& r, engine::Catalog& c) {
   const json::value* body = &target->body;
   FieldReader reader(*body, "");
   const json::value* operations = reader.Find("operations");
-  Status s = reader.status();
+  Status s = reader.OnlyKnown({"operations"});
   if (s.ok() && (operations == nullptr || !operations->is_array())) {
     s = DeserializeError("operations", "expected a list of operations");
   }

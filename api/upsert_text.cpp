@@ -5,7 +5,8 @@
 // as they are read.
 //
 // It only accepts what it can decode exactly as ParseUpsert would, and gives up on anything
-// else (a syntax error, an unexpected type, a duplicate key, a value ParseUpsert would reject),
+// else (a syntax error, an unexpected type, a duplicate or unknown key, a value ParseUpsert would
+// reject, a key it reads only when null),
 // so that the DOM path decodes the body or reports the error in its words.
 
 #include <cmath>
@@ -57,7 +58,7 @@ class UpsertHandler {
           at_ = At::kBatch;
           return true;
         }
-        return field_ == Field::kUnknown ? BeginSkip(1) : GiveUp(ec);
+        return GiveUp(ec);
       case At::kPointValue:
         if (field_ == Field::kVector) {
           at_ = At::kNamed;
@@ -66,17 +67,16 @@ class UpsertHandler {
         if (field_ == Field::kPayload) {
           return BeginPayload(At::kPoint);
         }
-        return field_ == Field::kUnknown ? BeginSkip(1) : GiveUp(ec);
+        return GiveUp(ec);
       case At::kBatchValue:
         if (field_ == Field::kVector) {
           at_ = At::kNamedColumns;
           return true;
         }
-        return field_ == Field::kUnknown ? BeginSkip(1) : GiveUp(ec);
+        return GiveUp(ec);
       case At::kPayloads:
         return BeginPayload(At::kPayloads);
       case At::kPayload:
-      case At::kSkip:
         ++depth_;
         return true;
       default:
@@ -109,8 +109,6 @@ class UpsertHandler {
       case At::kPayload:
         stack_.push_object(n);
         return --depth_ == 0 ? EndPayload(ec) : true;
-      case At::kSkip:
-        return EndSkipLevel();
       default:
         return GiveUp(ec);
     }
@@ -123,7 +121,7 @@ class UpsertHandler {
           at_ = At::kPoints;
           return true;
         }
-        return field_ == Field::kUnknown ? BeginSkip(1) : GiveUp(ec);
+        return GiveUp(ec);
       case At::kPointValue:
         if (field_ == Field::kVector) {
           vector_ = engine::AsDense(op_.points.back().vectors[""]);  // a new map value: dense
@@ -131,7 +129,7 @@ class UpsertHandler {
           at_ = At::kVector;
           return true;
         }
-        return field_ == Field::kUnknown ? BeginSkip(1) : GiveUp(ec);
+        return GiveUp(ec);
       case At::kNamedValue:
         at_ = At::kNamedVector;
         return true;
@@ -149,8 +147,6 @@ class UpsertHandler {
             has_payloads_ = true;
             at_ = At::kPayloads;
             return true;
-          case Field::kUnknown:
-            return BeginSkip(1);
           default:
             return GiveUp(ec);
         }
@@ -164,7 +160,6 @@ class UpsertHandler {
         at_ = At::kColumnVector;
         return true;
       case At::kPayload:
-      case At::kSkip:
         ++depth_;
         return true;
       default:
@@ -191,8 +186,6 @@ class UpsertHandler {
       case At::kPayload:
         stack_.push_array(n);
         return --depth_ == 0 ? EndPayload(ec) : true;
-      case At::kSkip:
-        return EndSkipLevel();
       default:
         return GiveUp(ec);
     }
@@ -201,7 +194,7 @@ class UpsertHandler {
   bool on_key_part(std::string_view part, std::size_t, error_code&) {
     if (at_ == At::kPayload) {
       stack_.push_chars(part);
-    } else if (at_ != At::kSkip) {
+    } else {
       key_.append(part);
     }
     return true;
@@ -210,9 +203,6 @@ class UpsertHandler {
   bool on_key(std::string_view part, std::size_t, error_code& ec) {
     if (at_ == At::kPayload) {
       stack_.push_key(part);
-      return true;
-    }
-    if (at_ == At::kSkip) {
       return true;
     }
     if (key_.empty()) {
@@ -237,9 +227,6 @@ class UpsertHandler {
     if (at_ == At::kPayload) {
       stack_.push_string(part);
       return true;
-    }
-    if (Skipping()) {
-      return SkipScalar();
     }
     if (ReadingId()) {
       key_.append(part);
@@ -268,7 +255,7 @@ class UpsertHandler {
       stack_.push_bool(b);
       return true;
     }
-    return Skipping() ? SkipScalar() : GiveUp(ec);
+    return GiveUp(ec);
   }
 
   bool on_null(error_code& ec) {
@@ -288,7 +275,7 @@ class UpsertHandler {
       payloads_.emplace_back();
       return true;
     }
-    return Skipping() ? SkipScalar() : GiveUp(ec);
+    return GiveUp(ec);
   }
 
   bool on_comment_part(std::string_view, error_code& ec) { return GiveUp(ec); }
@@ -315,7 +302,6 @@ class UpsertHandler {
     kNamedColumnsValue,  // the value of such a name
     kPayloads,           // in batch.payloads: payloads or nulls
     kPayload,            // in a payload: every event goes to stack_
-    kSkip,               // in the value of a key ParseUpsert ignores
     kEnd,
   };
   // One bit each in a fields mask; `vector`/`vectors` share kVector (ParseUpsert reads the
@@ -329,8 +315,9 @@ class UpsertHandler {
         field_ = key == "points"  ? Field::kPoints
                  : key == "batch" ? Field::kBatch
                                   : Field::kUnknown;
-        // Both `points` and `batch`, or one twice: the DOM path decides.
-        if (!Claim(&top_fields_) ||
+        // Any other key (refused, or read only when null), both `points` and `batch`, or one
+        // twice: the DOM path decides.
+        if (field_ == Field::kUnknown || !Claim(&top_fields_) ||
             (top_fields_ & Bit(Field::kPoints) && top_fields_ & Bit(Field::kBatch))) {
           return GiveUp(ec);
         }
@@ -341,7 +328,7 @@ class UpsertHandler {
                  : key == "vector" || key == "vectors" ? Field::kVector
                  : key == "payload"                    ? Field::kPayload
                                                        : Field::kUnknown;
-        if (!Claim(&point_fields_)) {
+        if (field_ == Field::kUnknown || !Claim(&point_fields_)) {
           return GiveUp(ec);
         }
         at_ = At::kPointValue;
@@ -351,7 +338,7 @@ class UpsertHandler {
                  : key == "vectors"  ? Field::kVector
                  : key == "payloads" ? Field::kPayload
                                      : Field::kUnknown;
-        if (!Claim(&batch_fields_)) {
+        if (field_ == Field::kUnknown || !Claim(&batch_fields_)) {
           return GiveUp(ec);
         }
         at_ = At::kBatchValue;
@@ -380,11 +367,8 @@ class UpsertHandler {
     }
   }
 
-  // Marks field_ as seen in `fields`; false when a known field comes twice.
+  // Marks field_ as seen in `fields`; false when it comes twice.
   bool Claim(unsigned* fields) {
-    if (field_ == Field::kUnknown) {
-      return true;
-    }
     if (*fields & Bit(field_)) {
       return false;
     }
@@ -399,32 +383,6 @@ class UpsertHandler {
 
   bool ReadingId() const {
     return (at_ == At::kPointValue && field_ == Field::kId) || at_ == At::kIds;
-  }
-  bool InKeyValue() const {
-    return at_ == At::kTopValue || at_ == At::kPointValue || at_ == At::kBatchValue;
-  }
-  // The object a key's value belongs to, once the value is read.
-  At ObjectOfValue() const {
-    return at_ == At::kTopValue ? At::kTop : at_ == At::kPointValue ? At::kPoint : At::kBatch;
-  }
-  bool Skipping() const { return at_ == At::kSkip || (InKeyValue() && field_ == Field::kUnknown); }
-  bool BeginSkip(size_t depth) {
-    return_to_ = ObjectOfValue();
-    at_ = At::kSkip;
-    depth_ = depth;
-    return true;
-  }
-  bool SkipScalar() {
-    if (at_ != At::kSkip) {
-      at_ = ObjectOfValue();  // an ignored scalar
-    }
-    return true;
-  }
-  bool EndSkipLevel() {
-    if (--depth_ == 0) {
-      at_ = return_to_;
-    }
-    return true;
   }
 
   bool BeginPayload(At then) {
@@ -488,7 +446,7 @@ class UpsertHandler {
       vector_->push_back(static_cast<float>(d));
       return true;
     }
-    return Skipping() ? SkipScalar() : GiveUp(ec);
+    return GiveUp(ec);
   }
 
   // The end of `batch`: its columns become points, when every length matches the ids.
@@ -522,14 +480,13 @@ class UpsertHandler {
 
   engine::UpsertOp op_;
   At at_ = At::kStart;
-  At return_to_ = At::kTop;         // after a skipped value
   At payload_return_ = At::kPoint;  // after a payload
   At columns_return_ = At::kBatch;  // after a list of vectors
   Field field_ = Field::kUnknown;
   unsigned top_fields_ = 0;
   unsigned point_fields_ = 0;
   unsigned batch_fields_ = 0;
-  size_t depth_ = 0;  // nesting inside a payload or a skipped value
+  size_t depth_ = 0;  // nesting inside a payload
   size_t dim_hint_ = 0;
   std::string key_;
   std::vector<float>* vector_ = nullptr;

@@ -73,11 +73,42 @@ CASES = [
     ("update missing point", "PUT", C + "/points/vectors", {"points": [{"id": 424242, "vector": [1, 2]}]}, 404, "No point with id 424242"),
     ("set payload missing point", "POST", C + "/points/payload", {"payload": {"a": 1}, "points": [424242]}, 404, "No point with id 424242"),
     ("delete payload keys not a list", "POST", C + "/points/payload/delete", {"keys": "a", "points": [1]}, 400, "keys"),
-    ("clear payload without selector", "POST", C + "/points/payload/clear", {}, 400, "expected `points` or `filter`"),
+    ("clear payload without selector", "POST", C + "/points/payload/clear", {}, 400, "Either list of point ids or filter must be provided"),
     ("batch with a bad op last", "POST", C + "/points/batch", {"operations": [
         {"upsert": {"points": [{"id": 77, "vector": [1, 2]}]}}, {"delete": {"points": ["zz"]}}]}, 400, "not a valid point ID"),
     ("batch failing on state", "POST", C + "/points/batch", {"operations": [
         {"upsert": {"points": [{"id": 78, "vector": [1, 2]}]}}, {"set_payload": {"payload": {}, "points": [424242]}}]}, 404, "operation 1: set_payload"),
+    # A filter with a key it does not know once deleted every point (the unknown key was dropped
+    # and the rest read as match-all). Every write refuses what it cannot read.
+    ("delete, misspelt must", "POST", C + "/points/delete", {"filter": {"musst": [{"key": "a", "match": {"value": 1}}]}}, 400, "filter.musst: unknown field `musst`"),
+    ("delete, unknown condition field", "POST", C + "/points/delete", {"filter": {"must": [{"key": "a", "match": {"value": 1}, "mach": 2}]}}, 400, "filter.must[0].mach: unknown field `mach`"),
+    ("delete, misspelt match kind", "POST", C + "/points/delete", {"filter": {"must": [{"key": "a", "match": {"valeu": 1}}]}}, 400, "unknown field `valeu`"),
+    ("delete, misspelt range bound", "POST", C + "/points/delete", {"filter": {"must": [{"key": "a", "range": {"gtee": 1}}]}}, 400, "unknown field `gtee`"),
+    ("delete, nested filter typo", "POST", C + "/points/delete", {"filter": {"must": [{"nested": {"key": "tags", "filter": {"shuold": []}}}]}}, 400, "unknown field `shuold`"),
+    ("delete, nested extra key", "POST", C + "/points/delete", {"filter": {"must": [{"nested": {"key": "tags", "filter": {}, "x": 1}}]}}, 400, "unknown field `x`"),
+    ("delete, is_empty extra key", "POST", C + "/points/delete", {"filter": {"must_not": [{"is_empty": {"key": "a", "k": 1}}]}}, 400, "unknown field `k`"),
+    ("delete, min_should typo", "POST", C + "/points/delete", {"filter": {"min_should": {"min_count": 1, "condition": []}}}, 400, "unknown field `condition`"),
+    ("delete, min_count 0", "POST", C + "/points/delete", {"filter": {"min_should": {"min_count": 0, "conditions": []}}}, 422, "min_count must be greater than 0"),
+    ("delete, misspelt selector", "POST", C + "/points/delete", {"fliter": {"must": []}}, 400, "unknown field `fliter`"),
+    ("delete, shard key", "POST", C + "/points/delete", {"points": [1], "shard_key": "s"}, 400, "custom sharding"),
+    ("clear payload, misspelt must", "POST", C + "/points/payload/clear", {"filter": {"musst": []}}, 400, "unknown field `musst`"),
+    ("delete payload, misspelt must", "POST", C + "/points/payload/delete", {"keys": ["a"], "filter": {"musst": []}}, 400, "unknown field `musst`"),
+    ("set payload, misspelt must", "POST", C + "/points/payload", {"payload": {"x": 1}, "filter": {"musst": []}}, 400, "unknown field `musst`"),
+    ("overwrite payload, misspelt must", "PUT", C + "/points/payload", {"payload": {"x": 1}, "filter": {"musst": []}}, 400, "unknown field `musst`"),
+    ("set payload, bad filter beside points", "POST", C + "/points/payload", {"payload": {"x": 1}, "points": [1], "filter": {"must": [{"key": "a"}]}}, 400, "a field condition needs one of"),
+    ("set payload, unknown field", "POST", C + "/points/payload", {"payload": {"x": 1}, "points": [1], "kye": "a"}, 400, "unknown field `kye`"),
+    ("delete vectors, misspelt must", "POST", C + "/points/vectors/delete", {"vector": [""], "filter": {"musst": []}}, 400, "unknown field `musst`"),
+    ("batch delete, misspelt must", "POST", C + "/points/batch", {"operations": [{"delete": {"filter": {"musst": []}}}]}, 400, "operations[0].delete.filter.musst: unknown field"),
+    ("batch, unknown top field", "POST", C + "/points/batch", {"operations": [{"delete": {"points": [1]}}], "x": 1}, 400, "unknown field `x`"),
+    ("upsert, unknown field", "PUT", C + "/points", {"points": [{"id": 1, "vector": [1, 2]}], "surprise": True}, 400, "unknown field `surprise`"),
+    ("upsert, unknown point field", "PUT", C + "/points", {"points": [{"id": 1, "vector": [1, 2], "paylod": {"a": 1}}]}, 400, "points[0].paylod: unknown field"),
+    ("upsert, unknown batch field", "PUT", C + "/points", {"batch": {"ids": [1], "vectors": [[1, 2]], "payload": [{}]}}, 400, "batch.payload: unknown field"),
+    ("upsert, update filter", "PUT", C + "/points", {"points": [{"id": 1, "vector": [1, 2]}], "update_filter": {"must": []}}, 400, "update_filter"),
+    ("upsert, update mode", "PUT", C + "/points", {"points": [{"id": 1, "vector": [1, 2]}], "update_mode": "insert_only"}, 400, "update_mode"),
+    ("update vectors, unknown field", "PUT", C + "/points/vectors", {"points": [{"id": 1, "vector": [1, 2], "x": 1}]}, 400, "unknown field `x`"),
+    # Reads refuse a filter they cannot read too, as Qdrant does.
+    ("count, misspelt must", "POST", C + "/points/count", {"filter": {"musst": []}}, 400, "unknown field `musst`"),
+    ("scroll, payload selector typo", "POST", C + "/points/scroll", {"with_payload": {"include": ["a"], "x": 1}}, 400, "unknown field `x`"),
     ("batch op unknown", "POST", C + "/points/batch", {"operations": [{"drop_table": {}}]}, 400, "unknown variant"),
     ("batch op two keys", "POST", C + "/points/batch", {"operations": [{"delete": {"points": [1]}, "upsert": {}}]}, 400, "exactly one operation"),
     ("batch empty", "POST", C + "/points/batch", {"operations": []}, 422, "at least one operation"),
@@ -227,9 +258,9 @@ class OddButValidTest(unittest.TestCase):
             # Duplicate ids in one request: applied in order, the last one wins.
             req("PUT", C + "/points", {"points": [{"id": 1, "vector": [1, 0], "payload": {"v": "first"}},
                                                    {"id": 1, "vector": [0, 1], "payload": {"v": "last"}}]})
-            # Unicode and empty payload keys, unknown fields in the body, integers as floats.
+            # Unicode and empty payload keys, null optional fields, integers as floats.
             req("PUT", C + "/points", {"points": [{"id": 2, "vector": [3, 4], "payload": {"ключ": "значение", "": 1, "emoji": "🙂"}}],
-                                       "shard_key": None, "surprise": True})
+                                       "shard_key": None, "update_filter": None, "update_mode": "upsert"})
             got = {r["id"]: r for r in req("POST", C + "/points", {"ids": [1, 2], "with_vector": True})}
             self.assertEqual(got[1]["payload"], {"v": "last"})
             self.assertEqual(got[1]["vector"], [0.0, 1.0])

@@ -94,7 +94,8 @@ class PointsTest(ServerTestCase):
             ({"points": [{"id": 3, "vector": {"nope": [1, 1]}}]}, "Not existing vector name"),
             ({"points": [{"id": 3}]}, "missing field `vector`"),
             ({"batch": {"ids": [3, 4], "vectors": [[1, 1]]}}, "1 vectors for 2 ids"),
-            ({"nothing": 1}, "expected `points` or `batch`"),
+            ({"nothing": 1}, "unknown field `nothing`"),
+            ({}, "expected `points` or `batch`"),
         ]
         for body, fragment in cases:
             status, reply = self.req("PUT", "/collections/bad/points", body)

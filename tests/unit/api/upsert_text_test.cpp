@@ -51,9 +51,6 @@ TEST(UpsertTextTest, DecodesWhatClientsSend) {
   ExpectDecoded(R"({"points":[{"id":2,"vectors":[1,2]}]})");  // the alias
   ExpectDecoded(R"({"points":[{"id":3,"vector":{"img":[1,2,3],"txt":[0.5,0.25]}},)"
                 R"({"id":4,"vector":{}}]})");
-  // Keys ParseUpsert ignores, at the top and in a point, holding any value.
-  ExpectDecoded(R"({"shard_key":"a","points":[{"id":5,"extra":{"x":[1,{"y":null}]},"vector":[1],)"
-                R"("more":[[]],"n":1.5,"b":true,"z":null}],"tail":[1,2,{"k":"v"}]})");
   // Escaped keys come to the handler in pieces when they are long; they still match.
   ExpectDecoded(R"({"\u0070oints":[{"\u0069d":6,"vec\u0074or":[1]}]})");
 
@@ -62,7 +59,7 @@ TEST(UpsertTextTest, DecodesWhatClientsSend) {
       R"({"batch":{"ids":[1,"6f1c2a8e-7b3d-4c5e-9f00-112233445566"],"vectors":[[1,2],[3,4]]}})");
   ExpectDecoded(
       R"({"batch":{"payloads":[{"a":1},null],"vectors":{"x":[[1],[2]],"y":[[3,4],[5,6]]},)"
-      R"("ids":[5,6],"other":[1]}})");
+      R"("ids":[5,6]}})");
   ExpectDecoded(R"({"batch":{"ids":[],"vectors":[],"payloads":null}})");
   ExpectDecoded(R"({"batch":{"ids":[1],"vectors":{}}})");
 
@@ -141,6 +138,29 @@ TEST(UpsertTextTest, LeavesEverythingElseToTheDomPath) {
   };
   for (const char* body : bodies) {
     EXPECT_FALSE(ParseUpsertText(body).has_value()) << body;
+  }
+  // Keys it does not know, or reads only when null: declined here; the DOM path refuses the
+  // unknown ones (a write never drops what it cannot read) and takes the null ones.
+  const char* refused[] = {
+      R"({"shard_key":"a","points":[{"id":5,"vector":[1]}]})",
+      R"({"points":[{"id":5,"vector":[1]}],"tail":[1,2,{"k":"v"}]})",
+      R"({"points":[{"id":5,"extra":{"x":[1,{"y":null}]},"vector":[1]}]})",
+      R"({"points":[{"id":5,"vector":[1],"z":null}]})",
+      R"({"batch":{"ids":[5],"vectors":[[1]],"other":[1]}})",
+      R"({"points":[{"id":5,"vector":[1]}],"update_filter":{"must":[]}})",
+      R"({"points":[{"id":5,"vector":[1]}],"update_mode":"insert_only"})",
+  };
+  for (const char* body : refused) {
+    EXPECT_FALSE(ParseUpsertText(body).has_value()) << body;
+    EXPECT_FALSE(Dom(body).ok()) << body;
+  }
+  const char* taken_by_dom[] = {
+      R"({"shard_key":null,"points":[{"id":5,"vector":[1]}]})",
+      R"({"points":[{"id":5,"vector":[1]}],"update_filter":null,"update_mode":"upsert"})",
+  };
+  for (const char* body : taken_by_dom) {
+    EXPECT_FALSE(ParseUpsertText(body).has_value()) << body;
+    EXPECT_TRUE(Dom(body).ok()) << body;
   }
   // Nested past the DOM path's depth limit inside a payload: both refuse.
   std::string deep = R"({"points":[{"id":1,"vector":[1],"payload":{"a":)";
