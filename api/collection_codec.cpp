@@ -233,6 +233,7 @@ Result<std::pair<std::string, engine::PayloadIndexInfo>> ParseCreateIndex(const 
   TESSERA_RETURN_IF_ERROR(r.status());
   std::string field;
   TESSERA_RETURN_IF_ERROR(r.Require("field_name", &field));
+  TESSERA_RETURN_IF_ERROR(CheckKeyPath("field_name", field));
   const json::value* schema = r.Find("field_schema");
   if (schema == nullptr) {
     schema = r.Find("field_type");  // the older name

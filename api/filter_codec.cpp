@@ -159,9 +159,7 @@ Result<Condition> ParseFieldCondition(const FieldReader& r, const std::string& p
   }
   FieldCondition c;
   TESSERA_RETURN_IF_ERROR(r.Require("key", &c.key));
-  if (c.key.empty()) {
-    return Status::ValidationFailed(r.PathOf("key") + ": must not be empty");
-  }
+  TESSERA_RETURN_IF_ERROR(CheckKeyPath(r.PathOf("key"), c.key));
   bool any = false;
   if (const json::value* match = r.Find("match")) {
     TESSERA_ASSIGN_OR_RETURN(c.match, ParseMatch(*match, r.PathOf("match")));
@@ -275,6 +273,7 @@ Result<Condition> ParseCondition(const json::value& v, const std::string& path, 
     TESSERA_RETURN_IF_ERROR(kr.OnlyKnown({"key"}));
     std::string key;
     TESSERA_RETURN_IF_ERROR(kr.Require("key", &key));
+    TESSERA_RETURN_IF_ERROR(CheckKeyPath(kr.PathOf("key"), key));
     if (std::string_view(kind) == "is_empty") {
       return Condition(IsEmptyCondition{std::move(key)});
     }
@@ -308,6 +307,7 @@ Result<Condition> ParseCondition(const json::value& v, const std::string& path, 
     TESSERA_RETURN_IF_ERROR(nr.OnlyKnown({"key", "filter"}));
     NestedCondition c;
     TESSERA_RETURN_IF_ERROR(nr.Require("key", &c.key));
+    TESSERA_RETURN_IF_ERROR(CheckKeyPath(nr.PathOf("key"), c.key));
     const json::value* inner = nr.Find("filter");
     if (inner == nullptr) {
       return Bad(nr.PathOf("filter"), "missing field `filter`");

@@ -6,6 +6,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "engine/json_path.h"
+
 namespace tessera::api {
 
 Result<json::value> ParseJsonBody(std::string_view body) {
@@ -20,6 +22,13 @@ Result<json::value> ParseJsonBody(std::string_view body) {
     return Status::InvalidArgument("Json deserialize error: " + ec.message());
   }
   return value;
+}
+
+Status CheckKeyPath(std::string_view path, std::string_view key) {
+  if (engine::ParseJsonPath(key)) {
+    return Status::Ok();
+  }
+  return DeserializeError(path, "Invalid json path: '" + std::string(key) + "'");
 }
 
 Status DeserializeError(std::string_view path, std::string_view what) {

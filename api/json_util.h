@@ -67,6 +67,10 @@ class FieldReader {
   Status status_;
 };
 
+// A payload key path (engine/json_path.h) read from `path`: OK, or a 400
+// "Json deserialize error: <path>: Invalid json path: '<key>'".
+Status CheckKeyPath(std::string_view path, std::string_view key);
+
 // Reads an unsigned integer the way serde does: no fractions, no negatives, no overflow.
 Status ReadU64(const json::value& v, std::string_view path, uint64_t* out);
 

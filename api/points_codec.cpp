@@ -21,13 +21,18 @@ Status ExpectedType(std::string_view path, const json::value& v, std::string_vie
                                     std::string(expected));
 }
 
-Status ParseStringList(const json::value& v, std::string_view path, std::vector<std::string>* out) {
+// A list of strings; with `key_paths`, each must be a payload key path.
+Status ParseStringList(const json::value& v, std::string_view path, std::vector<std::string>* out,
+                       bool key_paths) {
   if (!v.is_array()) {
     return ExpectedType(path, v, "a sequence of strings");
   }
   for (const json::value& item : v.get_array()) {
     if (!item.is_string()) {
       return ExpectedType(path, item, "a string");
+    }
+    if (key_paths) {
+      TESSERA_RETURN_IF_ERROR(CheckKeyPath(path, item.get_string()));
     }
     out->emplace_back(item.get_string());
   }
@@ -47,7 +52,7 @@ Status ParseWithPayload(const json::value* v, bool default_all, PayloadSelector*
   }
   if (v->is_array()) {
     out->mode = PayloadSelector::Mode::kInclude;
-    return ParseStringList(*v, "with_payload", &out->keys);
+    return ParseStringList(*v, "with_payload", &out->keys, true);
   }
   if (v->is_object()) {
     const json::object& o = v->get_object();
@@ -58,11 +63,11 @@ Status ParseWithPayload(const json::value* v, bool default_all, PayloadSelector*
     }
     if (const json::value* include = o.if_contains("include")) {
       out->mode = PayloadSelector::Mode::kInclude;
-      return ParseStringList(*include, "with_payload.include", &out->keys);
+      return ParseStringList(*include, "with_payload.include", &out->keys, true);
     }
     if (const json::value* exclude = o.if_contains("exclude")) {
       out->mode = PayloadSelector::Mode::kExclude;
-      return ParseStringList(*exclude, "with_payload.exclude", &out->keys);
+      return ParseStringList(*exclude, "with_payload.exclude", &out->keys, true);
     }
   }
   return DeserializeError("with_payload",
@@ -81,7 +86,7 @@ Status ParseWithVector(const json::value* v, bool default_all, VectorSelector* o
     return Status::Ok();
   }
   if (v->is_array()) {
-    return ParseStringList(*v, "with_vector", &out->names);
+    return ParseStringList(*v, "with_vector", &out->names, false);
   }
   return ExpectedType("with_vector", *v, "a boolean or a list of vector names");
 }

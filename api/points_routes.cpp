@@ -140,13 +140,18 @@ Result<json::object> RequireObject(const FieldReader& r, std::string_view key) {
   return v->get_object();
 }
 
-Status ParseNames(const json::value* v, std::string_view path, std::vector<std::string>* out) {
+// A list of strings; with `key_paths`, each must be a payload key path.
+Status ParseNames(const json::value* v, std::string_view path, std::vector<std::string>* out,
+                  bool key_paths) {
   if (v == nullptr || !v->is_array()) {
     return DeserializeError(path, "expected a list of strings");
   }
   for (const json::value& item : v->get_array()) {
     if (!item.is_string()) {
       return DeserializeError(path, "expected a list of strings");
+    }
+    if (key_paths) {
+      TESSERA_RETURN_IF_ERROR(CheckKeyPath(path, item.get_string()));
     }
     out->emplace_back(item.get_string());
   }
@@ -178,6 +183,9 @@ Result<engine::Operation> ParseOperation(std::string_view kind, const json::valu
     TESSERA_RETURN_IF_ERROR(ParseSelector(r, &ids, &filter));
     std::optional<std::string> key;
     TESSERA_RETURN_IF_ERROR(r.Get("key", &key));
+    if (key) {
+      TESSERA_RETURN_IF_ERROR(CheckKeyPath(r.PathOf("key"), *key));
+    }
     if (kind == "overwrite_payload") {
       return engine::Operation(engine::OverwritePayloadOp{std::move(ids), std::move(payload),
                                                           key.value_or(""), std::move(filter)});
@@ -188,7 +196,7 @@ Result<engine::Operation> ParseOperation(std::string_view kind, const json::valu
   if (kind == "delete_payload") {
     TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"keys", "points", "filter", "shard_key"}));
     engine::DeletePayloadOp op;
-    TESSERA_RETURN_IF_ERROR(ParseNames(r.Find("keys"), r.PathOf("keys"), &op.keys));
+    TESSERA_RETURN_IF_ERROR(ParseNames(r.Find("keys"), r.PathOf("keys"), &op.keys, true));
     TESSERA_RETURN_IF_ERROR(ParseSelector(r, &op.ids, &op.filter));
     return engine::Operation(std::move(op));
   }
@@ -227,7 +235,7 @@ Result<engine::Operation> ParseOperation(std::string_view kind, const json::valu
   if (kind == "delete_vectors") {
     TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"points", "filter", "vector", "shard_key"}));
     engine::DeleteVectorsOp op;
-    TESSERA_RETURN_IF_ERROR(ParseNames(r.Find("vector"), r.PathOf("vector"), &op.names));
+    TESSERA_RETURN_IF_ERROR(ParseNames(r.Find("vector"), r.PathOf("vector"), &op.names, false));
     TESSERA_RETURN_IF_ERROR(ParseSelector(r, &op.ids, &op.filter));
     return engine::Operation(std::move(op));
   }
@@ -375,6 +383,7 @@ asio::awaitable<Reply> Api::ScrollPoints(Request& r, engine::Catalog& c) {
       order.emplace();
       if (order_by->is_string()) {
         order->key = std::string(order_by->get_string());
+        s = CheckKeyPath("order_by", order->key);
       } else {
         FieldReader orr(*order_by, "order_by");
         std::optional<std::string> direction;
@@ -382,6 +391,9 @@ asio::awaitable<Reply> Api::ScrollPoints(Request& r, engine::Catalog& c) {
         s = orr.status();
         if (s.ok()) {
           s = orr.Require("key", &order->key);
+        }
+        if (s.ok()) {
+          s = CheckKeyPath("order_by.key", order->key);
         }
         if (s.ok()) {
           s = orr.Get("direction", &direction);
@@ -775,6 +787,9 @@ asio::awaitable<Reply> Api::QueryGroups(Request& r, engine::Catalog& c) {
   Status s = reader.status();
   if (s.ok()) {
     s = reader.Require("group_by", &group.group_by);
+  }
+  if (s.ok()) {
+    s = CheckKeyPath("group_by", group.group_by);
   }
   if (s.ok()) {
     s = reader.Get("group_size", &group_size);

@@ -457,6 +457,9 @@ Reply Api::DeleteIndexBlocking(const Request& r, engine::Catalog& c) {
   if (!collection.ok()) {
     return StatusReply(collection.status(), r.start);
   }
+  if (Status s = CheckKeyPath("field_name", r.Param("field_name")); !s.ok()) {
+    return StatusReply(s, r.start);
+  }
   if (Status s = (*collection)->DeletePayloadIndex(r.Param("field_name")); !s.ok()) {
     return StatusReply(s, r.start);
   }

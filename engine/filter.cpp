@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "engine/json_path.h"
+
 namespace tessera::engine {
 
 namespace json = boost::json;
@@ -15,102 +17,69 @@ bool RangeBounds::Contains(double x) const {
 
 namespace {
 
-// One step of a path: a key, optionally followed by "[]" (all elements) or "[N]".
-struct Step {
-  std::string_view key;
-  enum { kPlain, kAll, kIndex } mode = kPlain;
-  size_t index = 0;
-};
-
-std::vector<Step> ParsePath(std::string_view path) {
-  std::vector<Step> steps;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t dot = path.find('.', pos);
-    if (dot == std::string_view::npos) {
-      dot = path.size();
-    }
-    std::string_view part = path.substr(pos, dot - pos);
-    Step step;
-    if (const size_t open = part.find('['); open != std::string_view::npos && part.back() == ']') {
-      const std::string_view inside = part.substr(open + 1, part.size() - open - 2);
-      step.key = part.substr(0, open);
-      if (inside.empty()) {
-        step.mode = Step::kAll;
-      } else {
-        step.mode = Step::kIndex;
-        std::from_chars(inside.data(), inside.data() + inside.size(), step.index);
+// The values `path` reaches from item `i` inside `v`; `element` says `v` came out of an array.
+// A path that ends on an array yields its elements; a key applied to an array of objects
+// walks into each of them ("a.b" on {"a": [{"b": 1}]}).
+void CollectFrom(const json::value& v, const JsonPath& path, size_t i, bool element,
+                 std::vector<const json::value*>* out) {
+  if (i == path.size()) {
+    if (v.is_array() && !element) {
+      for (const json::value& e : v.get_array()) {
+        out->push_back(&e);
       }
     } else {
-      step.key = part;
+      out->push_back(&v);
     }
-    steps.push_back(step);
-    pos = dot + 1;
-  }
-  return steps;
-}
-
-void CollectFrom(const json::object& object, const std::vector<Step>& steps, size_t i,
-                 std::vector<const json::value*>* out) {
-  const Step& step = steps[i];
-  const json::value* child = object.if_contains(step.key);
-  if (child == nullptr) {
     return;
   }
-  const bool last = i + 1 == steps.size();
-  // `v` is the value this step selected; `element` says it came out of an array.
-  auto next = [&](const json::value& v, bool element) {
-    if (last) {
-      if (v.is_array() && !element) {
+  const JsonPathItem& item = path[i];
+  switch (item.kind) {
+    case JsonPathItem::Kind::kKey:
+      if (const json::object* o = v.if_object()) {
+        if (const json::value* child = o->if_contains(item.key)) {
+          CollectFrom(*child, path, i + 1, false, out);
+        }
+      } else if (v.is_array() && !element) {
         for (const json::value& e : v.get_array()) {
-          out->push_back(&e);
-        }
-      } else {
-        out->push_back(&v);
-      }
-    } else if (v.is_object()) {
-      CollectFrom(v.get_object(), steps, i + 1, out);
-    } else if (v.is_array() && !element) {
-      // Qdrant walks into arrays of objects implicitly ("a.b" on {"a": [{"b": 1}]}).
-      for (const json::value& e : v.get_array()) {
-        if (e.is_object()) {
-          CollectFrom(e.get_object(), steps, i + 1, out);
+          if (e.is_object()) {
+            CollectFrom(e, path, i, true, out);
+          }
         }
       }
-    }
-  };
-  switch (step.mode) {
-    case Step::kPlain:
-      next(*child, false);
-      break;
-    case Step::kAll:
-      if (child->is_array()) {
-        for (const json::value& e : child->get_array()) {
-          next(e, true);
+      return;
+    case JsonPathItem::Kind::kAll:
+      if (const json::array* a = v.if_array()) {
+        for (const json::value& e : *a) {
+          CollectFrom(e, path, i + 1, true, out);
         }
       }
-      break;
-    case Step::kIndex:
-      if (child->is_array() && step.index < child->get_array().size()) {
-        next(child->get_array()[step.index], true);
+      return;
+    case JsonPathItem::Kind::kIndex:
+      if (const json::array* a = v.if_array(); a != nullptr && item.index < a->size()) {
+        CollectFrom((*a)[item.index], path, i + 1, true, out);
       }
-      break;
+      return;
   }
 }
 
-// The value at a plain dotted path, without flattening; nullptr if absent.
-const json::value* RawAt(const json::object& object, std::string_view path) {
-  const json::object* current = &object;
-  const json::value* v = nullptr;
-  for (const Step& step : ParsePath(path)) {
-    if (current == nullptr) {
-      return nullptr;
+// The value at a path of keys and indexes, without flattening; nullptr if absent (or the
+// path holds `[]`).
+const json::value* RawAt(const json::object& object, std::string_view path_text) {
+  std::optional<JsonPath> path = ParseJsonPath(path_text);
+  if (!path) {
+    return nullptr;
+  }
+  const json::value* v = object.if_contains(path->front().key);
+  for (size_t i = 1; v != nullptr && i < path->size(); ++i) {
+    const JsonPathItem& item = (*path)[i];
+    if (item.kind == JsonPathItem::Kind::kKey && v->is_object()) {
+      v = v->get_object().if_contains(item.key);
+    } else if (item.kind == JsonPathItem::Kind::kIndex && v->is_array() &&
+               item.index < v->get_array().size()) {
+      v = &v->get_array()[item.index];
+    } else {
+      v = nullptr;
     }
-    v = current->if_contains(step.key);
-    if (v == nullptr) {
-      return nullptr;
-    }
-    current = v->is_object() ? &v->get_object() : nullptr;
   }
   return v;
 }
@@ -327,9 +296,16 @@ bool MatchCondition(const Condition& condition, const PointView& point) {
 
 }  // namespace
 
-std::vector<const json::value*> ValuesAt(const json::object& payload, std::string_view path) {
+std::vector<const json::value*> ValuesAt(const json::object& payload, std::string_view path_text) {
   std::vector<const json::value*> out;
-  CollectFrom(payload, ParsePath(path), 0, &out);
+  // A key that is not a path (refused by the API; only a record from before the grammar could
+  // hold one) reaches nothing.
+  std::optional<JsonPath> path = ParseJsonPath(path_text);
+  if (path) {
+    if (const json::value* first = payload.if_contains(path->front().key)) {
+      CollectFrom(*first, *path, 1, false, &out);
+    }
+  }
   return out;
 }
 

@@ -7,8 +7,9 @@
 //              | IsEmpty{key} | IsNull{key} | HasId{ids} | HasVector{name}
 //              | Nested{key, Filter} | Filter
 //
-// Keys are paths into the payload: "a.b", "a[].b" (every element of array a), "a[2]".
-// A path that ends on an array yields its elements, so {"tags": ["x", "y"]} matches "x".
+// Keys are paths into the payload (engine/json_path.h): "a.b", "a[].b" (every element of array
+// a), "a[2]". A path that ends on an array yields its elements, so {"tags": ["x", "y"]} matches
+// "x".
 
 #include <cstdint>
 #include <functional>

@@ -2,79 +2,114 @@
 
 #include <string>
 
+#include "engine/json_path.h"
+
 namespace tessera::engine {
 
 namespace json = boost::json;
 
 namespace {
 
-// Splits off the first segment of a dotted path. "a[]" marks an array walk.
-std::string_view Head(std::string_view path, std::string_view* rest) {
-  const size_t dot = path.find('.');
-  if (dot == std::string_view::npos) {
-    *rest = {};
-    return path;
-  }
-  *rest = path.substr(dot + 1);
-  return path.substr(0, dot);
-}
-
-void DeleteIn(json::value& value, std::string_view path);
-
-void DeleteInObject(json::object& object, std::string_view path) {
-  std::string_view rest;
-  std::string_view head = Head(path, &rest);
-  const bool walk_array = head.ends_with("[]");
-  if (walk_array) {
-    head.remove_suffix(2);
-  }
-  auto it = object.find(head);
-  if (it == object.end()) {
-    return;
-  }
-  if (rest.empty() && !walk_array) {
-    object.erase(it);
-    return;
-  }
-  if (walk_array) {
-    if (!it->value().is_array()) {
+// Qdrant's JsonPath::value_set, and its replace variant: walks `path` from item `i` inside
+// `dest`, making objects (for keys) and arrays (for indexes) where the value has another type;
+// `[N]` past an array's end and `[]` on an empty array reach nothing. At the end, `values` are
+// merged into the object there, or (replace) become it.
+void SetIn(json::value& dest, const JsonPath& path, size_t i, const json::object& values,
+           bool replace) {
+  if (i == path.size()) {
+    if (replace) {
+      dest = values;
       return;
     }
-    if (rest.empty()) {
-      it->value().as_array().clear();
-      return;
+    if (!dest.is_object()) {
+      dest = json::object();
     }
-    for (json::value& element : it->value().as_array()) {
-      DeleteIn(element, rest);
+    for (const auto& [key, value] : values) {
+      dest.as_object()[key] = value;
     }
     return;
   }
-  DeleteIn(it->value(), rest);
+  const JsonPathItem& item = path[i];
+  switch (item.kind) {
+    case JsonPathItem::Kind::kKey:
+      if (!dest.is_object()) {
+        dest = json::object();
+      }
+      SetIn(dest.as_object()[item.key], path, i + 1, values, replace);
+      return;
+    case JsonPathItem::Kind::kIndex:
+      if (!dest.is_array()) {
+        dest = json::array();
+      }
+      if (item.index < dest.as_array().size()) {
+        SetIn(dest.as_array()[item.index], path, i + 1, values, replace);
+      }
+      return;
+    case JsonPathItem::Kind::kAll:
+      if (!dest.is_array()) {
+        dest = json::array();
+        return;
+      }
+      for (json::value& element : dest.as_array()) {
+        SetIn(element, path, i + 1, values, replace);
+      }
+      return;
+  }
 }
 
-void DeleteIn(json::value& value, std::string_view path) {
-  if (value.is_object()) {
-    DeleteInObject(value.as_object(), path);
+void SetAt(json::object& payload, std::string_view path_text, const json::object& values,
+           bool replace) {
+  std::optional<JsonPath> path = ParseJsonPath(path_text);
+  if (!path) {
+    return;  // refused at the API; a record written before the grammar was enforced changes nothing
+  }
+  SetIn(payload[path->front().key], *path, 1, values, replace);
+}
+
+// Qdrant's JsonPath::value_remove: the last item removes a key, or empties an array (`[]`);
+// removing one array index is not supported (not idempotent), as in Qdrant.
+void RemoveIn(json::value& value, const JsonPath& path, size_t i) {
+  const JsonPathItem& item = path[i];
+  const bool last = i + 1 == path.size();
+  switch (item.kind) {
+    case JsonPathItem::Kind::kKey:
+      if (json::object* o = value.if_object()) {
+        if (last) {
+          o->erase(item.key);
+        } else if (json::value* child = o->if_contains(item.key)) {
+          RemoveIn(*child, path, i + 1);
+        }
+      }
+      return;
+    case JsonPathItem::Kind::kIndex:
+      if (json::array* a = value.if_array(); a != nullptr && !last && item.index < a->size()) {
+        RemoveIn((*a)[item.index], path, i + 1);
+      }
+      return;
+    case JsonPathItem::Kind::kAll:
+      if (json::array* a = value.if_array()) {
+        if (last) {
+          a->clear();
+        } else {
+          for (json::value& element : *a) {
+            RemoveIn(element, path, i + 1);
+          }
+        }
+      }
+      return;
   }
 }
 
 }  // namespace
 
 void SetPayloadAt(json::object& payload, std::string_view path, const json::object& values) {
-  json::object* target = &payload;
-  while (!path.empty()) {
-    std::string_view rest;
-    const std::string_view head = Head(path, &rest);
-    json::value& next = (*target)[head];
-    if (!next.is_object()) {
-      next = json::object();
+  if (path.empty()) {
+    for (const auto& [key, value] : values) {
+      payload[key] = value;
     }
-    target = &next.as_object();
-    path = rest;
+    return;
   }
-  for (const auto& [key, value] : values) {
-    (*target)[key] = value;
-  }
+  SetAt(payload, path, values, /*replace=*/false);
 }
 
 void ReplacePayloadAt(json::object& payload, std::string_view path, const json::object& values) {
@@ -82,28 +117,19 @@ void ReplacePayloadAt(json::object& payload, std::string_view path, const json::
     payload = values;
     return;
   }
-  const size_t last_dot = path.rfind('.');
-  const std::string_view parent =
-      last_dot == std::string_view::npos ? std::string_view() : path.substr(0, last_dot);
-  const std::string_view leaf =
-      last_dot == std::string_view::npos ? path : path.substr(last_dot + 1);
-  json::object* target = &payload;
-  std::string_view walk = parent;
-  while (!walk.empty()) {
-    std::string_view tail;
-    const std::string_view head = Head(walk, &tail);
-    json::value& next = (*target)[head];
-    if (!next.is_object()) {
-      next = json::object();
-    }
-    target = &next.as_object();
-    walk = tail;
-  }
-  (*target)[leaf] = values;
+  SetAt(payload, path, values, /*replace=*/true);
 }
 
-void DeletePayloadPath(json::object& payload, std::string_view path) {
-  DeleteInObject(payload, path);
+void DeletePayloadPath(json::object& payload, std::string_view path_text) {
+  std::optional<JsonPath> path = ParseJsonPath(path_text);
+  if (!path) {
+    return;
+  }
+  if (path->size() == 1) {
+    payload.erase(path->front().key);
+  } else if (json::value* first = payload.if_contains(path->front().key)) {
+    RemoveIn(*first, *path, 1);
+  }
 }
 
 }  // namespace tessera::engine

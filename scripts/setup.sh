@@ -11,6 +11,7 @@ packages=(
   libyaml-cpp-dev                          # the config file (config/config.yaml)
   libarchive-dev libssl-dev                # snapshots: tar archives, SHA-256 checksums
   libroaring-dev                           # payload indexes: Roaring bitmaps of offsets
+  libicu-dev                               # Unicode classes (key paths; full-text tokenizers)
   gnuplot-nox                              # bench: the QPS/recall plot
   python3 curl ca-certificates
 )

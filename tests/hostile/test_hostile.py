@@ -109,6 +109,27 @@ CASES = [
     # Reads refuse a filter they cannot read too, as Qdrant does.
     ("count, misspelt must", "POST", C + "/points/count", {"filter": {"musst": []}}, 400, "unknown field `musst`"),
     ("scroll, payload selector typo", "POST", C + "/points/scroll", {"with_payload": {"include": ["a"], "x": 1}}, 400, "unknown field `x`"),
+    # Key paths in Qdrant's JsonPath grammar wherever a key is taken; anything else changes nothing.
+    *[(f"set payload key {k!r}", "POST", C + "/points/payload", {"payload": {"x": 1}, "points": [1], "key": k}, 400, "Invalid json path")
+      for k in ["a..b", "a[", "", "a[-1]", "a.", "a]", "[", "a[99999999999999999999]"]],
+    *[(f"delete payload key {k!r}", "POST", C + "/points/payload/delete", {"keys": [k], "points": [1]}, 400, "Invalid json path")
+      for k in ["a..b", "a[", "", "a[-1]", "a.", "a]", "[", "a[99999999999999999999]"]],
+    ("overwrite payload key", "PUT", C + "/points/payload", {"payload": {"x": 1}, "points": [1], "key": "a..b"}, 400, "key: Invalid json path: 'a..b'"),
+    ("batch set payload key", "POST", C + "/points/batch", {"operations": [{"set_payload": {"payload": {"x": 1}, "points": [1], "key": "a["}}]}, 400, "Invalid json path: 'a['"),
+    ("filter key", "POST", C + "/points/delete", {"filter": {"must": [{"key": "a..b", "match": {"value": 1}}]}}, 400, "filter.must[0].key: Invalid json path"),
+    ("filter empty key", "POST", C + "/points/delete", {"filter": {"must_not": [{"key": "", "match": {"value": 1}}]}}, 400, "Invalid json path: ''"),
+    ("is_empty key", "POST", C + "/points/delete", {"filter": {"must": [{"is_empty": {"key": "a["}}]}}, 400, "Invalid json path"),
+    ("is_null key", "POST", C + "/points/delete", {"filter": {"must": [{"is_null": {"key": "a]"}}]}}, 400, "Invalid json path"),
+    ("nested key", "POST", C + "/points/delete", {"filter": {"must": [{"nested": {"key": "tags.", "filter": {}}}]}}, 400, "Invalid json path"),
+    ("index field name", "PUT", C + "/index", {"field_name": "s[", "field_schema": "keyword"}, 400, "Invalid json path: 's['"),
+    ("index field name, 100k characters", "PUT", C + "/index", {"field_name": "a" * 50000 + " " + "b" * 50000, "field_schema": "keyword"}, 400, "Invalid json path"),
+    ("delete index bad name", "DELETE", C + "/index/a..b", None, 400, "Invalid json path"),
+    ("order_by key", "POST", C + "/points/scroll", {"order_by": "a..b"}, 400, "order_by: Invalid json path"),
+    ("order_by object key", "POST", C + "/points/scroll", {"order_by": {"key": "a["}}, 400, "order_by.key: Invalid json path"),
+    ("group_by key", "POST", C + "/points/query/groups", {"query": [1, 2], "group_by": "a..b"}, 400, "group_by: Invalid json path"),
+    ("with_payload key", "POST", C + "/points/scroll", {"with_payload": ["a["]}, 400, "with_payload: Invalid json path"),
+    ("with_payload include key", "POST", C + "/points/scroll", {"with_payload": {"include": ["a.."]}}, 400, "Invalid json path"),
+    ("with_payload exclude key", "POST", C + "/points/scroll", {"with_payload": {"exclude": [""]}}, 400, "Invalid json path"),
     ("batch op unknown", "POST", C + "/points/batch", {"operations": [{"drop_table": {}}]}, 400, "unknown variant"),
     ("batch op two keys", "POST", C + "/points/batch", {"operations": [{"delete": {"points": [1]}, "upsert": {}}]}, 400, "exactly one operation"),
     ("batch empty", "POST", C + "/points/batch", {"operations": []}, 422, "at least one operation"),
@@ -177,7 +198,8 @@ class HostileTest(unittest.TestCase):
                 s2, b2, _ = server.request("GET", C)
                 s3, b3, _ = server.request("GET", "/collections")
                 return (s, json.dumps(b["result"], sort_keys=True), s2,
-                        json.dumps(b2["result"]["config"], sort_keys=True),
+                        json.dumps([b2["result"]["config"], b2["result"].get("payload_schema")],
+                                   sort_keys=True),
                         json.dumps(b3["result"], sort_keys=True))
 
             before = snapshot()
