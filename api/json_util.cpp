@@ -6,6 +6,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include <unicode/utf8.h>
+
 #include "engine/json_path.h"
 
 namespace tessera::api {
@@ -29,6 +31,40 @@ Status CheckKeyPath(std::string_view path, std::string_view key) {
     return Status::Ok();
   }
   return DeserializeError(path, "Invalid json path: '" + std::string(key) + "'");
+}
+
+bool IsValidUtf8(std::string_view text) {
+  if (text.size() > static_cast<size_t>(INT32_MAX)) {
+    return false;
+  }
+  const auto n = static_cast<int32_t>(text.size());
+  for (int32_t i = 0; i < n;) {
+    UChar32 c;
+    U8_NEXT(text.data(), i, n, c);
+    if (c < 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string ToValidUtf8(std::string_view text) {
+  if (IsValidUtf8(text)) {
+    return std::string(text);
+  }
+  std::string out;
+  const auto n = static_cast<int32_t>(std::min<size_t>(text.size(), INT32_MAX));
+  for (int32_t i = 0; i < n;) {
+    const int32_t start = i;
+    UChar32 c;
+    U8_NEXT(text.data(), i, n, c);
+    if (c < 0) {
+      out += "\xEF\xBF\xBD";
+    } else {
+      out.append(text.data() + start, static_cast<size_t>(i - start));
+    }
+  }
+  return out;
 }
 
 Status DeserializeError(std::string_view path, std::string_view what) {

@@ -71,6 +71,11 @@ class FieldReader {
 // "Json deserialize error: <path>: Invalid json path: '<key>'".
 Status CheckKeyPath(std::string_view path, std::string_view key);
 
+// Whether `text` is well-formed UTF-8.
+bool IsValidUtf8(std::string_view text);
+// `text` with each ill-formed UTF-8 sequence replaced by U+FFFD, so that it can go into JSON.
+std::string ToValidUtf8(std::string_view text);
+
 // Reads an unsigned integer the way serde does: no fractions, no negatives, no overflow.
 Status ReadU64(const json::value& v, std::string_view path, uint64_t* out);
 

@@ -3,6 +3,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "api/json_util.h"
+
 namespace tessera::api {
 
 namespace json = boost::json;
@@ -48,7 +50,7 @@ Reply JsonResult(const json::value& result, Clock::time_point start) {
 
 Reply JsonError(http::status status, std::string_view message, Clock::time_point start) {
   json::object o;
-  o["status"] = json::object{{"error", message}};
+  o["status"] = json::object{{"error", ToValidUtf8(message)}};  // errors may echo input
   o["time"] = SecondsSince(start);
   return Reply{status, json::serialize(o)};
 }

@@ -1,8 +1,72 @@
 #include "api/router.h"
 
+#include <algorithm>
+#include <charconv>
+#include <initializer_list>
+
 #include "common/coding.h"
 
 namespace tessera::api {
+
+namespace {
+
+Status BadQuery(std::string_view name, std::string_view what) {
+  return Status::InvalidArgument("Query deserialize error: " + std::string(name) + ": " +
+                                 std::string(what));
+}
+
+bool Unsigned(std::string_view text, uint64_t* out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
+}
+
+bool OneOf(std::string_view value, std::initializer_list<std::string_view> names) {
+  return std::find(names.begin(), names.end(), value) != names.end();
+}
+
+std::string Expected(std::initializer_list<std::string_view> names) {
+  std::string out = "expected one of ";
+  for (auto it = names.begin(); it != names.end(); ++it) {
+    out += (it == names.begin() ? "`" : ", `") + std::string(*it) + "`";
+  }
+  return out;
+}
+
+}  // namespace
+
+Status CheckQueryParameters(const std::map<std::string, std::string, std::less<>>& query) {
+  for (const auto& [name, value] : query) {
+    uint64_t n = 0;
+    if (OneOf(name, {"wait", "anonymize", "per_collection", "force"})) {
+      if (value != "true" && value != "false") {
+        return BadQuery(name, "provided string was not `true` or `false`");
+      }
+    } else if (name == "ordering") {
+      if (!OneOf(value, {"weak", "medium", "strong"})) {
+        return BadQuery(name, "unknown variant `" + value + "`, " +
+                                  Expected({"weak", "medium", "strong"}));
+      }
+    } else if (name == "priority") {
+      if (!OneOf(value, {"no_sync", "snapshot", "replica"})) {
+        return BadQuery(name, "unknown variant `" + value + "`, " +
+                                  Expected({"no_sync", "snapshot", "replica"}));
+      }
+    } else if (name == "consistency") {
+      if (!(Unsigned(value, &n) && n >= 1) && !OneOf(value, {"majority", "quorum", "all"})) {
+        return BadQuery(name, "expected an integer >= 1 or one of `majority`, `quorum`, `all`");
+      }
+    } else if (name == "timeout") {
+      if (!Unsigned(value, &n) || n < 1) {
+        return BadQuery(name, "expected an integer number of seconds, at least 1");
+      }
+    } else if (OneOf(name, {"details_level", "completed_limit"})) {
+      if (!Unsigned(value, &n)) {
+        return BadQuery(name, "expected a non-negative integer");
+      }
+    }
+  }
+  return Status::Ok();
+}
 
 const std::string* Request::Query(std::string_view key) const {
   auto it = query.find(key);

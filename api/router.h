@@ -68,5 +68,10 @@ bool SplitPath(std::string_view path, std::vector<std::string>* segments);
 bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out);
 // Parses "a=1&b=x%20y" into `out`; false on a bad escape.
 bool ParseQuery(std::string_view query, std::map<std::string, std::string, std::less<>>* out);
+// Every query parameter Qdrant's API declares, checked against its schema wherever it comes
+// (wait, anonymize, per_collection, force: booleans; ordering, consistency, priority: their
+// enums; timeout: an integer >= 1; details_level, completed_limit: integers >= 0), so a bad
+// value is a 400 before anything runs. Parameters Qdrant does not declare are ignored, as there.
+Status CheckQueryParameters(const std::map<std::string, std::string, std::less<>>& query);
 
 }  // namespace tessera::api

@@ -1,5 +1,6 @@
 #include "api/routes.h"
 
+#include <algorithm>
 #include <ctime>
 #include <exception>
 
@@ -227,6 +228,17 @@ asio::awaitable<Reply> Api::Dispatch(const http::request<http::string_body>& raw
                         request.start);
   }
   request.path = std::string(target.substr(0, question));
+  // Names and parameters are text: bytes that are not UTF-8 never reach a handler (or an
+  // answer, or a directory name).
+  const bool utf8 =
+      std::all_of(segments.begin(), segments.end(),
+                  [](const std::string& s) { return IsValidUtf8(s); }) &&
+      std::all_of(request.query.begin(), request.query.end(),
+                  [](const auto& kv) { return IsValidUtf8(kv.first) && IsValidUtf8(kv.second); });
+  if (!utf8) {
+    co_return JsonError(http::status::bad_request, "Bad request: the URL is not valid UTF-8",
+                        request.start);
+  }
   Router::Match match = router_.Find(raw.method(), segments);
   if (match.outcome == Router::Outcome::kNoPath) {
     co_return JsonError(http::status::not_found, "Not found: " + request.path, request.start);
@@ -239,6 +251,9 @@ asio::awaitable<Reply> Api::Dispatch(const http::request<http::string_body>& raw
   }
   if (auto denied = CheckAccess(raw, match.route->access, request.start)) {
     co_return std::move(*denied);
+  }
+  if (Status s = CheckQueryParameters(request.query); !s.ok()) {
+    co_return StatusReply(s, request.start);
   }
   request.method = raw.method();
   request.params = std::move(match.params);
