@@ -35,12 +35,20 @@ Result<MatchScalar> ParseScalar(const json::value& v, std::string_view path) {
   return Bad(path, "expected a string, an integer or a boolean to match");
 }
 
+// Qdrant's AnyVariants: a list of strings or a list of integers, never mixed or boolean.
 Status ParseScalars(const json::value& v, std::string_view path, std::vector<MatchScalar>* out) {
+  constexpr std::string_view kWhat =
+      "data did not match any variant of untagged enum AnyVariants (expected a list of strings "
+      "or a list of integers)";
   if (!v.is_array()) {
-    return Bad(path, "expected a list of values");
+    return Bad(path, kWhat);
   }
   for (const json::value& item : v.get_array()) {
     TESSERA_ASSIGN_OR_RETURN(MatchScalar s, ParseScalar(item, path));
+    if (std::holds_alternative<bool>(s) ||
+        (!out->empty() && out->front().index() != s.index())) {
+      return Bad(path, kWhat);
+    }
     out->push_back(std::move(s));
   }
   return Status::Ok();
@@ -160,6 +168,19 @@ Result<Condition> ParseFieldCondition(const FieldReader& r, const std::string& p
   FieldCondition c;
   TESSERA_RETURN_IF_ERROR(r.Require("key", &c.key));
   TESSERA_RETURN_IF_ERROR(CheckKeyPath(r.PathOf("key"), c.key));
+  // Qdrant accepts several kinds in one condition and its checker ORs them, while its indexes
+  // answer only one of them; we refuse the ambiguity rather than pick an answer.
+  int kinds = 0;
+  for (const char* kind : {"match", "range", "datetime_range", "values_count", "geo_bounding_box",
+                           "geo_radius", "geo_polygon"}) {
+    kinds += r.Find(kind) != nullptr;
+  }
+  if (kinds > 1) {
+    return Bad(path,
+               "a field condition takes exactly one of `match`, `range`, `datetime_range`, "
+               "`values_count`, `geo_bounding_box`, `geo_radius`, `geo_polygon`; combine "
+               "conditions with `must` or `should`");
+  }
   bool any = false;
   if (const json::value* match = r.Find("match")) {
     TESSERA_ASSIGN_OR_RETURN(c.match, ParseMatch(*match, r.PathOf("match")));

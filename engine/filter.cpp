@@ -17,19 +17,13 @@ bool RangeBounds::Contains(double x) const {
 
 namespace {
 
-// The values `path` reaches from item `i` inside `v`; `element` says `v` came out of an array.
-// A path that ends on an array yields its elements; a key applied to an array of objects
-// walks into each of them ("a.b" on {"a": [{"b": 1}]}).
-void CollectFrom(const json::value& v, const JsonPath& path, size_t i, bool element,
+// Qdrant's JsonPath::value_get: the values `path` reaches from item `i` inside `v`. A key
+// applies to an object only ("a.b" on {"a": [{"b": 1}]} reaches nothing; "a[].b" does), `[]`
+// takes every element and `[N]` one. Arrays reached are not flattened here.
+void CollectFrom(const json::value& v, const JsonPath& path, size_t i,
                  std::vector<const json::value*>* out) {
   if (i == path.size()) {
-    if (v.is_array() && !element) {
-      for (const json::value& e : v.get_array()) {
-        out->push_back(&e);
-      }
-    } else {
-      out->push_back(&v);
-    }
+    out->push_back(&v);
     return;
   }
   const JsonPathItem& item = path[i];
@@ -37,51 +31,23 @@ void CollectFrom(const json::value& v, const JsonPath& path, size_t i, bool elem
     case JsonPathItem::Kind::kKey:
       if (const json::object* o = v.if_object()) {
         if (const json::value* child = o->if_contains(item.key)) {
-          CollectFrom(*child, path, i + 1, false, out);
-        }
-      } else if (v.is_array() && !element) {
-        for (const json::value& e : v.get_array()) {
-          if (e.is_object()) {
-            CollectFrom(e, path, i, true, out);
-          }
+          CollectFrom(*child, path, i + 1, out);
         }
       }
       return;
     case JsonPathItem::Kind::kAll:
       if (const json::array* a = v.if_array()) {
         for (const json::value& e : *a) {
-          CollectFrom(e, path, i + 1, true, out);
+          CollectFrom(e, path, i + 1, out);
         }
       }
       return;
     case JsonPathItem::Kind::kIndex:
       if (const json::array* a = v.if_array(); a != nullptr && item.index < a->size()) {
-        CollectFrom((*a)[item.index], path, i + 1, true, out);
+        CollectFrom((*a)[item.index], path, i + 1, out);
       }
       return;
   }
-}
-
-// The value at a path of keys and indexes, without flattening; nullptr if absent (or the
-// path holds `[]`).
-const json::value* RawAt(const json::object& object, std::string_view path_text) {
-  std::optional<JsonPath> path = ParseJsonPath(path_text);
-  if (!path) {
-    return nullptr;
-  }
-  const json::value* v = object.if_contains(path->front().key);
-  for (size_t i = 1; v != nullptr && i < path->size(); ++i) {
-    const JsonPathItem& item = (*path)[i];
-    if (item.kind == JsonPathItem::Kind::kKey && v->is_object()) {
-      v = v->get_object().if_contains(item.key);
-    } else if (item.kind == JsonPathItem::Kind::kIndex && v->is_array() &&
-               item.index < v->get_array().size()) {
-      v = &v->get_array()[item.index];
-    } else {
-      v = nullptr;
-    }
-  }
-  return v;
 }
 
 bool ScalarEquals(const json::value& v, const MatchScalar& m) {
@@ -104,6 +70,25 @@ bool ScalarEquals(const json::value& v, const MatchScalar& m) {
 bool AnyEquals(const json::value& v, const std::vector<MatchScalar>& set) {
   return std::any_of(set.begin(), set.end(),
                      [&](const MatchScalar& m) { return ScalarEquals(v, m); });
+}
+
+// One value against `except`. Lists are strings or integers (api/filter_codec.cpp); an old
+// log record's mixed list is read as each stored kind against the list's entries of that kind.
+bool ExceptMatches(const json::value& v, const std::vector<MatchScalar>& list) {
+  if (v.is_null()) {
+    return false;
+  }
+  if (v.is_string()) {
+    return !AnyEquals(v, list);
+  }
+  if (v.is_number()) {
+    const bool has_integers = std::any_of(list.begin(), list.end(), [](const MatchScalar& m) {
+      return std::holds_alternative<int64_t>(m);
+    });
+    const bool is_i64 = v.is_int64() || (v.is_uint64() && v.get_uint64() <= INT64_MAX);
+    return !has_integers || !is_i64 || !AnyEquals(v, list);
+  }
+  return true;  // bools, objects and arrays inside the array are never in a list
 }
 
 std::optional<GeoPoint> AsGeo(const json::value& v) {
@@ -181,8 +166,10 @@ bool MatchField(const FieldCondition& c, const json::object& payload) {
   const std::vector<const json::value*> values = ValuesAt(payload, c.key);
   if (c.match) {
     if (const auto* except = std::get_if<MatchExcept>(&*c.match)) {
-      return std::none_of(values.begin(), values.end(),
-                          [&](const json::value* v) { return AnyEquals(*v, except->values); });
+      // Qdrant's condition checker: element-wise, a value matches unless it is null or a value
+      // of the list's kind that the list holds. A missing key or an empty array never matches.
+      return std::any_of(values.begin(), values.end(),
+                         [&](const json::value* v) { return ExceptMatches(*v, except->values); });
     }
     const bool any = std::any_of(values.begin(), values.end(), [&](const json::value* v) {
       if (const auto* m = std::get_if<MatchValue>(&*c.match)) {
@@ -211,8 +198,17 @@ bool MatchField(const FieldCondition& c, const json::object& payload) {
       })) {
     return false;
   }
-  if (c.values_count && !c.values_count->Contains(static_cast<double>(values.size()))) {
-    return false;
+  if (c.values_count) {
+    // Qdrant's check_count_from on each value reached (an array counts its elements, null
+    // none, anything else one); a missing key counts zero.
+    const auto raw = RawValuesAt(payload, c.key);
+    auto count_ok = [&](const json::value* v) {
+      const size_t n = v->is_null() ? 0 : v->is_array() ? v->get_array().size() : 1;
+      return c.values_count->Contains(static_cast<double>(n));
+    };
+    if (raw.empty() ? !c.values_count->Contains(0) : std::none_of(raw.begin(), raw.end(), count_ok)) {
+      return false;
+    }
   }
   auto any_geo = [&](auto&& predicate) {
     return std::any_of(values.begin(), values.end(), [&](const json::value* v) {
@@ -253,11 +249,19 @@ bool MatchNested(const NestedCondition& c, const PointView& point) {
   static const std::function<bool(std::string_view)> kNoVectors = [](std::string_view) {
     return false;
   };
-  for (const json::value* element : ValuesAt(point.payload, c.key)) {
-    if (element->is_object()) {
-      PointView inner{point.id, element->get_object(), kNoVectors};
-      if (Matches(*c.filter, inner)) {
-        return true;
+  // Qdrant checks the nested filter on each object element of the array at `key` (its path
+  // `key[]`), with no point id and no vectors: has_id and has_vector inside never match.
+  static const PointId kNoId = PointId::Num(UINT64_MAX);
+  for (const json::value* array : RawValuesAt(point.payload, c.key)) {
+    if (!array->is_array()) {
+      continue;
+    }
+    for (const json::value& element : array->get_array()) {
+      if (element.is_object()) {
+        PointView inner{kNoId, element.get_object(), kNoVectors, /*nested=*/true};
+        if (Matches(*c.filter, inner)) {
+          return true;
+        }
       }
     }
   }
@@ -271,18 +275,18 @@ bool MatchCondition(const Condition& condition, const PointView& point) {
         if constexpr (std::is_same_v<T, FieldCondition>) {
           return MatchField(c, point.payload);
         } else if constexpr (std::is_same_v<T, IsEmptyCondition>) {
-          const auto values = ValuesAt(point.payload, c.key);
-          return std::all_of(values.begin(), values.end(),
-                             [](const json::value* v) { return v->is_null(); });
+          // Qdrant's check_is_empty: every value reached is null or an empty array.
+          const auto values = RawValuesAt(point.payload, c.key);
+          return std::all_of(values.begin(), values.end(), [](const json::value* v) {
+            return v->is_null() || (v->is_array() && v->get_array().empty());
+          });
         } else if constexpr (std::is_same_v<T, IsNullCondition>) {
-          // The key is present and null (an empty array is not null).
-          const json::value* v = RawAt(point.payload, c.key);
-          return v != nullptr &&
-                 (v->is_null() || (v->is_array() && !v->get_array().empty() &&
-                                   std::all_of(v->get_array().begin(), v->get_array().end(),
-                                               [](const json::value& e) { return e.is_null(); })));
+          // Qdrant's check_is_null: some value reached is null ([null] is an array, not null).
+          const auto values = RawValuesAt(point.payload, c.key);
+          return std::any_of(values.begin(), values.end(),
+                             [](const json::value* v) { return v->is_null(); });
         } else if constexpr (std::is_same_v<T, HasIdCondition>) {
-          return c.ids.contains(point.id);
+          return !point.nested && c.ids.contains(point.id);
         } else if constexpr (std::is_same_v<T, HasVectorCondition>) {
           return point.has_vector(c.name);
         } else if constexpr (std::is_same_v<T, NestedCondition>) {
@@ -296,14 +300,29 @@ bool MatchCondition(const Condition& condition, const PointView& point) {
 
 }  // namespace
 
-std::vector<const json::value*> ValuesAt(const json::object& payload, std::string_view path_text) {
+std::vector<const json::value*> RawValuesAt(const json::object& payload,
+                                            std::string_view path_text) {
   std::vector<const json::value*> out;
   // A key that is not a path (refused by the API; only a record from before the grammar could
   // hold one) reaches nothing.
   std::optional<JsonPath> path = ParseJsonPath(path_text);
   if (path) {
     if (const json::value* first = payload.if_contains(path->front().key)) {
-      CollectFrom(*first, *path, 1, false, &out);
+      CollectFrom(*first, *path, 1, &out);
+    }
+  }
+  return out;
+}
+
+std::vector<const json::value*> ValuesAt(const json::object& payload, std::string_view path_text) {
+  std::vector<const json::value*> out;
+  for (const json::value* v : RawValuesAt(payload, path_text)) {
+    if (const json::array* a = v->if_array()) {
+      for (const json::value& e : *a) {
+        out.push_back(&e);
+      }
+    } else {
+      out.push_back(v);
     }
   }
   return out;

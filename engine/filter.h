@@ -7,9 +7,10 @@
 //              | IsEmpty{key} | IsNull{key} | HasId{ids} | HasVector{name}
 //              | Nested{key, Filter} | Filter
 //
-// Keys are paths into the payload (engine/json_path.h): "a.b", "a[].b" (every element of array
-// a), "a[2]". A path that ends on an array yields its elements, so {"tags": ["x", "y"]} matches
-// "x".
+// Keys are paths into the payload (engine/json_path.h) read as Qdrant reads them: "a.b" (a key
+// of an object), "a[].b" (every element of array a), "a[2]". A match, range or geo condition
+// tests each value reached, an array's elements in its place, so {"tags": ["x", "y"]} matches
+// "x"; a key does not walk into an array of objects without "[]".
 
 #include <cstdint>
 #include <functional>
@@ -118,11 +119,18 @@ struct PointView {
   const boost::json::object& payload;
   // Whether the point has the named vector ("" for the unnamed one).
   const std::function<bool(std::string_view)>& has_vector;
+  bool nested = false;  // an element inside a nested condition: no id, no vectors
 };
 
 bool Matches(const Filter& filter, const PointView& point);
 
-// The values at `path` in `payload` (arrays at the end of the path are flattened).
+// The values `path` reaches in `payload`, as Qdrant's JsonPath::value_get: a key applies to
+// objects only, `[]` takes every element of an array and `[N]` one; arrays reached are kept.
+std::vector<const boost::json::value*> RawValuesAt(const boost::json::object& payload,
+                                                   std::string_view path);
+
+// What a match, range or geo condition tests: RawValuesAt with each array reached replaced by
+// its elements (one level; an array inside stays an array).
 std::vector<const boost::json::value*> ValuesAt(const boost::json::object& payload,
                                                 std::string_view path);
 

@@ -165,6 +165,16 @@ class PointsMoreTest(ServerTestCase):
         status, body = self.req("POST", "/collections/s/points/scroll", {"limit": 0})
         assert_error(self, status, body, 422)
 
+    def test_delete_by_except_keeps_what_qdrant_keeps(self):
+        # Qdrant's checker: element-wise over an array, never a missing or null value.
+        payloads = {1: {"k": "a"}, 2: {"k": "b"}, 3: {}, 4: {"k": None}, 5: {"k": ["a", "b"]},
+                    6: {"k": ["a"]}, 7: {"k": []}, 8: {"k": 7}, 9: {"k": [None]}}
+        self.fresh("ex", [{"id": i, "vector": [float(i), 1], "payload": p} for i, p in payloads.items()])
+        assert_ok(self, *self.req("POST", "/collections/ex/points/delete?wait=true",
+                                  {"filter": {"must": [{"key": "k", "match": {"except": ["a"]}}]}}))
+        left = assert_ok(self, *self.req("POST", "/collections/ex/points/scroll", {"limit": 20}))
+        self.assertEqual(sorted(p["id"] for p in left["points"]), [1, 3, 4, 6, 7, 9])
+
     def test_count_and_filter_language(self):
         points = [
             {"id": 1, "vector": [1, 0], "payload": {"city": "Berlin", "price": 10, "tags": ["a", "b"],
@@ -217,6 +227,9 @@ class PointsMoreTest(ServerTestCase):
         self.assertEqual(count({}), 2)
 
         for bad, fragment in [({"must": [{"key": "city"}]}, "field condition needs"),
+                              ({"must": [{"key": "c", "match": {"any": ["a", 1]}}]}, "AnyVariants"),
+                              ({"must": [{"key": "c", "match": {"value": "a"}, "range": {"gt": 1}}]},
+                               "exactly one of"),
                               ({"must": [{"unknown": 1}]}, "unknown condition"),
                               ({"must": [{"key": "p", "range": {"gt": "x"}}]}, "RFC 3339"),
                               ({"must": [{"key": "c", "match": {"value": 1.5}}]}, "expected a string"),
