@@ -384,7 +384,7 @@ Result<std::shared_ptr<const Filter>> ParseFilterAt(const json::value& v, const 
     TESSERA_RETURN_IF_ERROR(mr.Require("min_count", &min_count));
     if (min_count == 0) {
       return Status::ValidationFailed(mr.PathOf("min_count") +
-                                      ": min_count must be greater than 0");
+                                      ": value 0 invalid, must be 1 or larger");
     }
     m.min_count = static_cast<size_t>(min_count);
     const json::value* conditions = mr.Find("conditions");

@@ -207,7 +207,7 @@ asio::awaitable<Reply> Api::RecoverSnapshot(Request& r, engine::Catalog& c) {
 }
 
 Reply Api::RecoverSnapshotBlocking(const Request& r, engine::Catalog& c) {
-  Result<json::value> body = ParseJsonBody(r.body);
+  Result<json::value> body = TakeJsonBody(r);
   if (!body.ok()) {
     return StatusReply(body.status(), r.start);
   }

@@ -9,6 +9,7 @@
 
 #include "api/filter_codec.h"
 #include "api/json_util.h"
+#include "api/openapi_check.h"
 #include "api/points_codec.h"
 #include "api/routes.h"
 
@@ -39,7 +40,7 @@ Result<Target> CollectionAndBody(const Request& r, engine::Catalog& c, bool empt
   if (empty_body_ok && r.body.empty()) {
     return Target{std::move(collection), json::object()};
   }
-  TESSERA_ASSIGN_OR_RETURN(json::value body, ParseJsonBody(r.body));
+  TESSERA_ASSIGN_OR_RETURN(json::value body, TakeJsonBody(r));
   return Target{std::move(collection), std::move(body)};
 }
 
@@ -247,13 +248,17 @@ Result<engine::Operation> ParseOperation(std::string_view kind, const json::valu
 
 // One write request's operation. An upsert is decoded straight from the body's text when it
 // can be (the upload path); anything that decoder declines goes through the JSON tree.
-Result<engine::Operation> ParseWriteBody(std::string_view kind, std::string_view body) {
+Result<engine::Operation> ParseWriteBody(std::string_view kind, const Request& r) {
   if (kind == "upsert") {
-    if (std::optional<engine::UpsertOp> upsert = ParseUpsertText(body)) {
+    if (std::optional<engine::UpsertOp> upsert = ParseUpsertText(r.body)) {
       return engine::Operation(std::move(*upsert));
     }
   }
-  TESSERA_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
+  TESSERA_ASSIGN_OR_RETURN(json::value parsed, TakeJsonBody(r));
+  if (kind == "upsert") {  // Dispatch leaves the upsert's spec check to this path
+    TESSERA_RETURN_IF_ERROR(
+        CheckSpecBody(http::verb::put, "/collections/{collection_name}/points", parsed));
+  }
   return ParseOperation(kind, parsed, "");
 }
 
@@ -268,7 +273,7 @@ asio::awaitable<Reply> Api::WriteOne(Request& r, engine::Catalog& c, std::string
   if (!collection.ok()) {
     co_return StatusReply(collection.status(), r.start);
   }
-  Result<engine::Operation> op = ParseWriteBody(kind, r.body);
+  Result<engine::Operation> op = ParseWriteBody(kind, r);
   if (!op.ok()) {
     co_return StatusReply(op.status(), r.start);
   }

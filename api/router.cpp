@@ -4,6 +4,7 @@
 #include <charconv>
 #include <initializer_list>
 
+#include "api/json_util.h"
 #include "common/coding.h"
 
 namespace tessera::api {
@@ -139,6 +140,15 @@ bool ParseQuery(std::string_view query, std::map<std::string, std::string, std::
     pos = amp + 1;
   }
   return true;
+}
+
+Result<json::value> TakeJsonBody(const Request& r) {
+  if (r.json_body) {
+    json::value body = std::move(*r.json_body);
+    r.json_body.reset();
+    return body;
+  }
+  return ParseJsonBody(r.body);
 }
 
 void Router::Add(http::verb method, std::string pattern, Access access, Handler handler) {

@@ -7,12 +7,14 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <boost/json/value.hpp>
 
 #include "api/reply.h"
 
@@ -27,12 +29,18 @@ struct Request {
   std::map<std::string, std::string, std::less<>> params;  // path parameters
   std::string body;
   std::string content_type;
+  // The body as JSON when the spec check (openapi_check.h) has parsed it; TakeJsonBody moves it
+  // out so that the decoder does not parse it again.
+  mutable std::optional<boost::json::value> json_body;
   Clock::time_point start = Clock::now();
 
   // A query parameter, or nullptr.
   const std::string* Query(std::string_view key) const;
   const std::string& Param(std::string_view key) const { return params.find(key)->second; }
 };
+
+// The request's JSON body: the one the spec check parsed, or parsed now (json_util.h's errors).
+Result<boost::json::value> TakeJsonBody(const Request& r);
 
 using Handler = std::function<boost::asio::awaitable<Reply>(Request&)>;
 

@@ -11,6 +11,7 @@
 
 #include "api/collection_codec.h"
 #include "api/json_util.h"
+#include "api/openapi_check.h"
 #include "common/logging.h"
 
 #ifndef TESSERA_API_VERSION
@@ -45,7 +46,7 @@ asio::awaitable<Reply> NotReadyAsync(Clock::time_point start) {
 
 // Parses the request body as JSON, or returns the 400 reply.
 Result<json::value> Body(const Request& r) {
-  return ParseJsonBody(r.body);
+  return TakeJsonBody(r);
 }
 
 }  // namespace
@@ -260,6 +261,21 @@ asio::awaitable<Reply> Api::Dispatch(const http::request<http::string_body>& raw
   request.body = raw.body();
   if (auto it = raw.find(http::field::content_type); it != raw.end()) {
     request.content_type = std::string(it->value());
+  }
+  // The body against the operation's schema in Qdrant's spec, before any decoder. An upsert
+  // is checked by its handler, and only when its text decoder declines it (the upload path
+  // decodes floats straight from the text).
+  const bool upsert = raw.method() == http::verb::put &&
+                      match.route->pattern == "/collections/{collection_name}/points";
+  if (!request.body.empty() && !upsert && HasSpecBody(raw.method(), match.route->pattern)) {
+    Result<json::value> parsed = ParseJsonBody(request.body);
+    if (!parsed.ok()) {
+      co_return StatusReply(parsed.status(), request.start);
+    }
+    if (Status s = CheckSpecBody(raw.method(), match.route->pattern, *parsed); !s.ok()) {
+      co_return StatusReply(s, request.start);
+    }
+    request.json_body = std::move(parsed).value();
   }
   try {
     Reply reply = co_await match.route->handler(request);

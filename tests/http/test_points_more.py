@@ -227,12 +227,12 @@ class PointsMoreTest(ServerTestCase):
         self.assertEqual(count({}), 2)
 
         for bad, fragment in [({"must": [{"key": "city"}]}, "field condition needs"),
-                              ({"must": [{"key": "c", "match": {"any": ["a", 1]}}]}, "AnyVariants"),
+                              ({"must": [{"key": "c", "match": {"any": ["a", 1]}}]}, "match.any"),
                               ({"must": [{"key": "c", "match": {"value": "a"}, "range": {"gt": 1}}]},
                                "exactly one of"),
                               ({"must": [{"unknown": 1}]}, "unknown condition"),
                               ({"must": [{"key": "p", "range": {"gt": "x"}}]}, "RFC 3339"),
-                              ({"must": [{"key": "c", "match": {"value": 1.5}}]}, "expected a string"),
+                              ({"must": [{"key": "c", "match": {"value": 1.5}}]}, "match.value"),
                               ({"must": [{"has_id": ["nope"]}]}, "not a valid point ID")]:
             status, body = self.req("POST", "/collections/f/points/count", {"filter": bad})
             assert_error(self, status, body, 400, fragment)

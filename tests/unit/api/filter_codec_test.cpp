@@ -106,7 +106,7 @@ TEST(FilterCodecTest, TheIssuesCasesAreRefused) {
        "filter.musst: unknown field `musst`, expected one of `should`, `min_should`, `must`, "
        "`must_not`"},
       {R"({"min_should": {"min_count": 0, "conditions": []}})", Code::kValidationFailed,
-       "min_count must be greater than 0"},
+       "value 0 invalid, must be 1 or larger"},
       {R"({"must": [{"key": "a"}]})", Code::kInvalidArgument, "a field condition needs one of"},
       {R"({"must": [{"key": "a", "match": {"value": 1, "any": [2]}}]})", Code::kInvalidArgument,
        "expected exactly one of"},
