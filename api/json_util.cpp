@@ -23,7 +23,31 @@ Result<json::value> ParseJsonBody(std::string_view body) {
   if (ec) {
     return Status::InvalidArgument("Json deserialize error: " + ec.message());
   }
+  // Boost.JSON reads 1e400 as infinity; serde_json refuses it, and a stored infinity could
+  // only come back as a token that is not JSON.
+  if (HasNonFinite(value)) {
+    return Status::InvalidArgument("Json deserialize error: number out of range");
+  }
   return value;
+}
+
+bool HasNonFinite(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_:
+      return !std::isfinite(v.get_double());
+    case json::kind::array:
+      for (const json::value& e : v.get_array()) {
+        if (HasNonFinite(e)) return true;
+      }
+      return false;
+    case json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (HasNonFinite(kv.value())) return true;
+      }
+      return false;
+    default:
+      return false;
+  }
 }
 
 Status CheckKeyPath(std::string_view path, std::string_view key) {

@@ -20,6 +20,9 @@ namespace json = boost::json;
 // Parses a request body. Empty or malformed JSON is an InvalidArgument.
 Result<json::value> ParseJsonBody(std::string_view body);
 
+// Whether a number in `v` is not finite (what a too-large literal such as 1e400 parses to).
+bool HasNonFinite(const json::value& v);
+
 // "Json deserialize error: <path>: <what>"
 Status DeserializeError(std::string_view path, std::string_view what);
 

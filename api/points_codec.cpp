@@ -375,6 +375,13 @@ Result<engine::UpsertOp> ParseUpsert(const json::value& body) {
 }
 
 json::value FloatToJson(float f) {
+  // Strict JSON out: nothing stored or scored is non-finite (inputs are checked, scores
+  // saturate in index::ScoreFromDistance); should one ever be, it is written as the nearest
+  // float rather than a token no JSON parser reads.
+  if (!std::isfinite(f)) {
+    f = std::isnan(f) ? 0.0f
+                      : std::copysign(std::numeric_limits<float>::max(), f);
+  }
   char buf[32];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf) - 1, f);
   *end = '\0';

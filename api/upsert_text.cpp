@@ -244,6 +244,9 @@ class UpsertHandler {
 
   bool on_double(double d, std::string_view, error_code& ec) {
     if (at_ == At::kPayload) {
+      if (!std::isfinite(d)) {
+        return GiveUp(ec);  // 1e400: the DOM path refuses it
+      }
       stack_.push_double(d);
       return true;
     }

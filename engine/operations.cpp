@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 
 #include <boost/json/parse.hpp>
@@ -76,11 +77,14 @@ Status PrepareVector(const CollectionConfig& config, const std::string& name,
     }
   }
   if (it->second.distance == Distance::kCosine) {
+    // Qdrant's cosine_preprocess: a vector whose squared length is below f32 epsilon (zero,
+    // or denormal components whose inverse length would overflow a float) or already 1 is
+    // kept as it is, so no score or stored component becomes infinite.
     double norm = 0;
     for (float v : *values) {
       norm += static_cast<double>(v) * v;
     }
-    if (norm > 0) {
+    if (norm >= std::numeric_limits<float>::epsilon() && std::fabs(norm - 1.0) > 1e-6) {
       const auto inv = static_cast<float>(1.0 / std::sqrt(norm));
       for (float& v : *values) {
         v *= inv;

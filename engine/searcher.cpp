@@ -1,6 +1,8 @@
 #include "engine/searcher.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "engine/indexed_filter.h"
 #include "engine/records.h"
@@ -150,6 +152,11 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& request) 
   std::vector<Candidate> all;
   for (const SegmentResult& r : results) {
     all.insert(all.end(), r.hits.begin(), r.hits.end());
+    for (size_t k = all.size() - r.hits.size(); k < all.size(); ++k) {
+      if (std::isnan(all[k].distance)) {  // a strict weak order for the sort below
+        all[k].distance = std::numeric_limits<float>::infinity();
+      }
+    }
     if (request.stats != nullptr && r.path >= 0) {
       ++(r.path == 0 ? request.stats->exact_segments : request.stats->hnsw_segments);
       request.stats->index_estimates += r.indexed ? 1 : 0;

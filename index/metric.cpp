@@ -1,6 +1,8 @@
 #include "index/metric.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdint>
 #include <cstring>
 
@@ -91,16 +93,26 @@ float Distance(Metric metric, const float* a, const float* b, size_t dim) {
 }
 
 float ScoreFromDistance(Metric metric, float distance) {
+  // Finite inputs can still overflow (Dot or squared L2 of components near float max): a
+  // score saturates at the largest float, and NaN (huge products of both signs) reads as the
+  // worst distance, so that every answer is a JSON number and orders as the distance did.
+  constexpr float kMax = std::numeric_limits<float>::max();
+  if (std::isnan(distance)) {
+    distance = std::numeric_limits<float>::infinity();
+  }
+  float score = distance;
   switch (metric) {
     case Metric::kCosine:
     case Metric::kDot:
-      return 1.0f - distance;
+      score = 1.0f - distance;
+      break;
     case Metric::kEuclid:
-      return std::sqrt(std::max(0.0f, distance));
+      score = std::sqrt(std::max(0.0f, distance));
+      break;
     case Metric::kManhattan:
-      return distance;
+      break;
   }
-  return distance;
+  return std::clamp(score, -kMax, kMax);
 }
 
 }  // namespace tessera::index

@@ -14,6 +14,10 @@ import unittest
 BIN = os.environ.get("TESSERA_BIN", os.path.join(os.path.dirname(__file__), "../../build/tessera"))
 
 
+def _not_json(token):
+    raise ValueError(f"the answer is not strict JSON: it holds {token}")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -96,7 +100,7 @@ class TesseraServer:
                 return resp.status, payload, dict(resp.getheaders())
             payload = payload.decode()
             if resp.getheader("Content-Type", "").startswith("application/json"):
-                payload = json.loads(payload)
+                payload = json.loads(payload, parse_constant=_not_json)  # strict: no NaN/Infinity
             return resp.status, payload, dict(resp.getheaders())
         finally:
             conn.close()

@@ -165,6 +165,32 @@ class PointsMoreTest(ServerTestCase):
         status, body = self.req("POST", "/collections/s/points/scroll", {"limit": 0})
         assert_error(self, status, body, 422)
 
+    def test_answers_stay_json_at_float_extremes(self):
+        # Denormal and float-max components: a Cosine vector too short to normalize is kept as
+        # it is (Qdrant's rule), overflowing scores saturate at the largest float, and a number
+        # beyond a double is refused (the harness parses answers strictly: no NaN/Infinity).
+        big = 3.4e38
+        for distance in ["Cosine", "Dot", "Euclid", "Manhattan"]:
+            name = "x" + distance.lower()
+            self.fresh(name, [{"id": 1, "vector": [1e-39, 1e-39]}, {"id": 2, "vector": [big, big]},
+                              {"id": 3, "vector": [big, -big]}], vectors={"size": 2, "distance": distance})
+            for query in ([big, big], [1e-39, 1e-39], [big, -big]):
+                hits = assert_ok(self, *self.req("POST", f"/collections/{name}/points/query",
+                                                 {"query": query, "with_vector": True}))["points"]
+                self.assertEqual(len(hits), 3)
+                scores = [h["score"] for h in hits]
+                self.assertTrue(all(abs(s) <= 3.5e38 for s in scores), (distance, query, scores))
+                if distance in ("Cosine", "Dot"):
+                    self.assertEqual(scores, sorted(scores, reverse=True))
+                else:
+                    self.assertEqual(scores, sorted(scores))
+            tiny = assert_ok(self, *self.req("POST", f"/collections/{name}/points", {"ids": [1], "with_vector": True}))
+            self.assertEqual(tiny[0]["vector"], [1e-39, 1e-39])
+        status, body = self.req("PUT", "/collections/xdot/points", raw='{"points": [{"id": 9, "vector": [1, 1], "payload": {"x": 1e400}}]}')
+        assert_error(self, status, body, 400, "number out of range")
+        status, body = self.req("POST", "/collections/xdot/points/payload", raw='{"points": [1], "payload": {"x": -1e400}}')
+        assert_error(self, status, body, 400, "number out of range")
+
     def test_delete_by_except_keeps_what_qdrant_keeps(self):
         # Qdrant's checker: element-wise over an array, never a missing or null value.
         payloads = {1: {"k": "a"}, 2: {"k": "b"}, 3: {}, 4: {"k": None}, 5: {"k": ["a", "b"]},
