@@ -1,6 +1,7 @@
 #include "api/routes.h"
 
 #include <algorithm>
+#include <cstring>
 #include <ctime>
 #include <exception>
 
@@ -279,14 +280,48 @@ asio::awaitable<Reply> Api::Dispatch(const http::request<http::string_body>& raw
   }
   try {
     Reply reply = co_await match.route->handler(request);
+    if (static_cast<int>(reply.status) >= 400) {
+      HideServerPaths(&reply.body);
+    }
     metrics_.Record(raw.method_string(), match.route->pattern, static_cast<int>(reply.status),
                     std::chrono::duration<double>(Clock::now() - request.start).count());
     co_return reply;
   } catch (const std::exception& e) {
     TESSERA_LOG(kError) << "internal error in " << raw.method_string() << " " << request.path
                         << ": " << e.what();
-    co_return JsonError(http::status::internal_server_error,
-                        std::string("Service internal error: ") + e.what(), request.start);
+    Reply reply = JsonError(http::status::internal_server_error,
+                            std::string("Service internal error: ") + e.what(), request.start);
+    HideServerPaths(&reply.body);
+    co_return reply;
+  }
+}
+
+// An error answer never shows where the server keeps its files: the storage and snapshot
+// folders, as configured and as absolute paths, read as `<storage>` and `<snapshots>`.
+void Api::HideServerPaths(std::string* body) const {
+  std::vector<std::pair<std::string, std::string>> folders;
+  for (const auto& [folder, label] : {std::pair{options_.storage_path, "<storage>"},
+                                      std::pair{options_.snapshots_path, "<snapshots>"}}) {
+    std::error_code ec;
+    for (const std::filesystem::path& p :
+         {folder, std::filesystem::absolute(folder, ec), std::filesystem::weakly_canonical(folder, ec)}) {
+      std::string text = p.string();
+      while (text.size() > 1 && text.back() == '/') text.pop_back();
+      // A path as text: the configured one ("./storage", "/var/lib/x") or an absolute form;
+      // a bare relative name ("storage") is too likely a word of the message to replace.
+      if (text.find('/') != std::string::npos && text != "/" && text != ".") {
+        folders.emplace_back(text, label);
+      }
+    }
+  }
+  // Longest first, so that an absolute path is replaced whole rather than by its tail.
+  std::sort(folders.begin(), folders.end(),
+            [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  for (const auto& [text, label] : folders) {
+    for (size_t at = body->find(text); at != std::string::npos; at = body->find(text, at)) {
+      body->replace(at, text.size(), label);
+      at += label.size();
+    }
   }
 }
 

@@ -46,6 +46,8 @@ class Api {
   static Status ParseWriteOptions(const Request& r, WriteOptions* out);
 
  private:
+  void HideServerPaths(std::string* body) const;
+
   void AddRoutes();
   // Returns an error reply when the request's key does not grant `access`.
   std::optional<Reply> CheckAccess(const http::request<http::string_body>& raw, Access access,

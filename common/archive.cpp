@@ -120,7 +120,8 @@ Status WriteTarArchive(const fs::path& out, const std::vector<ArchiveEntry>& ent
   return SyncDir(out.parent_path().empty() ? fs::path(".") : out.parent_path());
 }
 
-Status ExtractTarArchive(const fs::path& path, const fs::path& dir, size_t max_depth) {
+Status ExtractTarArchive(const fs::path& path, const fs::path& dir, size_t max_depth,
+                         const std::function<bool(std::string_view)>& accept) {
   ArchivePtr a(archive_read_new());
   if (a == nullptr || archive_read_support_format_tar(a.get()) != ARCHIVE_OK ||
       archive_read_open_filename(a.get(), path.c_str(), 1 << 20) != ARCHIVE_OK) {
@@ -140,8 +141,13 @@ Status ExtractTarArchive(const fs::path& path, const fs::path& dir, size_t max_d
     }
     const char* raw_name = archive_entry_pathname(entry);
     const std::string name = raw_name != nullptr ? raw_name : "";
-    if (archive_entry_filetype(entry) == AE_IFDIR &&
-        SafeName(name.substr(0, name.size() - 1), max_depth)) {
+    const bool is_dir = archive_entry_filetype(entry) == AE_IFDIR;
+    const std::string plain = is_dir && name.ends_with('/') ? name.substr(0, name.size() - 1) : name;
+    if (accept != nullptr && SafeName(plain, max_depth) && !accept(plain)) {
+      return Status::InvalidArgument("snapshot archive entry `" + name +
+                                     "` is not part of a collection snapshot");
+    }
+    if (is_dir && SafeName(plain, max_depth)) {
       continue;  // folders are created for the files inside them
     }
     if (archive_entry_filetype(entry) != AE_IFREG) {
@@ -160,9 +166,14 @@ Status ExtractTarArchive(const fs::path& path, const fs::path& dir, size_t max_d
     std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
     if (ec) {
-      return Status::IoError("create " + target.parent_path().string() + ": " + ec.message());
+      return Status::IoError("extract snapshot archive entry `" + name + "`: " + ec.message());
     }
-    TESSERA_ASSIGN_OR_RETURN(File out, File::Open(target, O_WRONLY | O_CREAT | O_EXCL));
+    Result<File> opened = File::Open(target, O_WRONLY | O_CREAT | O_EXCL);
+    if (!opened.ok()) {
+      return Status(opened.status().code(), "extract snapshot archive entry `" + name +
+                                                "`: cannot create the file");
+    }
+    File out = std::move(opened).value();
     for (;;) {
       const la_ssize_t n = archive_read_data(a.get(), buffer.data(), buffer.size());
       if (n < 0) {

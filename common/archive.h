@@ -5,6 +5,8 @@
 // outside the target folder, create links or devices, or overwrite anything.
 
 #include <filesystem>
+#include <functional>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,8 +27,11 @@ Status WriteTarArchive(const std::filesystem::path& out, const std::vector<Archi
 // Extracts every entry of the archive into `dir` (which must exist and be empty). Rejects (with
 // InvalidArgument naming the entry) anything but regular files, absolute names, "." or ".."
 // components, names with characters outside [A-Za-z0-9._-/], more than `max_depth` components,
-// and duplicates. Files are fsynced, and so are the folders created.
+// duplicates, and names `accept` refuses (folders are asked with their name without the
+// slash). Files are fsynced, and so are the folders created. Errors name entries, never paths
+// of the machine.
 Status ExtractTarArchive(const std::filesystem::path& archive, const std::filesystem::path& dir,
-                         size_t max_depth = 2);
+                         size_t max_depth = 2,
+                         const std::function<bool(std::string_view)>& accept = nullptr);
 
 }  // namespace tessera

@@ -207,6 +207,27 @@ Result<bool> Catalog::DeleteCollection(const std::string& name) {
   return true;
 }
 
+namespace {
+
+// The names a collection snapshot holds (Collection::CreateSnapshot): the config, the segments'
+// manifest, and segment files (body, versions, graph) under short plain names.
+bool IsSnapshotEntry(std::string_view name) {
+  if (name == Collection::kConfigFile || name == "segments" || name == "segments/manifest.bin") {
+    return true;
+  }
+  constexpr std::string_view kDir = "segments/";
+  if (!name.starts_with(kDir)) {
+    return false;
+  }
+  const std::string_view file = name.substr(kDir.size());
+  if (file.empty() || file.size() > 128 || file.find('/') != std::string_view::npos) {
+    return false;
+  }
+  return file.ends_with(".bin") || file.ends_with(".ver") || file.ends_with(".hnsw");
+}
+
+}  // namespace
+
 Status Catalog::RecoverCollection(const std::string& name, const fs::path& archive) {
   TESSERA_RETURN_IF_ERROR(ValidateCollectionName(name));
   std::lock_guard restore_lock(restore_mu_);
@@ -222,7 +243,7 @@ Status Catalog::RecoverCollection(const std::string& name, const fs::path& archi
       TESSERA_LOG(kWarn) << "catalog: " << s.ToString();
     }
   };
-  if (Status s = ExtractTarArchive(archive, staging); !s.ok()) {
+  if (Status s = ExtractTarArchive(archive, staging, 2, IsSnapshotEntry); !s.ok()) {
     discard_staging();
     return s;
   }

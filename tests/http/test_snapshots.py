@@ -172,6 +172,42 @@ class SnapshotTest(ServerTestCase):
         self.assertEqual(all_points(self, "snap_bad"), before)
         self.assertFalse(os.path.exists(os.path.join(self.server.storage, "collections", ".snap_bad.restoring")))
 
+    def test_a_good_snapshot_with_extra_entries_is_refused_without_server_paths(self):
+        make_collection(self, "snap_extra", 5)
+        before = all_points(self, "snap_extra")
+        good = self.download("snap_extra", self.snapshot("snap_extra")["name"])
+        cases = [
+            [("xx", b"1"), ("xx/yy", b"2")],       # a file, then a file under it
+            [("a" * 300, b"z")],                   # a name too long for the file system
+            [("zz", b"1")],                        # a stray file at the top
+            [("segments/" + "b" * 200 + ".bin", b"1")],
+            [("segments/notes.txt", b"1")],
+        ]
+        for extra in cases:
+            with tarfile.open(fileobj=io.BytesIO(good), mode="r") as src:
+                members = [(m, src.extractfile(m).read()) for m in src.getmembers()]
+            out = io.BytesIO()
+            with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                for m, data in members:
+                    tar.addfile(m, io.BytesIO(data))
+                for name, data in extra:
+                    info = tarfile.TarInfo(name)
+                    info.size = len(data)
+                    tar.addfile(info, io.BytesIO(data))
+            body, headers = multipart("snapshot", "extra.snapshot", out.getvalue())
+            status, reply, _ = self.server.request("POST", "/collections/snap_extra/snapshots/upload",
+                                                   raw=body, headers=headers)
+            self.assertEqual(status, 400, (extra[0][0][:20], reply))
+            error = reply["status"]["error"]
+            self.assertIn("is not part of a collection snapshot", error)
+            self.assertNotIn(self.server.storage, error)
+            self.assertNotIn(os.path.realpath(self.server.storage), error)
+            self.assertEqual(all_points(self, "snap_extra"), before)
+        # And the untouched snapshot still restores.
+        body, headers = multipart("snapshot", "good.snapshot", good)
+        assert_ok(self, *self.req("POST", "/collections/snap_extra2/snapshots/upload", raw=body, headers=headers))
+        self.assertEqual(all_points(self, "snap_extra2"), before)
+
     def test_snapshot_during_writes_restores_a_consistent_state(self):
         make_collection(self, "snap_live", 0)
         stop = threading.Event()

@@ -56,6 +56,20 @@ TEST_F(ArchiveTest, RefusesUnsafeNamesAndGarbage) {
   EXPECT_EQ(ExtractTarArchive(dir_ / "garbage.tar", dir_).code(), Code::kInvalidArgument);
 }
 
+TEST_F(ArchiveTest, RefusesNamesTheCallerDoesNotExpectBeforeWritingThem) {
+  const fs::path archive = dir_ / "extra.tar";
+  ASSERT_TRUE(WriteTarArchive(archive, {{"config.bin", {}, "c"}, {"xx", {}, "1"}, {"xx/yy", {}, "2"}})
+                  .ok());
+  const fs::path out = dir_ / "out";
+  fs::create_directory(out);
+  Status s = ExtractTarArchive(archive, out, 2, [](std::string_view name) { return name == "config.bin"; });
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("`xx` is not part of a collection snapshot"), std::string::npos)
+      << s.ToString();
+  EXPECT_EQ(s.message().find(dir_.string()), std::string::npos) << s.ToString();  // no paths
+  EXPECT_FALSE(fs::exists(out / "xx"));
+}
+
 TEST(Sha256Test, KnownVectorsAndFilesAgree) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
