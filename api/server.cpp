@@ -173,6 +173,29 @@ bool IsUpload(const http::request_parser<http::string_body>& parser) {
   return parser.get().method() == http::verb::post && path.ends_with("/snapshots/upload");
 }
 
+// A request Beast's parser refused for its syntax or framing (bad or repeated Content-Length,
+// Content-Length beside chunked, a bad chunk, a header line without a colon, a NUL in a
+// field, an oversized header, a bad method, target or version), as opposed to a client that
+// went away mid-message or a timeout.
+bool IsMalformedRequest(const boost::system::error_code& ec) {
+  if (ec.category() != make_error_code(http::error::bad_method).category()) {
+    return false;
+  }
+  switch (static_cast<http::error>(ec.value())) {
+    case http::error::end_of_stream:
+    case http::error::partial_message:
+    case http::error::need_more:
+    case http::error::need_buffer:
+    case http::error::end_of_chunk:
+    case http::error::short_read:
+    case http::error::stale_parser:
+    case http::error::body_limit:  // answered on its own, above
+      return false;
+    default:
+      return true;
+  }
+}
+
 void AddCorsHeaders(http::fields& fields) {
   fields.set(http::field::access_control_allow_origin, "*");
   fields.set(http::field::access_control_allow_methods, "GET, POST, PUT, PATCH, DELETE, OPTIONS");
@@ -232,15 +255,20 @@ asio::awaitable<void> Server::Serve(std::shared_ptr<Connection> connection) {
         co_await http::async_write(stream, res, use_tuple);
         co_await DrainAndClose(stream);
         break;
-      } else if (ec == http::error::header_limit || ec == http::error::bad_target ||
-                 ec == http::error::bad_method || ec == http::error::bad_version) {
+      } else if (IsMalformedRequest(ec)) {
+        // RFC 9112: a message whose framing cannot be read is answered 400 and the connection
+        // closed, since where the next request would start is unknown.
         http::response<http::string_body> res{http::status::bad_request, 11};
         res.keep_alive(false);
         res.set(http::field::content_type, "application/json");
+        if (options_.enable_cors) {
+          AddCorsHeaders(res);
+        }
         res.body() =
             JsonError(http::status::bad_request, "Bad request: " + ec.message(), Clock::now()).body;
         res.prepare_payload();
         co_await http::async_write(stream, res, use_tuple);
+        co_await DrainAndClose(stream);
       }
       break;  // end of stream, timeout, cancellation or a malformed request
     }

@@ -267,6 +267,34 @@ class HostileTest(unittest.TestCase):
                         data = b""
                     if data and not (data.startswith(b"HTTP/1.1 4") or data.startswith(b"HTTP/1.0 4")):
                         mismatches.append(f"raw request {raw_request[:20]!r}: {data[:80]!r}")
+            # Malformed framing (RFC 9112): answered 400 with a JSON error, then closed.
+            framing = [
+                b"POST " + C.encode() + b"/points/delete HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+                b"POST " + C.encode() + b"/points/delete HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+                b"POST " + C.encode() + b"/points/delete HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n11\r\n{\"filter\": {}}\r\n0\r\n\r\n",
+                b"POST " + C.encode() + b"/points/delete HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n",
+                b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+            ]
+            for raw_request in framing:
+                extra += 1
+                with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+                    data = b""
+                    try:
+                        s.sendall(raw_request)
+                        while True:
+                            chunk = s.recv(65536)
+                            if not chunk:
+                                break
+                            data += chunk
+                    except OSError:
+                        pass
+                    head, _, payload = data.partition(b"\r\n\r\n")
+                    if not head.startswith(b"HTTP/1.1 400") or b"Connection: close" not in head or \
+                            b'"error"' not in payload:
+                        mismatches.append(f"framing {raw_request[:60]!r}: {data[:100]!r}")
             status, reply, _ = server.request("PUT", C + "/points", raw='{"points": []' + " " * (33 << 20) + "}")
             extra += 1
             if status != 400 or "larger than allowed" not in reply["status"]["error"]:
