@@ -576,9 +576,22 @@ Status ParseSearchCommon(const FieldReader& r, SearchInput* in, uint64_t default
   if (threshold) {
     q.score_threshold = static_cast<float>(*threshold);
   }
+  // Fields of Qdrant's search requests this server does not implement: a 400 naming them,
+  // never an answer that silently differs.
+  TESSERA_RETURN_IF_ERROR(r.Unsupported("shard_key", "custom sharding (`shard_key`)"));
+  TESSERA_RETURN_IF_ERROR(r.Unsupported("lookup_from", "`lookup_from` (vectors of another collection)"));
   if (const json::value* params = r.Find("params")) {
-    FieldReader pr(*params, "params");
+    FieldReader pr(*params, r.PathOf("params"));
     TESSERA_RETURN_IF_ERROR(pr.status());
+    // `quantization` and `idf` are no-ops in Qdrant too for what a collection here can be (no
+    // quantized or sparse vectors), so they are accepted (their shape is checked by the spec).
+    TESSERA_RETURN_IF_ERROR(pr.Unsupported("acorn", "ACORN filtered search"));
+    std::optional<bool> indexed_only;
+    TESSERA_RETURN_IF_ERROR(pr.Get("indexed_only", &indexed_only));
+    if (indexed_only.value_or(false)) {
+      return DeserializeError(pr.PathOf("indexed_only"),
+                              "`indexed_only: true` is not supported by Tessera");
+    }
     std::optional<bool> exact;
     TESSERA_RETURN_IF_ERROR(pr.Get("hnsw_ef", &ef));
     TESSERA_RETURN_IF_ERROR(pr.Get("exact", &exact));
@@ -705,6 +718,9 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
   const json::value* nearest = query;
   if (query->is_object() && query->get_object().contains("nearest")) {
     nearest = &query->get_object().at("nearest");
+    FieldReader nr(*query, path + "query");
+    TESSERA_RETURN_IF_ERROR(
+        nr.Unsupported("mmr", "MMR re-ranking (`mmr`)"));
   }
   if (query->is_object() && query->get_object().contains("recommend")) {
     FieldReader rr(query->get_object().at("recommend"), "query.recommend");

@@ -158,6 +158,12 @@ CASES = [
     ("zero limit", "POST", C + "/points/query", {"query": [1, 2], "limit": 0}, 422, "limit"),
     ("absurd offset", "POST", C + "/points/query", {"query": [1, 2], "offset": 10 ** 9}, 422, "offset"),
     ("absurd ef", "POST", C + "/points/query", {"query": [1, 2], "params": {"hnsw_ef": 10 ** 9}}, 422, "hnsw_ef"),
+    # Fields of the schema this server does not implement: named, never ignored.
+    ("mmr not implemented", "POST", C + "/points/query", {"query": {"nearest": [1, 2], "mmr": {"diversity": 0.5}}}, 400, "query.mmr"),
+    ("indexed_only not implemented", "POST", C + "/points/query", {"query": [1, 2], "params": {"indexed_only": True}}, 400, "params.indexed_only"),
+    ("lookup_from not implemented", "POST", C + "/points/query", {"query": [1, 2], "lookup_from": {"collection": "h"}}, 400, "lookup_from"),
+    ("shard_key on a query", "POST", C + "/points/query", {"query": [1, 2], "shard_key": "a"}, 400, "shard_key"),
+    ("acorn not implemented", "POST", C + "/points/search", {"vector": [1, 2], "limit": 3, "params": {"acorn": {"enable": True}}}, 400, "params.acorn"),
     ("query is text", "POST", C + "/points/query", {"query": "abc"}, 400, "not a valid point ID"),
     ("query unknown variant", "POST", C + "/points/query", {"query": {"discover": {}}}, 400, "not supported"),
     ("query wrong dimension", "POST", C + "/points/query", {"query": [1, 2, 3]}, 400, "Vector dimension error"),
