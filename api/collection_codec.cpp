@@ -261,6 +261,10 @@ Result<std::pair<std::string, engine::PayloadIndexInfo>> ParseCreateIndex(const 
                                 "`text`, `bool`, `datetime`, `uuid`");
   }
   info.type = *parsed;
+  if (info.type == engine::PayloadSchemaType::kText) {
+    TESSERA_ASSIGN_OR_RETURN(index::TextTokenizerParams params, engine::TextParamsOf(info));
+    TESSERA_RETURN_IF_ERROR(index::TextTokenizer::Create(params).status());
+  }
   return std::make_pair(std::move(field), std::move(info));
 }
 

@@ -56,9 +56,12 @@ Status ParseScalars(const json::value& v, std::string_view path, std::vector<Mat
 
 Result<Match> ParseMatch(const json::value& v, const std::string& path) {
   FieldReader r(v, path);
-  TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"value", "any", "except", "text"}));
+  TESSERA_RETURN_IF_ERROR(
+      r.OnlyKnown({"value", "any", "except", "text", "text_any", "phrase", "prefix"}));
   if (r.object()->size() != 1) {
-    return Bad(path, "expected exactly one of `value`, `any`, `except`, `text`");
+    return Bad(path,
+               "expected exactly one of `value`, `any`, `except`, `text`, `text_any`, `phrase`, "
+               "`prefix`");
   }
   if (const json::value* value = r.Find("value")) {
     TESSERA_ASSIGN_OR_RETURN(MatchScalar s, ParseScalar(*value, r.PathOf("value")));
@@ -74,13 +77,21 @@ Result<Match> ParseMatch(const json::value& v, const std::string& path) {
     TESSERA_RETURN_IF_ERROR(ParseScalars(*except, r.PathOf("except"), &m.values));
     return Match(std::move(m));
   }
-  if (const json::value* text = r.Find("text")) {
-    if (!text->is_string()) {
-      return Bad(r.PathOf("text"), "expected a string");
+  for (const auto& [name, kind] : {std::pair{"text", MatchText::Kind::kText},
+                                   std::pair{"text_any", MatchText::Kind::kAny},
+                                   std::pair{"phrase", MatchText::Kind::kPhrase},
+                                   std::pair{"prefix", MatchText::Kind::kPrefix}}) {
+    if (const json::value* text = r.Find(name)) {
+      if (!text->is_string()) {
+        return Bad(r.PathOf(name), "expected a string");
+      }
+      MatchText m;
+      m.text = std::string(text->get_string());
+      m.kind = kind;
+      return Match(std::move(m));
     }
-    return Match(MatchText{std::string(text->get_string())});
   }
-  return Bad(path, "expected one of `value`, `any`, `except`, `text`");
+  return Bad(path, "expected one of `value`, `any`, `except`, `text`, `text_any`, `phrase`, `prefix`");
 }
 
 // Range bounds: numbers, or (datetime) RFC 3339 strings.

@@ -157,7 +157,8 @@ Status Collection::Recover() {
     if (!ops.ok()) {
       return ops.status().WithPrefix("wal record " + std::to_string(record.seq) + ": ");
     }
-    if (Status s = ApplyRecord(*segments_, record.seq, *ops); !s.ok()) {
+    const std::shared_ptr<const CollectionConfig> config = config_.get();
+    if (Status s = ApplyRecord(*segments_, record.seq, *ops, config.get()); !s.ok()) {
       TESSERA_LOG(kDebug) << "replay skipped record " << record.seq << ": " << s.message();
     }
     ++replayed;
@@ -183,6 +184,7 @@ Status Collection::Recover() {
     return AppendableFull(appendable, *config_.get());
   };
   hooks.sealed = [this] { optimizer_->Notify(); };
+  hooks.config = [this] { return config_.get(); };
   hooks.applied = [this](SeqNo seq, const OperationList& ops) {
     std::lock_guard lock(submit_mu_);
     for (const Operation& op : ops) {

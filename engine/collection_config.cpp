@@ -58,6 +58,86 @@ std::optional<PayloadSchemaType> ParsePayloadSchemaType(std::string_view name) {
   return std::nullopt;
 }
 
+Result<index::TextTokenizerParams> TextParamsOf(const PayloadIndexInfo& info) {
+  index::TextTokenizerParams p;
+  const boost::json::object& o = info.params;
+  auto flag = [&](const char* key, bool* out) {
+    if (const auto* v = o.if_contains(key); v != nullptr && v->is_bool()) *out = v->get_bool();
+  };
+  auto length = [&](const char* key, std::optional<size_t>* out) {
+    if (const auto* v = o.if_contains(key); v != nullptr && v->is_number()) {
+      *out = static_cast<size_t>(v->to_number<double>());
+    }
+  };
+  if (const auto* t = o.if_contains("tokenizer"); t != nullptr && t->is_string()) {
+    const std::string_view name = t->get_string();
+    using K = index::TextTokenizerParams::Kind;
+    p.kind = name == "whitespace"     ? K::kWhitespace
+             : name == "prefix"       ? K::kPrefix
+             : name == "multilingual" ? K::kMultilingual
+                                      : K::kWord;
+  }
+  flag("lowercase", &p.lowercase);
+  flag("ascii_folding", &p.ascii_folding);
+  flag("phrase_matching", &p.phrase_matching);
+  length("min_token_len", &p.min_token_len);
+  length("max_token_len", &p.max_token_len);
+  if (const auto* sw = o.if_contains("stopwords"); sw != nullptr && !sw->is_null()) {
+    const boost::json::value* languages = nullptr;
+    if (sw->is_string()) {
+      languages = sw;
+    } else if (sw->is_object()) {
+      if (const auto* l = sw->get_object().if_contains("languages");
+          l != nullptr && l->is_array() && !l->get_array().empty()) {
+        languages = l;
+      }
+      if (const auto* c = sw->get_object().if_contains("custom"); c != nullptr && c->is_array()) {
+        for (const auto& w : c->get_array()) {
+          if (w.is_string()) p.stopwords.emplace(w.get_string());
+        }
+      }
+    }
+    if (languages != nullptr) {
+      return Status::InvalidArgument(
+          "Wrong input: field_schema.stopwords: predefined stopword languages are not supported "
+          "yet by Tessera; give the words as {\"custom\": [...]}");
+    }
+  }
+  if (const auto* st = o.if_contains("stemmer"); st != nullptr && st->is_object()) {
+    if (const auto* lang = st->get_object().if_contains("language"); lang != nullptr && lang->is_string()) {
+      p.stemmer_language = std::string(lang->get_string());
+    }
+  }
+  return p;
+}
+
+TextIndexLookup TextIndexesOf(const CollectionConfig& config) {
+  return [&config](std::string_view key) -> std::shared_ptr<const index::TextTokenizer> {
+    auto it = config.payload_indexes.find(key);
+    if (it == config.payload_indexes.end() || it->second.type != PayloadSchemaType::kText) {
+      return nullptr;
+    }
+    Result<index::TextTokenizerParams> params = TextParamsOf(it->second);
+    if (!params.ok()) {
+      return nullptr;  // refused when the index was created; not reachable
+    }
+    // One tokenizer per distinct parameters, for the process (ICU's transliterator and
+    // libstemmer's stemmers are costly to make).
+    static std::mutex mu;
+    static std::vector<std::shared_ptr<const index::TextTokenizer>> made;
+    std::lock_guard lock(mu);
+    for (const auto& t : made) {
+      if (t->params() == *params) return t;
+    }
+    Result<std::shared_ptr<const index::TextTokenizer>> t = index::TextTokenizer::Create(*params);
+    if (!t.ok()) {
+      return nullptr;
+    }
+    made.push_back(*t);
+    return *t;
+  };
+}
+
 namespace {
 template <typename T>
 void Take(T& field, const std::optional<T>& value) {

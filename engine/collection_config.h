@@ -16,6 +16,8 @@
 
 #include "common/lock_order.h"
 #include "common/status.h"
+#include "engine/filter.h"
+#include "index/field/text_tokenizer.h"
 
 namespace tessera::engine {
 
@@ -170,6 +172,15 @@ Result<CollectionConfig> ApplyUpdate(const CollectionConfig& config,
 // where opt_* is a presence byte followed by the value; lp is varint length + bytes.
 std::string EncodeCollectionConfig(const CollectionConfig& config);
 Result<CollectionConfig> DecodeCollectionConfig(std::string_view bytes);
+
+// A text index's tokenizer parameters from its field_schema parameters (Qdrant's
+// TextIndexParams). InvalidArgument, naming the field, for what is not supported yet:
+// predefined stopword languages.
+Result<index::TextTokenizerParams> TextParamsOf(const PayloadIndexInfo& info);
+
+// The tokenizers of `config`'s text indexes, by key (built once per set of parameters and
+// shared); the lookup holds `config`, which must outlive it.
+TextIndexLookup TextIndexesOf(const CollectionConfig& config);
 
 // The config in effect, shared by a collection's parts. A change swaps in a new object, so a
 // pointer once taken stays valid and unchanged. Thread-safe; its mutex is a leaf (held only to

@@ -127,39 +127,53 @@ bool InRing(const GeoPoint& p, const std::vector<GeoPoint>& ring) {
   return inside;
 }
 
-// Lower-cased alphanumeric words of `text`.
-std::vector<std::string> Words(std::string_view text) {
-  std::vector<std::string> words;
-  std::string word;
-  for (const char ch : text) {
-    const auto u = static_cast<unsigned char>(ch);
-    if (std::isalnum(u) || u >= 0x80) {
-      word.push_back(static_cast<char>(std::tolower(u)));
-    } else if (!word.empty()) {
-      words.push_back(std::move(word));
-      word.clear();
+// Qdrant's plain text checks (no text index on the key): condition_checker.rs.
+bool PlainTextMatches(const MatchText& m, std::string_view value) {
+  switch (m.kind) {
+    case MatchText::Kind::kText:
+    case MatchText::Kind::kPhrase:
+      return value.find(m.text) != std::string_view::npos;
+    case MatchText::Kind::kPrefix:
+      return value.starts_with(m.text);
+    case MatchText::Kind::kAny: {  // any whitespace-separated word of the query, as a substring
+      const std::string_view text = m.text;
+      size_t pos = 0;
+      while (pos < text.size()) {
+        while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos]))) ++pos;
+        size_t end = pos;
+        while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
+        if (end > pos && value.find(text.substr(pos, end - pos)) != std::string_view::npos) {
+          return true;
+        }
+        pos = end;
+      }
+      return false;
     }
   }
-  if (!word.empty()) {
-    words.push_back(std::move(word));
-  }
-  return words;
+  return false;
 }
 
-// Full-text match: the query is a substring of the value, or every word of the query is a
-// word of the value (what a Qdrant text index answers), case-insensitively.
-bool TextMatches(std::string_view value, std::string_view query) {
-  if (value.find(query) != std::string_view::npos) {
-    return true;
+// With the key's text index (full_text_index_read.rs check_payload_match): the query's tokens
+// against the value's.
+bool IndexedTextMatches(const MatchText& m, const std::vector<std::string>& query,
+                        std::string_view value) {
+  const std::vector<std::string> doc =
+      m.tokenizer->Tokenize(value, index::TextTokenizer::Kind::kDocument);
+  auto has = [&](const std::string& t) { return std::find(doc.begin(), doc.end(), t) != doc.end(); };
+  switch (m.kind) {
+    case MatchText::Kind::kText:
+      return std::all_of(query.begin(), query.end(), has);
+    case MatchText::Kind::kAny:
+      return std::any_of(query.begin(), query.end(), has);
+    case MatchText::Kind::kPhrase:
+      if (!m.tokenizer->params().phrase_matching) {
+        return false;  // no positions in the index: Qdrant matches nothing
+      }
+      return std::search(doc.begin(), doc.end(), query.begin(), query.end()) != doc.end();
+    case MatchText::Kind::kPrefix:
+      return value.starts_with(m.text);
   }
-  const std::vector<std::string> wanted = Words(query);
-  if (wanted.empty()) {
-    return false;
-  }
-  const std::vector<std::string> have = Words(value);
-  return std::all_of(wanted.begin(), wanted.end(), [&](const std::string& w) {
-    return std::find(have.begin(), have.end(), w) != have.end();
-  });
+  return false;
 }
 
 bool MatchField(const FieldCondition& c, const json::object& payload) {
@@ -171,6 +185,13 @@ bool MatchField(const FieldCondition& c, const json::object& payload) {
       return std::any_of(values.begin(), values.end(),
                          [&](const json::value* v) { return ExceptMatches(*v, except->values); });
     }
+    const auto* text = std::get_if<MatchText>(&*c.match);
+    std::vector<std::string> query_tokens;
+    if (text != nullptr && text->tokenizer != nullptr && text->kind != MatchText::Kind::kPrefix) {
+      query_tokens = text->tokenizer->Tokenize(text->text, text->kind == MatchText::Kind::kPhrase
+                                                               ? index::TextTokenizer::Kind::kDocument
+                                                               : index::TextTokenizer::Kind::kQuery);
+    }
     const bool any = std::any_of(values.begin(), values.end(), [&](const json::value* v) {
       if (const auto* m = std::get_if<MatchValue>(&*c.match)) {
         return ScalarEquals(*v, m->value);
@@ -178,7 +199,11 @@ bool MatchField(const FieldCondition& c, const json::object& payload) {
       if (const auto* m = std::get_if<MatchAny>(&*c.match)) {
         return AnyEquals(*v, m->values);
       }
-      return v->is_string() && TextMatches(v->get_string(), std::get<MatchText>(*c.match).text);
+      if (!v->is_string()) {
+        return false;
+      }
+      return text->tokenizer != nullptr ? IndexedTextMatches(*text, query_tokens, v->get_string())
+                                        : PlainTextMatches(*text, v->get_string());
     });
     if (!any) {
       return false;
@@ -326,6 +351,79 @@ std::vector<const json::value*> ValuesAt(const json::object& payload, std::strin
     }
   }
   return out;
+}
+
+namespace {
+
+bool NeedsBinding(const Filter& f, const TextIndexLookup& lookup, const std::string& prefix);
+
+bool NeedsBinding(const std::vector<Condition>& conditions, const TextIndexLookup& lookup,
+                  const std::string& prefix) {
+  for (const Condition& c : conditions) {
+    if (const auto* field = std::get_if<FieldCondition>(&c)) {
+      if (field->match && std::holds_alternative<MatchText>(*field->match) &&
+          lookup(prefix + field->key) != nullptr) {
+        return true;
+      }
+    } else if (const auto* sub = std::get_if<FilterCondition>(&c)) {
+      if (sub->filter != nullptr && NeedsBinding(*sub->filter, lookup, prefix)) return true;
+    } else if (const auto* nested = std::get_if<NestedCondition>(&c)) {
+      if (nested->filter != nullptr &&
+          NeedsBinding(*nested->filter, lookup, prefix + nested->key + "[].")) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool NeedsBinding(const Filter& f, const TextIndexLookup& lookup, const std::string& prefix) {
+  return NeedsBinding(f.must, lookup, prefix) || NeedsBinding(f.should, lookup, prefix) ||
+         NeedsBinding(f.must_not, lookup, prefix) ||
+         (f.min_should && NeedsBinding(f.min_should->conditions, lookup, prefix));
+}
+
+std::shared_ptr<const Filter> Bind(const Filter& f, const TextIndexLookup& lookup,
+                                   const std::string& prefix);
+
+void BindAll(std::vector<Condition>* conditions, const TextIndexLookup& lookup,
+             const std::string& prefix) {
+  for (Condition& c : *conditions) {
+    if (auto* field = std::get_if<FieldCondition>(&c)) {
+      if (field->match) {
+        if (auto* text = std::get_if<MatchText>(&*field->match)) {
+          text->tokenizer = lookup(prefix + field->key);
+        }
+      }
+    } else if (auto* sub = std::get_if<FilterCondition>(&c)) {
+      if (sub->filter != nullptr) sub->filter = Bind(*sub->filter, lookup, prefix);
+    } else if (auto* nested = std::get_if<NestedCondition>(&c)) {
+      if (nested->filter != nullptr) {
+        nested->filter = Bind(*nested->filter, lookup, prefix + nested->key + "[].");
+      }
+    }
+  }
+}
+
+std::shared_ptr<const Filter> Bind(const Filter& f, const TextIndexLookup& lookup,
+                                   const std::string& prefix) {
+  auto copy = std::make_shared<Filter>(f);
+  BindAll(&copy->must, lookup, prefix);
+  BindAll(&copy->should, lookup, prefix);
+  BindAll(&copy->must_not, lookup, prefix);
+  if (copy->min_should) {
+    BindAll(&copy->min_should->conditions, lookup, prefix);
+  }
+  return copy;
+}
+
+}  // namespace
+
+BoundFilter::BoundFilter(const Filter* filter, const TextIndexLookup& lookup) : filter_(filter) {
+  if (filter != nullptr && lookup != nullptr && NeedsBinding(*filter, lookup, "")) {
+    owned_ = Bind(*filter, lookup, "");
+    filter_ = owned_.get();
+  }
 }
 
 bool Matches(const Filter& filter, const PointView& point) {

@@ -25,6 +25,7 @@
 #include <boost/json/value.hpp>
 
 #include "engine/point_id.h"
+#include "index/field/text_tokenizer.h"
 
 namespace tessera::engine {
 
@@ -42,8 +43,16 @@ struct MatchAny {
 struct MatchExcept {
   std::vector<MatchScalar> values;
 };
+// match.text / text_any / phrase / prefix. Without a text index on the key they are Qdrant's
+// plain checks (a substring; any whitespace-separated word of the query as a substring; a
+// substring; a string prefix). With one, BindTextIndexes sets `tokenizer`, and text is "every
+// query token is a token of the value", text_any "one of them is", phrase "the tokens in a
+// row" (nothing when the index has no phrase_matching); prefix stays a string prefix.
 struct MatchText {
+  enum class Kind : uint8_t { kText, kAny, kPhrase, kPrefix };
   std::string text;
+  Kind kind = Kind::kText;
+  std::shared_ptr<const index::TextTokenizer> tokenizer;  // bound per request, never logged
 };
 using Match = std::variant<MatchValue, MatchAny, MatchExcept, MatchText>;
 
@@ -123,6 +132,23 @@ struct PointView {
 };
 
 bool Matches(const Filter& filter, const PointView& point);
+
+// The text index of a key (a path as the collection's payload_indexes name it), or nullptr.
+using TextIndexLookup =
+    std::function<std::shared_ptr<const index::TextTokenizer>(std::string_view key)>;
+
+// `filter` with every text condition on a text-indexed key given that index's tokenizer (keys
+// inside `nested` are looked up under "<nested key>[].<key>", as Qdrant names them). Copies
+// only when something is bound; otherwise holds `filter` itself.
+class BoundFilter {
+ public:
+  BoundFilter(const Filter* filter, const TextIndexLookup& lookup);
+  const Filter* get() const { return filter_; }
+
+ private:
+  std::shared_ptr<const Filter> owned_;
+  const Filter* filter_ = nullptr;
+};
 
 // The values `path` reaches in `payload`, as Qdrant's JsonPath::value_get: a key applies to
 // objects only, `[]` takes every element of an array and `[N]` one; arrays reached are kept.

@@ -63,7 +63,11 @@ void PutCondition(std::string* out, const Condition& condition) {
                           (f->geo_radius ? 32 : 0) | (f->geo_polygon ? 64 : 0);
     out->push_back(static_cast<char>(parts));
     if (f->match) {
-      out->push_back(static_cast<char>(f->match->index()));
+      // Match kinds: 0 value, 1 any, 2 except, 3 + MatchText::Kind (3 text, 4 text_any,
+      // 5 phrase, 6 prefix; 3 alone in records before the others existed).
+      const auto* text = std::get_if<MatchText>(&*f->match);
+      out->push_back(static_cast<char>(text != nullptr ? 3 + static_cast<int>(text->kind)
+                                                       : static_cast<int>(f->match->index())));
       if (const auto* v = std::get_if<MatchValue>(&*f->match)) {
         PutScalar(out, v->value);
       } else if (const auto* any = std::get_if<MatchAny>(&*f->match)) {
@@ -284,8 +288,12 @@ class FilterDecoder {
           f->match = std::move(except);
           break;
         }
-        case 3: {
+        case 3:
+        case 4:
+        case 5:
+        case 6: {
           MatchText text;
+          text.kind = static_cast<MatchText::Kind>(kind - 3);
           if (!String(&text.text)) {
             return false;
           }

@@ -11,8 +11,11 @@ namespace tessera::engine {
 namespace json = boost::json;
 
 std::vector<PointRecord> Scans::Scroll(const std::optional<PointId>& from, size_t limit,
-                                       PointFilter filter, bool with_payload, bool with_vectors,
-                                       std::optional<PointId>* next) const {
+                                       PointFilter unbound_filter, bool with_payload,
+                                       bool with_vectors, std::optional<PointId>* next) const {
+  const std::shared_ptr<const CollectionConfig> bind_config = config_.get();
+  const BoundFilter bound(unbound_filter, TextIndexesOf(*bind_config));
+  const PointFilter filter = bound.get();
   std::shared_lock state(segments_.mu());
   const auto& segments = segments_.segments();
   std::vector<std::tuple<PointId, size_t, Offset>> live;
@@ -40,7 +43,10 @@ std::vector<PointRecord> Scans::Scroll(const std::optional<PointId>& from, size_
   return out;
 }
 
-uint64_t Scans::Count(PointFilter filter) const {
+uint64_t Scans::Count(PointFilter unbound_filter) const {
+  const std::shared_ptr<const CollectionConfig> bind_config = config_.get();
+  const BoundFilter bound(unbound_filter, TextIndexesOf(*bind_config));
+  const PointFilter filter = bound.get();
   std::shared_lock state(segments_.mu());
   const auto& segments = segments_.segments();
   const std::shared_ptr<const CollectionConfig> config = config_.get();
@@ -64,7 +70,10 @@ uint64_t Scans::Count(PointFilter filter) const {
   return n;
 }
 
-std::vector<PointId> Scans::MatchingIds(PointFilter filter) const {
+std::vector<PointId> Scans::MatchingIds(PointFilter unbound_filter) const {
+  const std::shared_ptr<const CollectionConfig> bind_config = config_.get();
+  const BoundFilter bound(unbound_filter, TextIndexesOf(*bind_config));
+  const PointFilter filter = bound.get();
   std::shared_lock state(segments_.mu());
   const auto& segments = segments_.segments();
   std::vector<PointId> out;
@@ -95,8 +104,12 @@ std::optional<double> OrderValue(const json::value& v) {
 }  // namespace
 
 Result<std::vector<PointRecord>> Scans::ScrollOrdered(const OrderBy& order, size_t limit,
-                                                      PointFilter filter, bool with_payload,
+                                                      PointFilter unbound_filter,
+                                                      bool with_payload,
                                                       bool with_vectors) const {
+  const std::shared_ptr<const CollectionConfig> bind_config = config_.get();
+  const BoundFilter bound(unbound_filter, TextIndexesOf(*bind_config));
+  const PointFilter filter = bound.get();
   const std::shared_ptr<const CollectionConfig> config = config_.get();
   const CollectionConfig& c = *config;
   auto index = c.payload_indexes.find(order.key);

@@ -49,9 +49,12 @@ std::vector<PointRecord> Searcher::Retrieve(const std::vector<PointId>& ids, boo
   return out;
 }
 
-Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& request) const {
+Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) const {
   const std::shared_ptr<const CollectionConfig> config = config_.get();
   const CollectionConfig& c = *config;
+  const BoundFilter bound(unbound.filter, TextIndexesOf(c));  // text conditions meet their index
+  SearchRequest request = unbound;
+  request.filter = bound.get();
   auto it = c.vectors.find(request.vector_name);
   if (it == c.vectors.end()) {
     return Status::InvalidArgument(

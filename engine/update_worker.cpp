@@ -24,7 +24,8 @@ struct ModelPoint {
 // touch (payloads and vector names), so a filter sees them, as if the list were applied one
 // operation at a time (Qdrant's order) - while the segments stay untouched until the whole
 // list has passed its check. requires the segment lock.
-OperationList ResolveSelectors(const SegmentSet& set, const OperationList& ops) {
+OperationList ResolveSelectors(const SegmentSet& set, const OperationList& ops,
+                               const TextIndexLookup& text) {
   std::unordered_map<PointId, std::optional<ModelPoint>, PointIdHash> model;
   auto current = [&](const PointId& id) -> std::optional<ModelPoint>* {
     auto it = model.find(id);
@@ -44,7 +45,9 @@ OperationList ResolveSelectors(const SegmentSet& set, const OperationList& ops) 
     }
     return &model.emplace(id, std::move(point)).first->second;
   };
-  auto matching = [&](const Filter& filter) {
+  auto matching = [&](const Filter& unbound) {
+    const BoundFilter bound(&unbound, text);
+    const Filter& filter = *bound.get();
     std::vector<PointId> ids;
     for (const auto& s : set.segments()) {
       for (Offset o = 0; o < s->size(); ++o) {
@@ -145,11 +148,13 @@ OperationList ResolveSelectors(const SegmentSet& set, const OperationList& ops) 
 
 }  // namespace
 
-Status ApplyRecord(SegmentSet& set, SeqNo seq, const OperationList& listed) {
+Status ApplyRecord(SegmentSet& set, SeqNo seq, const OperationList& listed,
+                   const CollectionConfig* config) {
   const bool by_filter = HasFilterSelector(listed);
   OperationList resolved;
   if (by_filter) {
-    resolved = ResolveSelectors(set, listed);
+    resolved = ResolveSelectors(set, listed,
+                                config != nullptr ? TextIndexesOf(*config) : TextIndexLookup());
   }
   const OperationList& ops = by_filter ? resolved : listed;
   std::unordered_map<PointId, bool, PointIdHash> skip;
@@ -314,7 +319,9 @@ void UpdateWorker::Run(std::stop_token stop) {
       bool sealed = false;
       {
         std::unique_lock state(segments_.mu());
-        if (Status s = ApplyRecord(segments_, seq, ops); !s.ok()) {
+        const std::shared_ptr<const CollectionConfig> config =
+            hooks_.config ? hooks_.config() : nullptr;
+        if (Status s = ApplyRecord(segments_, seq, ops, config.get()); !s.ok()) {
           TESSERA_LOG(kWarn) << "collection " << name_ << ": record " << seq
                              << " not applied: " << s.message();
           std::lock_guard lock(queue_mu_);

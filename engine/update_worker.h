@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "common/lock_order.h"
+#include "engine/collection_config.h"
 #include "engine/operations.h"
 #include "engine/segment_set.h"
 
@@ -30,7 +31,10 @@ namespace tessera::engine {
 
 // Applies one record. requires segments.mu() exclusive. A list that fails its check (a point
 // it needs is missing) is skipped whole and the check's status returned.
-Status ApplyRecord(SegmentSet& segments, SeqNo seq, const OperationList& ops);
+// `config`, when given, is the collection's config in effect: a filter's text conditions meet
+// the text indexes it declares (filter.h BoundFilter).
+Status ApplyRecord(SegmentSet& segments, SeqNo seq, const OperationList& ops,
+                   const CollectionConfig* config = nullptr);
 
 class UpdateWorker {
  public:
@@ -41,6 +45,8 @@ class UpdateWorker {
     std::function<void()> sealed;
     // After a record is applied, before applied_seq() moves to it, without locks.
     std::function<void(SeqNo seq, const OperationList& ops)> applied;
+    // The config in effect (for filters' text indexes); may be empty.
+    std::function<std::shared_ptr<const CollectionConfig>()> config;
   };
 
   // `segments` must outlive this. `applied` is the last record already in the segments.

@@ -12,6 +12,7 @@ packages=(
   libarchive-dev libssl-dev                # snapshots: tar archives, SHA-256 checksums
   libroaring-dev                           # payload indexes: Roaring bitmaps of offsets
   libicu-dev                               # Unicode classes (key paths; full-text tokenizers)
+  libstemmer-dev                           # full-text index: Snowball stemmers
   gnuplot-nox                              # bench: the QPS/recall plot
   python3 curl ca-certificates
 )

@@ -191,6 +191,45 @@ class PointsMoreTest(ServerTestCase):
         status, body = self.req("POST", "/collections/xdot/points/payload", raw='{"points": [1], "payload": {"x": -1e400}}')
         assert_error(self, status, body, 400, "number out of range")
 
+    def test_text_matching_with_and_without_a_text_index(self):
+        docs = {1: "w1 and w2", 2: "w10 only", 3: "The Running Man", 4: "runs fast, Crème brûlée",
+                5: "the quick brown fox", 6: "brown quick fox"}
+        self.fresh("fts", [{"id": i, "vector": [float(i), 1], "payload": {"t": t, "u": t}} for i, t in docs.items()])
+
+        def ids(cond):
+            res = assert_ok(self, *self.req("POST", "/collections/fts/points/scroll",
+                                            {"filter": {"must": [cond]}, "limit": 100}))
+            return sorted(p["id"] for p in res["points"])
+
+        # Without an index (u, and t before its index): Qdrant's plain checks.
+        self.assertEqual(ids({"key": "u", "match": {"text": "w1"}}), [1, 2])  # a substring
+        self.assertEqual(ids({"key": "u", "match": {"text_any": "zz fox"}}), [5, 6])
+        self.assertEqual(ids({"key": "u", "match": {"phrase": "quick brown"}}), [5])
+        self.assertEqual(ids({"key": "u", "match": {"prefix": "brown"}}), [6])
+        assert_ok(self, *self.req("PUT", "/collections/fts/index?wait=true", {
+            "field_name": "t", "field_schema": {"type": "text", "tokenizer": "word", "phrase_matching": True,
+                                                "stemmer": {"type": "snowball", "language": "english"},
+                                                "ascii_folding": True, "stopwords": {"custom": ["the"]}}}))
+        # With it: tokens, lower-cased, folded, stemmed, without stopwords.
+        self.assertEqual(ids({"key": "t", "match": {"text": "w1"}}), [1])  # not w10
+        self.assertEqual(ids({"key": "t", "match": {"text": "W2 W1"}}), [1])
+        self.assertEqual(ids({"key": "t", "match": {"text": "run"}}), [3, 4])  # running, runs
+        self.assertEqual(ids({"key": "t", "match": {"text": "creme brulee"}}), [4])
+        self.assertEqual(ids({"key": "t", "match": {"text_any": "zz fox w10"}}), [2, 5, 6])
+        self.assertEqual(ids({"key": "t", "match": {"phrase": "quick brown"}}), [5])
+        self.assertEqual(ids({"key": "t", "match": {"phrase": "brown quick"}}), [6])
+        self.assertEqual(ids({"key": "t", "match": {"text": "the man"}}), [3])  # "the" is a stopword
+        # Deletes by a text filter use the same reading.
+        assert_ok(self, *self.req("POST", "/collections/fts/points/delete?wait=true",
+                                  {"filter": {"must": [{"key": "t", "match": {"text": "w1"}}]}}))
+        self.assertEqual(ids({"key": "u", "match": {"text": "w1"}}), [2])
+        # Refused: predefined stopword languages (not there yet), and an unknown stemmer language.
+        for schema, fragment in [({"type": "text", "stopwords": "english"}, "stopword languages"),
+                                 ({"type": "text", "stopwords": {"languages": ["english"]}}, "stopword languages"),
+                                 ({"type": "text", "stemmer": {"type": "snowball", "language": "klingon"}}, "stemmer")]:
+            status, body = self.req("PUT", "/collections/fts/index", {"field_name": "v", "field_schema": schema})
+            assert_error(self, status, body, 400, fragment)
+
     def test_delete_by_except_keeps_what_qdrant_keeps(self):
         # Qdrant's checker: element-wise over an array, never a missing or null value.
         payloads = {1: {"k": "a"}, 2: {"k": "b"}, 3: {}, 4: {"k": None}, 5: {"k": ["a", "b"]},

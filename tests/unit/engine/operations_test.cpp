@@ -138,11 +138,82 @@ TEST(FilterTest, MatchValueAnyExceptText) {
   EXPECT_TRUE(match("city", MatchAny{{std::string("Paris"), std::string("Berlin")}}));
   EXPECT_FALSE(match("city", MatchExcept{{std::string("Berlin")}}));
   EXPECT_TRUE(match("city", MatchExcept{{std::string("Paris")}}));
-  EXPECT_TRUE(match("desc", MatchText{"red"}));
-  EXPECT_FALSE(match("desc", MatchText{"blue"}));
-  EXPECT_TRUE(match("desc", MatchText{"Fox BIG"}));  // every word, any order, any case
-  EXPECT_FALSE(match("desc", MatchText{"fox cat"}));
+  // Without a text index: Qdrant's plain checks (substring; any word as a substring; prefix).
+  using TK = MatchText::Kind;
+  auto text = [](std::string t, TK kind = TK::kText,
+                 std::shared_ptr<const index::TextTokenizer> tokenizer = nullptr) {
+    MatchText m;
+    m.text = std::move(t);
+    m.kind = kind;
+    m.tokenizer = std::move(tokenizer);
+    return m;
+  };
+  EXPECT_TRUE(match("desc", text("red")));
+  EXPECT_TRUE(match("desc", text("g re")));  // a substring, across words
+  EXPECT_FALSE(match("desc", text("blue")));
+  EXPECT_FALSE(match("desc", text("Fox BIG")));  // case-sensitive, in order
+  EXPECT_TRUE(match("desc", text("cat fox", TK::kAny)));
+  EXPECT_FALSE(match("desc", text("cat dog", TK::kAny)));
+  EXPECT_TRUE(match("desc", text("red fox", TK::kPhrase)));
+  EXPECT_TRUE(match("desc", text("big r", TK::kPrefix)));
+  EXPECT_FALSE(match("desc", text("red", TK::kPrefix)));
+  // With one (word tokenizer, lower-cased): tokens.
+  index::TextTokenizerParams params;
+  params.phrase_matching = true;
+  auto tokenizer = *index::TextTokenizer::Create(params);
+  EXPECT_TRUE(match("desc", text("Fox BIG", TK::kText, tokenizer)));  // every token, any order
+  EXPECT_FALSE(match("desc", text("g re", TK::kText, tokenizer)));     // not tokens of the value
+  EXPECT_FALSE(match("desc", text("fox cat", TK::kText, tokenizer)));
+  EXPECT_TRUE(match("desc", text("fox cat", TK::kAny, tokenizer)));
+  EXPECT_TRUE(match("desc", text("RED fox", TK::kPhrase, tokenizer)));
+  EXPECT_FALSE(match("desc", text("fox red", TK::kPhrase, tokenizer)));  // out of order
+  params.phrase_matching = false;  // no positions: a phrase matches nothing, as in Qdrant
+  EXPECT_FALSE(match("desc", text("red fox", TK::kPhrase, *index::TextTokenizer::Create(params))));
   EXPECT_FALSE(match("missing", MatchValue{std::string("x")}));
+}
+
+TEST(FilterTest, TextConditionsMeetTheTextIndexOfTheirKey) {
+  CollectionConfig config;
+  config.payload_indexes["t"] = PayloadIndexInfo{PayloadSchemaType::kText, {}};
+  config.payload_indexes["o[].t"] = PayloadIndexInfo{PayloadSchemaType::kText, {}};
+  config.payload_indexes["k"] = PayloadIndexInfo{PayloadSchemaType::kKeyword, {}};
+  Filter f;
+  for (const char* key : {"t", "k", "u"}) {
+    FieldCondition c;
+    c.key = key;
+    MatchText m;
+    m.text = "W1";
+    c.match = m;
+    f.should.push_back(c);
+  }
+  auto inner = std::make_shared<Filter>();
+  FieldCondition c;
+  c.key = "t";
+  c.match = MatchText{"x"};
+  inner->must.push_back(c);
+  f.must.push_back(NestedCondition{"o", inner});
+  const TextIndexLookup lookup = TextIndexesOf(config);
+  const BoundFilter bound(&f, lookup);
+  ASSERT_NE(bound.get(), &f);  // a copy: something was bound
+  auto tokenizer_of = [](const Condition& cond) {
+    return std::get<MatchText>(*std::get<FieldCondition>(cond).match).tokenizer;
+  };
+  EXPECT_NE(tokenizer_of(bound.get()->should[0]), nullptr);  // t: text index
+  EXPECT_EQ(tokenizer_of(bound.get()->should[1]), nullptr);  // k: keyword index
+  EXPECT_EQ(tokenizer_of(bound.get()->should[2]), nullptr);  // u: none
+  EXPECT_NE(tokenizer_of(std::get<NestedCondition>(bound.get()->must[0]).filter->must[0]), nullptr);
+  EXPECT_EQ(tokenizer_of(f.should[0]), nullptr);  // the original is untouched
+  // "w1" as a token does not match "w10" (the substring check did).
+  const Doc d = D(1, R"({"t": "w10 w2", "o": [{"t": "x"}]})");
+  EXPECT_FALSE(Matches(*bound.get(), d.view()));
+  EXPECT_TRUE(Matches(f, d.view()) == false);  // unbound: "W1" is no substring of "w10" either
+  const Doc e = D(2, R"({"t": "a W1 b", "o": [{"t": "X y"}]})");
+  EXPECT_TRUE(Matches(*bound.get(), e.view()));  // nested "x" meets o[].t's index: token "x"
+  EXPECT_FALSE(Matches(f, e.view()));            // unbound, "x" is no substring of "X y"
+  // Nothing to bind: the filter itself.
+  Filter plain;
+  plain.must.push_back(FieldCondition{.key = "k", .match = MatchValue{std::string("x")}});
+  EXPECT_EQ(BoundFilter(&plain, lookup).get(), &plain);
 }
 
 TEST(FilterTest, RangesCountsAndDatetimes) {
