@@ -153,27 +153,20 @@ bool PlainTextMatches(const MatchText& m, std::string_view value) {
   return false;
 }
 
-// With the key's text index (full_text_index_read.rs check_payload_match): the query's tokens
-// against the value's.
+// A phrase (or a prefix) with the key's text index, on one value: the query's tokens in a row
+// among the value's (full_text_index_read.rs check_payload_match; arrays are not joined, as
+// Qdrant's index puts a boundary between their values).
 bool IndexedTextMatches(const MatchText& m, const std::vector<std::string>& query,
                         std::string_view value) {
+  if (m.kind == MatchText::Kind::kPrefix) {
+    return value.starts_with(m.text);
+  }
+  if (query.empty() || !m.tokenizer->params().phrase_matching) {
+    return false;  // no tokens, or no positions in the index: Qdrant matches nothing
+  }
   const std::vector<std::string> doc =
       m.tokenizer->Tokenize(value, index::TextTokenizer::Kind::kDocument);
-  auto has = [&](const std::string& t) { return std::find(doc.begin(), doc.end(), t) != doc.end(); };
-  switch (m.kind) {
-    case MatchText::Kind::kText:
-      return std::all_of(query.begin(), query.end(), has);
-    case MatchText::Kind::kAny:
-      return std::any_of(query.begin(), query.end(), has);
-    case MatchText::Kind::kPhrase:
-      if (!m.tokenizer->params().phrase_matching) {
-        return false;  // no positions in the index: Qdrant matches nothing
-      }
-      return std::search(doc.begin(), doc.end(), query.begin(), query.end()) != doc.end();
-    case MatchText::Kind::kPrefix:
-      return value.starts_with(m.text);
-  }
-  return false;
+  return std::search(doc.begin(), doc.end(), query.begin(), query.end()) != doc.end();
 }
 
 bool MatchField(const FieldCondition& c, const json::object& payload) {
@@ -192,19 +185,42 @@ bool MatchField(const FieldCondition& c, const json::object& payload) {
                                                                ? index::TextTokenizer::Kind::kDocument
                                                                : index::TextTokenizer::Kind::kQuery);
     }
-    const bool any = std::any_of(values.begin(), values.end(), [&](const json::value* v) {
-      if (const auto* m = std::get_if<MatchValue>(&*c.match)) {
-        return ScalarEquals(*v, m->value);
+    bool any = false;
+    if (text != nullptr && text->tokenizer != nullptr &&
+        (text->kind == MatchText::Kind::kText || text->kind == MatchText::Kind::kAny)) {
+      // The point's tokens are those of all its string values together, as Qdrant's text
+      // index holds them (one token set per point, arrays included).
+      std::vector<std::string> doc;
+      for (const json::value* v : values) {
+        if (v->is_string()) {
+          for (std::string& t :
+               text->tokenizer->Tokenize(v->get_string(), index::TextTokenizer::Kind::kDocument)) {
+            doc.push_back(std::move(t));
+          }
+        }
       }
-      if (const auto* m = std::get_if<MatchAny>(&*c.match)) {
-        return AnyEquals(*v, m->values);
-      }
-      if (!v->is_string()) {
-        return false;
-      }
-      return text->tokenizer != nullptr ? IndexedTextMatches(*text, query_tokens, v->get_string())
-                                        : PlainTextMatches(*text, v->get_string());
-    });
+      auto has = [&](const std::string& t) {
+        return std::find(doc.begin(), doc.end(), t) != doc.end();
+      };
+      any = !query_tokens.empty() &&
+            (text->kind == MatchText::Kind::kText
+                 ? std::all_of(query_tokens.begin(), query_tokens.end(), has)
+                 : std::any_of(query_tokens.begin(), query_tokens.end(), has));
+    } else {
+      any = std::any_of(values.begin(), values.end(), [&](const json::value* v) {
+        if (const auto* m = std::get_if<MatchValue>(&*c.match)) {
+          return ScalarEquals(*v, m->value);
+        }
+        if (const auto* m = std::get_if<MatchAny>(&*c.match)) {
+          return AnyEquals(*v, m->values);
+        }
+        if (!v->is_string()) {
+          return false;
+        }
+        return text->tokenizer != nullptr ? IndexedTextMatches(*text, query_tokens, v->get_string())
+                                          : PlainTextMatches(*text, v->get_string());
+      });
+    }
     if (!any) {
       return false;
     }

@@ -74,7 +74,42 @@ std::optional<index::Postings> Answer(const FieldCondition& c, const Segment& s)
     }
     return out;
   }
-  return std::nullopt;  // except, text
+  if (const auto* text = std::get_if<MatchText>(&*c.match)) {
+    // A text condition bound to its field's text index (filter.h BoundFilter): the tokens'
+    // postings. all tokens: their intersection; any: their union; phrase: the intersection
+    // (a superset: AnswerCondition leaves the order to the evaluator).
+    if (text->tokenizer == nullptr || text->kind == MatchText::Kind::kPrefix) {
+      return std::nullopt;
+    }
+    const bool phrase = text->kind == MatchText::Kind::kPhrase;
+    if (phrase && !text->tokenizer->params().phrase_matching) {
+      return index::Postings();  // no positions: nothing matches, as in the evaluator
+    }
+    const std::vector<std::string> tokens = text->tokenizer->Tokenize(
+        text->text,
+        phrase ? index::TextTokenizer::Kind::kDocument : index::TextTokenizer::Kind::kQuery);
+    if (tokens.empty()) {
+      return index::Postings();
+    }
+    const auto postings =
+        slot.Tokens(c.key, s.body_generation(), text->tokenizer, s.ids(), s.payloads());
+    if (text->kind == MatchText::Kind::kAny) {
+      return postings->MatchAny(tokens);
+    }
+    index::Postings out = postings->Match(tokens.front());
+    for (size_t i = 1; i < tokens.size() && !out.isEmpty(); ++i) {
+      out &= postings->Match(tokens[i]);
+    }
+    return out;
+  }
+  return std::nullopt;  // except
+}
+
+// Whether an index answer of `c` is a superset only (a phrase: the tokens are there, their
+// order is for the evaluator).
+bool AnswerIsSuperset(const FieldCondition& c) {
+  const auto* text = c.match ? std::get_if<MatchText>(&*c.match) : nullptr;
+  return text != nullptr && text->kind == MatchText::Kind::kPhrase;
 }
 
 }  // namespace
@@ -106,7 +141,7 @@ std::optional<IndexedCandidates> AnswerCondition(const Condition& condition,
   if (!answer) {
     return std::nullopt;
   }
-  return IndexedCandidates{std::move(*answer), true};
+  return IndexedCandidates{std::move(*answer), !AnswerIsSuperset(*field)};
 }
 
 }  // namespace

@@ -121,6 +121,25 @@ std::shared_ptr<const index::KeywordIndex> SegmentPayloadIndex::Strings(
   });
 }
 
+std::shared_ptr<const index::KeywordIndex> SegmentPayloadIndex::Tokens(
+    const std::string& field, uint64_t generation,
+    const std::shared_ptr<const index::TextTokenizer>& tokenizer, const IdTracker& ids,
+    const PayloadStorage& payloads) const {
+  const std::string key =
+      field + '\x1f' + std::to_string(reinterpret_cast<uintptr_t>(tokenizer.get()));
+  return Cached(tokens_, key, generation, [&] {
+    return BuildFieldIndex<index::KeywordIndex, std::string>(
+        field, ids, payloads, [&](const json::value& v, std::vector<std::string>* out) {
+          if (v.is_string()) {
+            for (std::string& t :
+                 tokenizer->Tokenize(v.get_string(), index::TextTokenizer::Kind::kDocument)) {
+              out->push_back(std::move(t));
+            }
+          }
+        });
+  });
+}
+
 std::shared_ptr<const index::IntegerIndex> SegmentPayloadIndex::Integers(
     const std::string& field, uint64_t generation, const IdTracker& ids,
     const PayloadStorage& payloads) const {

@@ -28,6 +28,7 @@
 #include "engine/payload_storage.h"
 #include "index/field/keyword_index.h"
 #include "index/field/numeric_index.h"
+#include "index/field/text_tokenizer.h"
 
 namespace tessera::engine {
 
@@ -53,6 +54,13 @@ class SegmentPayloadIndex {
   std::shared_ptr<const index::FloatIndex> Numbers(const std::string& field, uint64_t generation,
                                                    const IdTracker& ids,
                                                    const PayloadStorage& payloads) const;
+  // The field's string values as `tokenizer` cuts them (a text index): token -> the offsets
+  // whose values hold it. Built per tokenizer (an index recreated with other parameters gets
+  // its own).
+  std::shared_ptr<const index::KeywordIndex> Tokens(
+      const std::string& field, uint64_t generation,
+      const std::shared_ptr<const index::TextTokenizer>& tokenizer, const IdTracker& ids,
+      const PayloadStorage& payloads) const;
   // The live offsets with at least one non-null value at `field` (payload_schema's counts).
   std::shared_ptr<const index::Postings> Present(const std::string& field, uint64_t generation,
                                                  const IdTracker& ids,
@@ -72,6 +80,7 @@ class SegmentPayloadIndex {
   mutable Cache<index::IntegerIndex> integers_;
   mutable Cache<index::FloatIndex> numbers_;
   mutable Cache<index::Postings> present_;
+  mutable Cache<index::KeywordIndex> tokens_;  // by "<field>\x1f<tokenizer address>"
 };
 
 }  // namespace tessera::engine

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "api/filter_codec.h"
+#include "engine/collection_config.h"
 #include "engine/indexed_filter.h"
 #include "engine/records.h"
 #include "engine/segment.h"
@@ -161,13 +162,14 @@ const std::vector<Row> kPathRows = {
      {"[o.k=b,o.k=a]", "[o.k=null,o.k=1]", "[o.k=b,n=1]"}},
 };
 
-std::set<std::string> Run(const std::vector<std::pair<std::string, std::string>>& payloads,
+std::set<std::string> RunRow(const std::vector<std::pair<std::string, std::string>>& payloads,
                           const Row& row, const std::vector<std::string>& indexed, bool seal,
-                          bool through_index) {
+                          bool through_index,
+                          PayloadIndexInfo index_info = PayloadIndexInfo{}) {
   CollectionConfig config;
   config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kDot};
   for (const std::string& key : indexed) {
-    config.payload_indexes[key] = PayloadIndexInfo{};
+    config.payload_indexes[key] = index_info;
   }
   Segment s(1, SpecsFor(config));
   for (size_t i = 0; i < payloads.size(); ++i) {
@@ -183,16 +185,17 @@ std::set<std::string> Run(const std::vector<std::pair<std::string, std::string>>
     return {};
   }
   std::set<std::string> got;
+  const BoundFilter bound(filter->get(), TextIndexesOf(config));  // text meets its index
   std::optional<IndexedCandidates> candidates;
   if (through_index) {
-    candidates = IndexedCandidatesFor(**filter, s, config);
+    candidates = IndexedCandidatesFor(*bound.get(), s, config);
   }
   for (Offset o = 0; o < s.size(); ++o) {
     if (candidates && !candidates->offsets.contains(o)) {
       continue;
     }
     const bool accepted =
-        (candidates && candidates->exact) ? true : Accepts(filter->get(), s, o);
+        (candidates && candidates->exact) ? true : Accepts(bound.get(), s, o);
     if (accepted) {
       got.insert(payloads[o].first);
     }
@@ -204,9 +207,9 @@ void CheckRows(const std::vector<std::pair<std::string, std::string>>& payloads,
                const std::vector<Row>& rows, const std::vector<std::string>& indexed) {
   for (const Row& row : rows) {
     for (bool seal : {false, true}) {
-      EXPECT_EQ(Run(payloads, row, {}, seal, false), row.matches)
+      EXPECT_EQ(RunRow(payloads, row, {}, seal, false), row.matches)
           << "evaluator, " << (seal ? "sealed" : "appendable") << ": " << row.filter;
-      EXPECT_EQ(Run(payloads, row, indexed, seal, true), row.matches)
+      EXPECT_EQ(RunRow(payloads, row, indexed, seal, true), row.matches)
           << "indexes, " << (seal ? "sealed" : "appendable") << ": " << row.filter;
     }
   }
@@ -216,6 +219,66 @@ TEST(ConditionTableTest, ScalarShapes) { CheckRows(kScalarPayloads, kScalarRows,
 
 TEST(ConditionTableTest, PathsAndNested) {
   CheckRows(kPathPayloads, kPathRows, {"o.k", "o[].k", "o[1].k", "o[0].k", "o[].n"});
+}
+
+// Text conditions: Qdrant's plain checks without a text index, its tokens with one (word
+// tokenizer, lower-cased; phrase_matching on). Through the evaluator and the token postings.
+TEST(ConditionTableTest, TextWithAndWithoutATextIndex) {
+  const std::vector<std::pair<std::string, std::string>> payloads = {
+      {"missing", R"({})"},
+      {"w1", R"({"k": "w1 and W2"})"},
+      {"w10", R"({"k": "w10 only"})"},
+      {"fox", R"({"k": "the quick brown fox"})"},
+      {"[w1,w2]", R"({"k": ["w1", "w2"]})"},  // tokens of a point: its values together
+      {"num", R"({"k": 10})"},
+      {"[brown,quick]", R"({"k": ["brown", "quick"]})"},
+  };
+  struct TextRow {
+    const char* filter;
+    std::set<std::string> plain, indexed;
+  };
+  const TextRow rows[] = {
+      {R"({"must": [{"key": "k", "match": {"text": "w1"}}]})", {"w1", "w10", "[w1,w2]"}, {"w1", "[w1,w2]"}},
+      {R"({"must": [{"key": "k", "match": {"text": "w2 w1"}}]})", {}, {"w1", "[w1,w2]"}},
+      {R"({"must": [{"key": "k", "match": {"text": "W2"}}]})", {"w1"}, {"w1", "[w1,w2]"}},
+      {R"({"must": [{"key": "k", "match": {"text": ""}}]})",
+       {"w1", "w10", "fox", "[w1,w2]", "[brown,quick]"}, {}},
+      {R"({"must": [{"key": "k", "match": {"text_any": "fox w10"}}]})", {"w10", "fox"}, {"w10", "fox"}},
+      {R"({"must": [{"key": "k", "match": {"phrase": "quick brown"}}]})", {"fox"}, {"fox"}},
+      {R"({"must": [{"key": "k", "match": {"phrase": "brown quick"}}]})", {}, {}},  // no joining
+      {R"({"must": [{"key": "k", "match": {"prefix": "w1"}}]})", {"w1", "w10", "[w1,w2]"},
+       {"w1", "w10", "[w1,w2]"}},
+      {R"({"must_not": [{"key": "k", "match": {"text": "w1"}}]})", {"missing", "fox", "num", "[brown,quick]"},
+       {"missing", "w10", "fox", "num", "[brown,quick]"}},
+  };
+  PayloadIndexInfo text{PayloadSchemaType::kText, {}};
+  text.params["phrase_matching"] = true;
+  for (const TextRow& row : rows) {
+    for (bool seal : {false, true}) {
+      const Row r{row.filter, {}};
+      EXPECT_EQ(RunRow(payloads, r, {}, seal, false), row.plain) << "plain: " << row.filter;
+      EXPECT_EQ(RunRow(payloads, r, {"k"}, seal, false, text), row.indexed) << "evaluator: " << row.filter;
+      EXPECT_EQ(RunRow(payloads, r, {"k"}, seal, true, text), row.indexed) << "postings: " << row.filter;
+    }
+  }
+  // The postings answer all-tokens exactly (no payload read), a phrase as candidates only.
+  CollectionConfig config;
+  config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kDot};
+  config.payload_indexes["k"] = text;
+  Segment s(1, SpecsFor(config));
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    s.Put(PointId::Num(i), i + 1, {{"", DenseVector{1, 0}}}, json::parse(payloads[i].second).as_object());
+  }
+  s.Seal();
+  for (const auto& [filter_text, exact] : {std::pair{R"({"must": [{"key": "k", "match": {"text": "w1"}}]})", true},
+                                          std::pair{R"({"must": [{"key": "k", "match": {"phrase": "quick brown"}}]})", false}}) {
+    auto filter = ParseFilter(json::parse(filter_text), "filter");
+    ASSERT_TRUE(filter.ok());
+    const BoundFilter bound(filter->get(), TextIndexesOf(config));
+    auto candidates = IndexedCandidatesFor(*bound.get(), s, config);
+    ASSERT_TRUE(candidates.has_value()) << filter_text;
+    EXPECT_EQ(candidates->exact, exact) << filter_text;
+  }
 }
 
 // The index paths were taken, not skipped: an indexed match, any and range are answered.

@@ -167,6 +167,8 @@ TEST(FilterTest, MatchValueAnyExceptText) {
   EXPECT_TRUE(match("desc", text("fox cat", TK::kAny, tokenizer)));
   EXPECT_TRUE(match("desc", text("RED fox", TK::kPhrase, tokenizer)));
   EXPECT_FALSE(match("desc", text("fox red", TK::kPhrase, tokenizer)));  // out of order
+  EXPECT_FALSE(match("desc", text("", TK::kPhrase, tokenizer)));  // no tokens: nothing
+  EXPECT_FALSE(match("desc", text(" ,", TK::kText, tokenizer)));
   params.phrase_matching = false;  // no positions: a phrase matches nothing, as in Qdrant
   EXPECT_FALSE(match("desc", text("red fox", TK::kPhrase, *index::TextTokenizer::Create(params))));
   EXPECT_FALSE(match("missing", MatchValue{std::string("x")}));
