@@ -58,6 +58,23 @@ Status ParseWalDiff(const json::value& v, const std::string& path, WalConfigDiff
 
 // Features of Qdrant's schema that Tessera does not implement: refused clearly rather than
 // accepted and ignored.
+// Strict mode (Qdrant's request limits and index requirements) is not implemented: accepted
+// only when it asks for nothing ({} or {"enabled": false}), never silently ignored.
+Status RejectStrictMode(const FieldReader& r) {
+  const json::value* v = r.Find("strict_mode_config");
+  if (v == nullptr || !v->is_object()) {
+    return Status::Ok();  // absent or null; a wrong type was refused by the spec check
+  }
+  for (const auto& [key, value] : v->get_object()) {
+    const bool off = key == "enabled" ? (value.is_bool() && !value.get_bool()) : value.is_null();
+    if (!off) {
+      return Status::InvalidArgument("Wrong input: `strict_mode_config." + std::string(key) +
+                                     "`: strict mode is not supported by Tessera");
+    }
+  }
+  return Status::Ok();
+}
+
 Status RejectUnsupported(const FieldReader& r, std::initializer_list<std::string_view> keys) {
   for (std::string_view key : keys) {
     if (const json::value* v = r.Find(key)) {
@@ -176,6 +193,7 @@ Result<CollectionConfig> ParseCreateCollection(const json::value& body,
   TESSERA_RETURN_IF_ERROR(ParseMetadata(r, &config.metadata));
   TESSERA_RETURN_IF_ERROR(
       RejectUnsupported(r, {"sparse_vectors", "quantization_config", "init_from"}));
+  TESSERA_RETURN_IF_ERROR(RejectStrictMode(r));
   if (std::optional<std::string> method;
       r.Get("sharding_method", &method).ok() && method && *method != "auto") {
     return Status::InvalidArgument("Wrong input: sharding_method `" + *method +
@@ -225,6 +243,7 @@ Result<CollectionUpdate> ParseUpdateCollection(const json::value& body) {
   }
   TESSERA_RETURN_IF_ERROR(ParseMetadata(r, &update.metadata));
   TESSERA_RETURN_IF_ERROR(RejectUnsupported(r, {"sparse_vectors", "quantization_config"}));
+  TESSERA_RETURN_IF_ERROR(RejectStrictMode(r));
   return update;
 }
 

@@ -200,6 +200,8 @@ CASES = [
     ("index without name", "PUT", C + "/index", {"field_schema": "keyword"}, 400, "field_name"),
     ("method not allowed", "DELETE", C + "/points", None, 405, "Method Not Allowed"),
     ("patch on scroll", "PATCH", C + "/points/scroll", {}, 405, "Method Not Allowed"),
+    ("strict mode on update", "PATCH", C, {"strict_mode_config": {"enabled": True, "max_query_limit": 5}}, 400, "strict_mode_config.enabled"),
+    ("strict mode on create", "PUT", "/collections/h_strict", {"vectors": {"size": 2, "distance": "Dot"}, "strict_mode_config": {"unindexed_filtering_retrieve": False}}, 400, "strict mode is not supported"),
     ("unknown route", "GET", "/collections/h/points/scroll/more", None, 404, "Not found"),
     ("text content type, bad body", "PUT", C + "/points", ("text/plain", "hello"), 400, "Json deserialize error"),
 ]
