@@ -129,9 +129,8 @@ Status ParseVectorsConfig(const json::value& v, CollectionConfig* config) {
   }
   config->single_unnamed_vector = false;
   for (const auto& [name, params_json] : *r.object()) {
-    if (name.empty()) {
-      return Status::ValidationFailed("vectors: vector name cannot be empty");
-    }
+    // "" is Qdrant's name for the default vector: {"": {...}} (the web UI's template) declares
+    // it by name, beside named ones or alone, and plain-array vectors go to it.
     VectorParams params;
     TESSERA_RETURN_IF_ERROR(ParseVectorParams(params_json, r.PathOf(name), &params));
     config->vectors.emplace(std::string(name), params);

@@ -500,7 +500,13 @@ void AddPayloadAndVectors(const engine::PointRecord& r, const PayloadSelector& p
           named[name] = VectorToJson(values);
         }
       }
-      o["vector"] = std::move(named);
+      // As Qdrant's VectorStructInternal: a point whose only vector is the default ("") dense
+      // one reads back as a plain array, even in a collection of named vectors.
+      if (named.size() == 1 && named.contains("") && engine::AsDense(r.vectors.find("")->second)) {
+        o["vector"] = named.at("");
+      } else {
+        o["vector"] = std::move(named);
+      }
     }
   }
 }

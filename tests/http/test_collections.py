@@ -197,6 +197,25 @@ class CollectionsTest(ServerTestCase):
         config_after = assert_ok(self, *self.req("GET", "/collections/p"))["config"]
         self.assertEqual(config_after, config)
 
+    def test_the_default_vector_by_its_empty_name(self):
+        # The web UI's template declares the default vector as {"": {...}}; Qdrant takes it so.
+        assert_ok(self, *self.req("PUT", "/collections/dflt", {"vectors": {"": {"size": 2, "distance": "Dot"}}}))
+        assert_ok(self, *self.req("PUT", "/collections/dflt/points?wait=true", {"points": [
+            {"id": 1, "vector": {"": [1, 2]}}, {"id": 2, "vector": [3, 4]}]}))
+        hits = assert_ok(self, *self.req("POST", "/collections/dflt/points/query",
+                                         {"query": [1, 0], "with_vector": True}))["points"]
+        self.assertEqual([(h["id"], h["vector"]) for h in hits], [(2, [3, 4]), (1, [1, 2])])
+        # Beside named vectors: a point with only the default one reads back as a plain array.
+        assert_ok(self, *self.req("PUT", "/collections/dflt2", {"vectors": {
+            "": {"size": 2, "distance": "Dot"}, "b": {"size": 3, "distance": "Cosine"}}}))
+        assert_ok(self, *self.req("PUT", "/collections/dflt2/points?wait=true", {"points": [
+            {"id": 1, "vector": {"": [1, 2], "b": [1, 2, 3]}}, {"id": 2, "vector": [3, 4]}]}))
+        got = assert_ok(self, *self.req("POST", "/collections/dflt2/points", {"ids": [1, 2], "with_vector": True}))
+        self.assertEqual({p["id"]: p["vector"] for p in got}, {1: {"": [1, 2], "b": [0.26726124, 0.5345225, 0.8017837]},
+                                                               2: [3, 4]})
+        for name in ("dflt", "dflt2"):
+            assert_ok(self, *self.req("DELETE", f"/collections/{name}"))
+
     def test_errors_have_qdrants_codes_and_shape(self):
         ok = {"vectors": {"size": 4, "distance": "Dot"}}
         assert_ok(self, *self.req("PUT", "/collections/e", ok))
