@@ -6,12 +6,13 @@ namespace tessera::engine {
 
 namespace {
 
-// A field condition with exactly one part set, and that part a `match` or a `range`.
+// A field condition with exactly one part set, and that part a `match`, a `range` or a
+// `datetime_range`.
 bool OnlyMatchOrRange(const FieldCondition& c) {
   const int parts = c.match.has_value() + c.range.has_value() + c.datetime_range.has_value() +
                     c.values_count.has_value() + c.geo_bounding_box.has_value() +
                     c.geo_radius.has_value() + c.geo_polygon.has_value();
-  return parts == 1 && (c.match || c.range);
+  return parts == 1 && (c.match || c.range || c.datetime_range);
 }
 
 // The bound the evaluator's RangeBounds::Contains applies, as one lower and one upper bound.
@@ -50,7 +51,11 @@ std::optional<index::Postings> Answer(const FieldCondition& c, const Segment& s)
     }
     return slot.Numbers(c.key, s.body_generation(), s.ids(), s.payloads())->Range(AsRange(*c.range));
   }
-  // ScalarEquals: strings equal strings, integers equal integers; bools are not indexed yet.
+  if (c.datetime_range) {  // the evaluator's reading: RFC 3339 strings as microseconds
+    return slot.Datetimes(c.key, s.body_generation(), s.ids(), s.payloads())
+        ->Range(AsRange(*c.datetime_range));
+  }
+  // ScalarEquals: strings equal strings, integers integers, booleans booleans.
   auto one = [&](const MatchScalar& m) -> std::optional<index::Postings> {
     if (const auto* str = std::get_if<std::string>(&m)) {
       return slot.Strings(c.key, s.body_generation(), s.ids(), s.payloads())->Match(*str);
@@ -58,7 +63,8 @@ std::optional<index::Postings> Answer(const FieldCondition& c, const Segment& s)
     if (const auto* i = std::get_if<int64_t>(&m)) {
       return slot.Integers(c.key, s.body_generation(), s.ids(), s.payloads())->Match(*i);
     }
-    return std::nullopt;
+    const bool b = std::get<bool>(m);
+    return slot.Bools(c.key, s.body_generation(), s.ids(), s.payloads())->Match(b ? "true" : "false");
   };
   if (const auto* value = std::get_if<MatchValue>(&*c.match)) {
     return one(value->value);

@@ -140,6 +140,34 @@ std::shared_ptr<const index::KeywordIndex> SegmentPayloadIndex::Tokens(
   });
 }
 
+std::shared_ptr<const index::KeywordIndex> SegmentPayloadIndex::Bools(
+    const std::string& field, uint64_t generation, const IdTracker& ids,
+    const PayloadStorage& payloads) const {
+  return Cached(bools_, field, generation, [&] {
+    return BuildFieldIndex<index::KeywordIndex, std::string>(
+        field, ids, payloads, [](const json::value& v, std::vector<std::string>* out) {
+          if (v.is_bool()) {
+            out->emplace_back(v.get_bool() ? "true" : "false");
+          }
+        });
+  });
+}
+
+std::shared_ptr<const index::FloatIndex> SegmentPayloadIndex::Datetimes(
+    const std::string& field, uint64_t generation, const IdTracker& ids,
+    const PayloadStorage& payloads) const {
+  return Cached(datetimes_, field, generation, [&] {
+    return BuildFieldIndex<index::FloatIndex, double>(
+        field, ids, payloads, [](const json::value& v, std::vector<double>* out) {
+          if (v.is_string()) {
+            if (std::optional<int64_t> micros = ParseDatetimeMicros(v.get_string())) {
+              out->push_back(static_cast<double>(*micros));
+            }
+          }
+        });
+  });
+}
+
 std::shared_ptr<const index::IntegerIndex> SegmentPayloadIndex::Integers(
     const std::string& field, uint64_t generation, const IdTracker& ids,
     const PayloadStorage& payloads) const {

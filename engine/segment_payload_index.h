@@ -61,6 +61,14 @@ class SegmentPayloadIndex {
       const std::string& field, uint64_t generation,
       const std::shared_ptr<const index::TextTokenizer>& tokenizer, const IdTracker& ids,
       const PayloadStorage& payloads) const;
+  // The field's booleans ("true" / "false" -> offsets) and its datetimes (RFC 3339 strings, as
+  // microseconds since the epoch).
+  std::shared_ptr<const index::KeywordIndex> Bools(const std::string& field, uint64_t generation,
+                                                   const IdTracker& ids,
+                                                   const PayloadStorage& payloads) const;
+  std::shared_ptr<const index::FloatIndex> Datetimes(const std::string& field, uint64_t generation,
+                                                     const IdTracker& ids,
+                                                     const PayloadStorage& payloads) const;
   // The live offsets with at least one non-null value at `field` (payload_schema's counts).
   std::shared_ptr<const index::Postings> Present(const std::string& field, uint64_t generation,
                                                  const IdTracker& ids,
@@ -80,7 +88,9 @@ class SegmentPayloadIndex {
   mutable Cache<index::IntegerIndex> integers_;
   mutable Cache<index::FloatIndex> numbers_;
   mutable Cache<index::Postings> present_;
-  mutable Cache<index::KeywordIndex> tokens_;  // by "<field>\x1f<tokenizer address>"
+  mutable Cache<index::KeywordIndex> tokens_;
+  mutable Cache<index::KeywordIndex> bools_;
+  mutable Cache<index::FloatIndex> datetimes_;  // by "<field>\x1f<tokenizer address>"
 };
 
 }  // namespace tessera::engine

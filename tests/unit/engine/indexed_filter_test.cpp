@@ -46,6 +46,9 @@ json::value RandomValue(std::mt19937& rng) {
 }
 
 MatchScalar RandomScalar(std::mt19937& rng) {
+  if (rng() % 6 == 0) {
+    return rng() % 2 == 0;  // booleans, answered by the bool postings
+  }
   if (rng() % 2) {
     return static_cast<int64_t>(rng() % 10) - 3;
   }
