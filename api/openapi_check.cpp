@@ -453,7 +453,7 @@ class Checker {
       return CheckNumber(n, v, path);
     }
     if (const json::string* s = v.if_string()) {
-      CheckLength(path, *s, n.min_length, n.max_length, "characters", v);
+      CheckLength(path, *s, n.min_length, n.max_length);
       return Status::Ok();
     }
     if (const json::array* a = v.if_array()) {
@@ -636,11 +636,10 @@ class Checker {
   }
 
   void CheckLength(const Path* path, std::string_view s, std::optional<uint64_t> min,
-                   std::optional<uint64_t> max, std::string_view unit, const json::value& v) {
-    (void)v;
+                   std::optional<uint64_t> max) {
     const uint64_t size = s.size();
     if ((min && size < *min) || (max && size > *max)) {
-      ranges_.push_back(Render(path) + ": " + LengthText(min, max, unit));
+      ranges_.push_back(Render(path) + ": " + LengthText(min, max, "characters"));
     }
   }
 

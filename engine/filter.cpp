@@ -153,14 +153,11 @@ bool PlainTextMatches(const MatchText& m, std::string_view value) {
   return false;
 }
 
-// A phrase (or a prefix) with the key's text index, on one value: the query's tokens in a row
-// among the value's (full_text_index_read.rs check_payload_match; arrays are not joined, as
-// Qdrant's index puts a boundary between their values).
-bool IndexedTextMatches(const MatchText& m, const std::vector<std::string>& query,
-                        std::string_view value) {
-  if (m.kind == MatchText::Kind::kPrefix) {
-    return value.starts_with(m.text);
-  }
+// A phrase with the key's text index, on one value: the query's tokens in a row among the
+// value's (full_text_index_read.rs check_payload_match; arrays are not joined, as Qdrant's
+// index puts a boundary between their values).
+bool PhraseMatches(const MatchText& m, const std::vector<std::string>& query,
+                   std::string_view value) {
   if (query.empty() || !m.tokenizer->params().phrase_matching) {
     return false;  // no tokens, or no positions in the index: Qdrant matches nothing
   }
@@ -217,8 +214,10 @@ bool MatchField(const FieldCondition& c, const json::object& payload) {
         if (!v->is_string()) {
           return false;
         }
-        return text->tokenizer != nullptr ? IndexedTextMatches(*text, query_tokens, v->get_string())
-                                          : PlainTextMatches(*text, v->get_string());
+        // A prefix is a string prefix with or without an index.
+        return text->tokenizer != nullptr && text->kind == MatchText::Kind::kPhrase
+                   ? PhraseMatches(*text, query_tokens, v->get_string())
+                   : PlainTextMatches(*text, v->get_string());
       });
     }
     if (!any) {

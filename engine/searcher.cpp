@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "engine/indexed_filter.h"
 #include "engine/records.h"
@@ -52,9 +53,14 @@ std::vector<PointRecord> Searcher::Retrieve(const std::vector<PointId>& ids, boo
 Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) const {
   const std::shared_ptr<const CollectionConfig> config = config_.get();
   const CollectionConfig& c = *config;
-  const BoundFilter bound(unbound.filter, TextIndexesOf(c));  // text conditions meet their index
-  SearchRequest request = unbound;
-  request.filter = bound.get();
+  // Text conditions meet their index; the request is copied only when something was bound.
+  const BoundFilter bound(unbound.filter, TextIndexesOf(c));
+  std::optional<SearchRequest> rebound;
+  if (bound.get() != unbound.filter) {
+    rebound = unbound;
+    rebound->filter = bound.get();
+  }
+  const SearchRequest& request = rebound ? *rebound : unbound;
   auto it = c.vectors.find(request.vector_name);
   if (it == c.vectors.end()) {
     return Status::InvalidArgument(
