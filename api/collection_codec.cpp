@@ -138,6 +138,53 @@ Status ParseVectorsConfig(const json::value& v, CollectionConfig* config) {
   return Status::Ok();
 }
 
+// SparseVectorParams {index: {full_scan_threshold, on_disk, memory, datatype}, modifier}.
+Status ParseSparseParams(const json::value& v, const std::string& path,
+                         engine::SparseVectorParams* out) {
+  FieldReader r(v, path);
+  TESSERA_RETURN_IF_ERROR(r.status());
+  if (const json::value* index = r.Find("index"); index != nullptr && !index->is_null()) {
+    FieldReader ir(*index, r.PathOf("index"));
+    TESSERA_RETURN_IF_ERROR(ir.status());
+    engine::SparseIndexParams params;
+    TESSERA_RETURN_IF_ERROR(ir.Get("full_scan_threshold", &params.full_scan_threshold));
+    TESSERA_RETURN_IF_ERROR(ir.Get("on_disk", &params.on_disk));
+    TESSERA_RETURN_IF_ERROR(ir.Get("memory", &params.memory));
+    TESSERA_RETURN_IF_ERROR(ir.Get("datatype", &params.datatype));
+    if (params.datatype == "turbo4") {
+      return Status::ValidationFailed(ir.PathOf("datatype") +
+                                      ": sparse vectors do not support the `turbo4` datatype");
+    }
+    if (params.datatype && *params.datatype != "float32") {
+      return Status::InvalidArgument("Wrong input: `" + ir.PathOf("datatype") + "` " +
+                                     *params.datatype +
+                                     " is not supported by Tessera (only float32)");
+    }
+    out->index = std::move(params);
+  }
+  std::optional<std::string> modifier;
+  TESSERA_RETURN_IF_ERROR(r.Get("modifier", &modifier));
+  if (modifier) {
+    out->modifier = *modifier == "idf" ? engine::SparseModifier::kIdf : engine::SparseModifier::kNone;
+  }
+  return Status::Ok();
+}
+
+Status ParseSparseVectorsConfig(const json::value& v,
+                                std::map<std::string, engine::SparseVectorParams, std::less<>>* out) {
+  if (v.is_null()) {
+    return Status::Ok();
+  }
+  FieldReader r(v, "sparse_vectors");
+  TESSERA_RETURN_IF_ERROR(r.status());
+  for (const auto& [name, params_json] : *r.object()) {
+    engine::SparseVectorParams params;
+    TESSERA_RETURN_IF_ERROR(ParseSparseParams(params_json, r.PathOf(name), &params));
+    (*out)[std::string(name)] = std::move(params);
+  }
+  return Status::Ok();
+}
+
 Status ParseMetadata(const FieldReader& r, std::optional<json::object>* out) {
   if (const json::value* metadata = r.Find("metadata")) {
     if (!metadata->is_object()) {
@@ -158,11 +205,15 @@ Result<CollectionConfig> ParseCreateCollection(const json::value& body,
   TESSERA_RETURN_IF_ERROR(r.status());
   CollectionConfig config = defaults;
   config.vectors.clear();
+  config.sparse_vectors.clear();
   config.metadata.reset();
   config.payload_indexes.clear();
   config.single_unnamed_vector = false;
   if (const json::value* vectors = r.Find("vectors")) {
     TESSERA_RETURN_IF_ERROR(ParseVectorsConfig(*vectors, &config));
+  }
+  if (const json::value* sparse = r.Find("sparse_vectors")) {
+    TESSERA_RETURN_IF_ERROR(ParseSparseVectorsConfig(*sparse, &config.sparse_vectors));
   }
   std::optional<uint32_t> u32;
   TESSERA_RETURN_IF_ERROR(r.Get("shard_number", &u32));
@@ -191,12 +242,23 @@ Result<CollectionConfig> ParseCreateCollection(const json::value& body,
   }
   TESSERA_RETURN_IF_ERROR(ParseMetadata(r, &config.metadata));
   TESSERA_RETURN_IF_ERROR(
-      RejectUnsupported(r, {"sparse_vectors", "quantization_config", "init_from"}));
+      RejectUnsupported(r, {"quantization_config", "init_from"}));
   TESSERA_RETURN_IF_ERROR(RejectStrictMode(r));
   if (std::optional<std::string> method;
       r.Get("sharding_method", &method).ok() && method && *method != "auto") {
     return Status::InvalidArgument("Wrong input: sharding_method `" + *method +
                                    "` is not supported by Tessera");
+  }
+  // Qdrant's create-time checks of sparse names (collection_meta_ops.rs), in its words.
+  if (config.sparse_vectors.contains(engine::kDefaultVectorName)) {
+    return Status::InvalidArgument("Wrong input: Sparse vector name cannot be empty");
+  }
+  for (const auto& [name, params] : config.vectors) {
+    if (config.sparse_vectors.contains(name)) {
+      return Status::InvalidArgument(
+          "Wrong input: Dense and sparse vector names must be unique - duplicate found with '" +
+          name + "'");
+    }
   }
   TESSERA_RETURN_IF_ERROR(engine::ValidateConfig(config));
   return config;
@@ -240,8 +302,11 @@ Result<CollectionUpdate> ParseUpdateCollection(const json::value& body) {
     TESSERA_RETURN_IF_ERROR(pr.Get("write_consistency_factor", &update.write_consistency_factor));
     TESSERA_RETURN_IF_ERROR(pr.Get("on_disk_payload", &update.on_disk_payload));
   }
+  if (const json::value* sparse = r.Find("sparse_vectors")) {
+    TESSERA_RETURN_IF_ERROR(ParseSparseVectorsConfig(*sparse, &update.sparse_vectors));
+  }
   TESSERA_RETURN_IF_ERROR(ParseMetadata(r, &update.metadata));
-  TESSERA_RETURN_IF_ERROR(RejectUnsupported(r, {"sparse_vectors", "quantization_config"}));
+  TESSERA_RETURN_IF_ERROR(RejectUnsupported(r, {"quantization_config"}));
   TESSERA_RETURN_IF_ERROR(RejectStrictMode(r));
   return update;
 }
@@ -374,6 +439,30 @@ json::object VectorParamsToJson(const VectorParams& p) {
   return o;
 }
 
+json::object SparseParamsToJson(const engine::SparseVectorParams& p) {
+  json::object o;
+  if (p.index) {
+    json::object index;
+    if (p.index->full_scan_threshold) {
+      index["full_scan_threshold"] = *p.index->full_scan_threshold;
+    }
+    if (p.index->on_disk) {
+      index["on_disk"] = *p.index->on_disk;
+    }
+    if (p.index->memory) {
+      index["memory"] = *p.index->memory;
+    }
+    if (p.index->datatype) {
+      index["datatype"] = *p.index->datatype;
+    }
+    o["index"] = std::move(index);
+  }
+  if (p.modifier) {
+    o["modifier"] = engine::SparseModifierName(*p.modifier);
+  }
+  return o;
+}
+
 }  // namespace
 
 json::object CollectionConfigToJson(const CollectionConfig& c) {
@@ -386,6 +475,13 @@ json::object CollectionConfigToJson(const CollectionConfig& c) {
       named[name] = VectorParamsToJson(p);
     }
     params["vectors"] = std::move(named);
+  }
+  if (!c.sparse_vectors.empty()) {
+    json::object sparse;
+    for (const auto& [name, p] : c.sparse_vectors) {
+      sparse[name] = SparseParamsToJson(p);
+    }
+    params["sparse_vectors"] = std::move(sparse);
   }
   params["shard_number"] = c.shard_number;
   params["replication_factor"] = c.replication_factor;

@@ -1,5 +1,6 @@
 #include "api/points_codec.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -160,7 +161,9 @@ Status ParseDenseVector(const json::value& v, std::string_view path, std::vector
 
 namespace {
 
-Status ParseSparseVector(const json::value& v, std::string_view path, engine::SparseVector* out) {
+// `vpath`: the path validation errors name (Qdrant's validator writes a map key as `?`).
+Status ParseSparseVector(const json::value& v, std::string_view path, std::string_view vpath,
+                         engine::SparseVector* out) {
   FieldReader r(v, std::string(path));
   for (const auto& [key, value] : v.get_object()) {
     if (key != "indices" && key != "values") {
@@ -193,18 +196,26 @@ Status ParseSparseVector(const json::value& v, std::string_view path, engine::Sp
   }
   TESSERA_RETURN_IF_ERROR(ParseDenseVector(*values, r.PathOf("values"), &out->values));
   if (out->values.size() != out->indices.size()) {
-    return Status::InvalidArgument("Validation error in JSON body: [" + r.PathOf("values") +
-                                   ": must be the same length as indices]");
+    return Status::ValidationFailed(std::string(vpath) +
+                                    ".values: Validation error: must be the same length as "
+                                    "indices [{}]");
+  }
+  std::vector<uint32_t> sorted = out->indices;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+    return Status::ValidationFailed(std::string(vpath) +
+                                    ".indices: Validation error: must be unique [{}]");
   }
   return Status::Ok();
 }
 
 }  // namespace
 
-Status ParseVector(const json::value& v, std::string_view path, engine::VectorInput* out) {
+Status ParseVector(const json::value& v, std::string_view path, engine::VectorInput* out,
+                   std::string_view vpath) {
   if (v.is_object()) {
     engine::SparseVector sparse;
-    TESSERA_RETURN_IF_ERROR(ParseSparseVector(v, path, &sparse));
+    TESSERA_RETURN_IF_ERROR(ParseSparseVector(v, path, vpath.empty() ? path : vpath, &sparse));
     *out = std::move(sparse);
     return Status::Ok();
   }
@@ -250,7 +261,7 @@ Status ParseVectorStruct(const json::value& v, std::string_view path, NamedVecto
   }
   for (const auto& [name, values] : v.get_object()) {
     TESSERA_RETURN_IF_ERROR(ParseVector(values, std::string(path) + "." + std::string(name),
-                                        &(*out)[std::string(name)]));
+                                        &(*out)[std::string(name)], std::string(path) + ".?"));
   }
   return Status::Ok();
 }
@@ -339,7 +350,9 @@ Result<engine::UpsertOp> ParseUpsert(const json::value& body) {
       for (size_t i = 0; i < n; ++i) {
         TESSERA_RETURN_IF_ERROR(ParseVector(list.get_array()[i],
                                             path + "[" + std::to_string(i) + "]",
-                                            &op.points[i].vectors[name]));
+                                            &op.points[i].vectors[name],
+                                            (name.empty() ? path : "batch.vectors.?") + "[" +
+                                                std::to_string(i) + "]"));
       }
       return Status::Ok();
     };

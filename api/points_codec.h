@@ -43,7 +43,9 @@ Status ParseDenseVector(const boost::json::value& v, std::string_view path,
                         std::vector<float>* out);
 // One vector of any kind: an array of numbers (dense), {indices, values} (sparse), or an array
 // of arrays (multivector).
-Status ParseVector(const boost::json::value& v, std::string_view path, engine::VectorInput* out);
+// `vpath`: the path validation errors name, if not `path` (a map key there reads `?`).
+Status ParseVector(const boost::json::value& v, std::string_view path, engine::VectorInput* out,
+                   std::string_view vpath = {});
 // VectorStruct: a vector (the unnamed one) or {name: vector}.
 Status ParseVectorStruct(const boost::json::value& v, std::string_view path,
                          engine::NamedVectors* out);

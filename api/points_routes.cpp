@@ -583,9 +583,15 @@ Status ParseSearchCommon(const FieldReader& r, SearchInput* in, uint64_t default
   if (const json::value* params = r.Find("params")) {
     FieldReader pr(*params, r.PathOf("params"));
     TESSERA_RETURN_IF_ERROR(pr.status());
-    // `quantization` and `idf` are no-ops in Qdrant too for what a collection here can be (no
-    // quantized or sparse vectors), so they are accepted (their shape is checked by the spec).
+    // `quantization` is a no-op in Qdrant too for what a collection here can be (no quantized
+    // vectors), so it is accepted (its shape is checked by the spec); `idf` "global" is the
+    // default, a corpus filter is not supported yet.
     TESSERA_RETURN_IF_ERROR(pr.Unsupported("acorn", "ACORN filtered search"));
+    if (const json::value* idf = pr.Find("idf");
+        idf != nullptr && !idf->is_null() && !(idf->is_string() && idf->get_string() == "global")) {
+      return Status::InvalidArgument("Wrong input: `" + pr.PathOf("idf") +
+                                     "`: an IDF corpus is not supported by Tessera yet");
+    }
     std::optional<bool> indexed_only;
     TESSERA_RETURN_IF_ERROR(pr.Get("indexed_only", &indexed_only));
     if (indexed_only.value_or(false)) {
@@ -732,6 +738,12 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
     engine::DenseVector vector;
     TESSERA_RETURN_IF_ERROR(ParseDenseVector(*nearest, "query", &vector));
     q.query = engine::NearestQuery{std::move(vector)};
+  } else if (nearest->is_object() && (nearest->get_object().contains("indices") ||
+                                      nearest->get_object().contains("values"))) {
+    engine::VectorInput sparse;
+    TESSERA_RETURN_IF_ERROR(ParseVector(*nearest, nearest == query ? "query" : "query.nearest",
+                                        &sparse));
+    q.query = engine::NearestQuery{std::get<engine::SparseVector>(std::move(sparse))};
   } else if (nearest->is_object()) {
     return Status::InvalidArgument(
         "Wrong input: this query variant is not supported by Tessera "
@@ -862,18 +874,27 @@ Status ParseLegacySearch(const json::value& body, const std::string& path, Searc
   if (vector == nullptr) {
     return DeserializeError(path, "missing field `vector`");
   }
-  engine::DenseVector values;
   if (vector->is_object()) {
+    // NamedVector {name, vector: [..]} or NamedSparseVector {name, vector: {indices, values}}.
     FieldReader vr(*vector, reader.PathOf("vector"));
     TESSERA_RETURN_IF_ERROR(vr.Require("name", &in->query.using_vector));
     const json::value* v = vr.Find("vector");
     if (v == nullptr) {
       return DeserializeError(vr.PathOf("vector"), "missing field `vector`");
     }
+    if (v->is_object()) {
+      engine::VectorInput sparse;
+      TESSERA_RETURN_IF_ERROR(ParseVector(*v, vr.PathOf("vector"), &sparse));
+      in->query.query = engine::NearestQuery{std::get<engine::SparseVector>(std::move(sparse))};
+      return Status::Ok();
+    }
+    engine::DenseVector values;
     TESSERA_RETURN_IF_ERROR(ParseDenseVector(*v, vr.PathOf("vector"), &values));
-  } else {
-    TESSERA_RETURN_IF_ERROR(ParseDenseVector(*vector, reader.PathOf("vector"), &values));
+    in->query.query = engine::NearestQuery{std::move(values)};
+    return Status::Ok();
   }
+  engine::DenseVector values;
+  TESSERA_RETURN_IF_ERROR(ParseDenseVector(*vector, reader.PathOf("vector"), &values));
   in->query.query = engine::NearestQuery{std::move(values)};
   return Status::Ok();
 }

@@ -13,6 +13,10 @@ namespace tessera::engine {
 
 namespace json = boost::json;
 
+std::string_view SparseModifierName(SparseModifier modifier) {
+  return modifier == SparseModifier::kIdf ? "idf" : "none";
+}
+
 std::string_view DistanceName(Distance distance) {
   switch (distance) {
     case Distance::kCosine:
@@ -250,6 +254,12 @@ Status ValidateConfig(const CollectionConfig& config) {
       v.Hnsw(prefix + "hnsw_config.", *params.hnsw_config);
     }
   }
+  for (const auto& [name, params] : config.sparse_vectors) {
+    if (config.vectors.contains(name)) {
+      v.Add("sparse_vectors." + name,
+            "the name is declared both as a dense and as a sparse vector");
+    }
+  }
   v.AtLeast("shard_number", config.shard_number, 1);
   v.AtLeast("replication_factor", config.replication_factor, 1);
   v.AtLeast("write_consistency_factor", config.write_consistency_factor, 1);
@@ -286,6 +296,21 @@ Result<CollectionConfig> ApplyUpdate(const CollectionConfig& config,
     }
     Take(it->second.on_disk, diff.on_disk);
   }
+  for (const auto& [name, diff] : update.sparse_vectors) {
+    auto it = next.sparse_vectors.find(name);
+    if (it == next.sparse_vectors.end()) {
+      return Status::InvalidArgument("Wrong input: Not existing vector name error: " + name);
+    }
+    if (diff.index) {
+      SparseIndexParams merged = it->second.index.value_or(SparseIndexParams{});
+      Take(merged.full_scan_threshold, diff.index->full_scan_threshold);
+      Take(merged.on_disk, diff.index->on_disk);
+      Take(merged.memory, diff.index->memory);
+      Take(merged.datatype, diff.index->datatype);
+      it->second.index = std::move(merged);
+    }
+    Take(it->second.modifier, diff.modifier);
+  }
   if (update.optimizers) {
     next.optimizers.Apply(*update.optimizers);
   }
@@ -315,7 +340,8 @@ Result<CollectionConfig> ApplyUpdate(const CollectionConfig& config,
 namespace {
 
 constexpr std::string_view kMagic = "TSCC";
-constexpr uint32_t kVersion = 2;  // 2 added payload indexes; version 1 files still load
+// 2 added payload indexes, 3 sparse vectors; every earlier version still loads.
+constexpr uint32_t kVersion = 3;
 
 void PutOptU64(std::string* out, const std::optional<uint64_t>& v) {
   PutBool(out, v.has_value());
@@ -327,6 +353,12 @@ void PutOptBool(std::string* out, const std::optional<bool>& v) {
   PutBool(out, v.has_value());
   if (v) {
     PutBool(out, *v);
+  }
+}
+void PutOptString(std::string* out, const std::optional<std::string>& v) {
+  PutBool(out, v.has_value());
+  if (v) {
+    PutLengthPrefixed(out, *v);
   }
 }
 void PutOptDouble(std::string* out, const std::optional<double>& v) {
@@ -362,6 +394,15 @@ bool GetOptBool(Decoder& d, std::optional<bool>* v) {
 }
 bool GetOptDouble(Decoder& d, std::optional<double>* v) {
   return GetOpt(d, v, &Decoder::GetDouble);
+}
+bool GetOptString(Decoder& d, std::optional<std::string>* v) {
+  bool has;
+  std::string_view bytes;
+  if (!d.GetBool(&has) || (has && !d.GetLengthPrefixed(&bytes))) {
+    return false;
+  }
+  *v = has ? std::optional<std::string>(std::string(bytes)) : std::nullopt;
+  return true;
 }
 bool GetU64(Decoder& d, uint64_t* v) {
   return d.GetVarint64(v);
@@ -467,6 +508,39 @@ bool DecodeBody(Decoder& d, uint32_t version, CollectionConfig* c) {
       c->payload_indexes.emplace(std::string(field), std::move(info));
     }
   }
+  if (version >= 3) {
+    uint64_t n;
+    if (!d.GetVarint64(&n) || n > d.remaining()) {
+      return false;
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view name;
+      SparseVectorParams p;
+      bool has_index, has_modifier;
+      if (!d.GetLengthPrefixed(&name) || !d.GetBool(&has_index)) {
+        return false;
+      }
+      if (has_index) {
+        SparseIndexParams index;
+        if (!GetOptU64(d, &index.full_scan_threshold) || !GetOptBool(d, &index.on_disk) ||
+            !GetOptString(d, &index.memory) || !GetOptString(d, &index.datatype)) {
+          return false;
+        }
+        p.index = std::move(index);
+      }
+      if (!d.GetBool(&has_modifier)) {
+        return false;
+      }
+      if (has_modifier) {
+        std::string_view m;
+        if (!d.GetBytes(1, &m) || static_cast<uint8_t>(m[0]) > 1) {
+          return false;
+        }
+        p.modifier = static_cast<SparseModifier>(m[0]);
+      }
+      c->sparse_vectors.emplace(std::string(name), std::move(p));
+    }
+  }
   return d.empty();
 }
 
@@ -509,6 +583,21 @@ std::string EncodeCollectionConfig(const CollectionConfig& c) {
     PutLengthPrefixed(&body, field);
     body.push_back(static_cast<char>(info.type));
     PutLengthPrefixed(&body, info.params.empty() ? std::string() : json::serialize(info.params));
+  }
+  PutVarint64(&body, c.sparse_vectors.size());
+  for (const auto& [name, p] : c.sparse_vectors) {
+    PutLengthPrefixed(&body, name);
+    PutBool(&body, p.index.has_value());
+    if (p.index) {
+      PutOptU64(&body, p.index->full_scan_threshold);
+      PutOptBool(&body, p.index->on_disk);
+      PutOptString(&body, p.index->memory);
+      PutOptString(&body, p.index->datatype);
+    }
+    PutBool(&body, p.modifier.has_value());
+    if (p.modifier) {
+      body.push_back(static_cast<char>(*p.modifier));
+    }
   }
 
   return FrameFile(kMagic, kVersion, body);

@@ -125,6 +125,28 @@ struct PayloadIndexInfo {
   }
 };
 
+// A sparse vector's parameters (Qdrant's SparseVectorParams), each optional as given.
+enum class SparseModifier : uint8_t { kNone = 0, kIdf = 1 };
+std::string_view SparseModifierName(SparseModifier modifier);
+
+struct SparseIndexParams {
+  std::optional<uint64_t> full_scan_threshold;  // vectors (not KB): a full scan below it
+  std::optional<bool> on_disk;                  // stored and shown; the index is in RAM
+  std::optional<std::string> memory;            // Qdrant's placement name, stored and shown
+  std::optional<std::string> datatype;          // "float32" (the only one stored yet)
+  bool operator==(const SparseIndexParams&) const = default;
+};
+
+struct SparseVectorParams {
+  std::optional<SparseIndexParams> index;
+  std::optional<SparseModifier> modifier;
+  bool operator==(const SparseVectorParams&) const = default;
+  bool idf() const { return modifier == SparseModifier::kIdf; }
+};
+
+// Qdrant's default full_scan_threshold of a sparse index, in vectors.
+inline constexpr uint64_t kDefaultSparseFullScanThreshold = 5000;
+
 // The name of the single unnamed vector ("" as Qdrant's update API spells it).
 inline constexpr std::string_view kDefaultVectorName = "";
 
@@ -132,6 +154,7 @@ struct CollectionConfig {
   // True when created as `"vectors": {size, distance}`; the map then has one entry, "".
   bool single_unnamed_vector = true;
   std::map<std::string, VectorParams, std::less<>> vectors;
+  std::map<std::string, SparseVectorParams, std::less<>> sparse_vectors;  // by name
   uint32_t shard_number = 1;
   uint32_t replication_factor = 1;
   uint32_t write_consistency_factor = 1;
@@ -147,6 +170,8 @@ struct CollectionConfig {
 // An update request (`PATCH /collections/{name}`): every field optional.
 struct CollectionUpdate {
   std::map<std::string, VectorParamsDiff, std::less<>> vectors;
+  // Merged field by field into the named sparse vectors' parameters.
+  std::map<std::string, SparseVectorParams, std::less<>> sparse_vectors;
   std::optional<OptimizersConfigDiff> optimizers;
   std::optional<HnswConfigDiff> hnsw;
   std::optional<uint32_t> replication_factor;
@@ -164,11 +189,14 @@ Result<CollectionConfig> ApplyUpdate(const CollectionConfig& config,
                                      const CollectionUpdate& update);
 
 // Binary form, stored in `<collection>/config.bin`:
-//   file    := magic:"TSCC" version:fixed32(=2) body crc32c(body):fixed32
+//   file    := magic:"TSCC" version:fixed32(=3) body crc32c(body):fixed32
 //   body    := single:bool nvec:varint (name:lp vec)* shard:varint repl:varint wcf:varint
 //              on_disk_payload:bool hnsw optimizers wal metadata:lp(JSON text, "" = none)
-//              nidx:varint (field:lp type:u8 params:lp(JSON text))*       (version 2 only)
+//              nidx:varint (field:lp type:u8 params:lp(JSON text))*       (version >= 2)
+//              nsparse:varint (name:lp sparse)*                            (version >= 3)
 //   vec     := size:varint distance:u8 has_hnsw:bool [hnsw_diff] on_disk:opt_bool
+//   sparse  := has_index:bool [full_scan_threshold:opt_varint on_disk:opt_bool
+//              memory:opt_lp datatype:opt_lp] modifier:opt_u8
 // where opt_* is a presence byte followed by the value; lp is varint length + bytes.
 std::string EncodeCollectionConfig(const CollectionConfig& config);
 Result<CollectionConfig> DecodeCollectionConfig(std::string_view bytes);

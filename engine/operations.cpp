@@ -25,11 +25,49 @@ std::string_view OperationName(const Operation& op) {
 
 namespace {
 
-Status CheckVectors(const CollectionConfig& config, NamedVectors* vectors, bool require_all) {
+}  // namespace
+
+Status SortSparse(SparseVector* v) {
+  std::vector<std::pair<uint32_t, float>> pairs(v->indices.size());
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    pairs[i] = {v->indices[i], v->values[i]};
+  }
+  std::sort(pairs.begin(), pairs.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (i > 0 && pairs[i].first == pairs[i - 1].first) {
+      return Status::InvalidArgument("Wrong input: a sparse vector's indices must be unique");
+    }
+    v->indices[i] = pairs[i].first;
+    v->values[i] = pairs[i].second;
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+Status CheckVectors(const CollectionConfig& config, NamedVectors* vectors) {
   for (auto& [name, vector] : *vectors) {
+    if (config.sparse_vectors.contains(name) && !config.vectors.contains(name)) {
+      auto* sparse = std::get_if<SparseVector>(&vector);
+      if (sparse == nullptr) {
+        return Status::InvalidArgument(
+            "Wrong input: Conversion between sparse and regular vectors failed");
+      }
+      if (sparse->indices.size() != sparse->values.size()) {
+        return Status::InvalidArgument(
+            "Wrong input: a sparse vector's values must be as many as its indices");
+      }
+      for (float v : sparse->values) {
+        if (!std::isfinite(v)) {
+          return Status::InvalidArgument("Wrong input: vector values must be finite numbers");
+        }
+      }
+      TESSERA_RETURN_IF_ERROR(SortSparse(sparse));
+      continue;
+    }
     DenseVector* dense = AsDense(vector);
     if (dense == nullptr) {
-      // A collection declares dense vectors only (the vector-model issue adds the others).
       if (!config.vectors.contains(name)) {
         return Status::InvalidArgument("Wrong input: Not existing vector name error: " +
                                        (name.empty() ? std::string("(unnamed)") : name));
@@ -41,15 +79,13 @@ Status CheckVectors(const CollectionConfig& config, NamedVectors* vectors, bool 
     }
     TESSERA_RETURN_IF_ERROR(PrepareVector(config, name, dense));
   }
-  if (require_all && config.single_unnamed_vector && !vectors->contains("")) {
-    return Status::InvalidArgument("Wrong input: Vector is required for the unnamed vector");
-  }
+  // Every vector is optional, as in Qdrant: a point may hold any subset of the names.
   return Status::Ok();
 }
 
 Status CheckNames(const CollectionConfig& config, const std::vector<std::string>& names) {
   for (const std::string& name : names) {
-    if (!config.vectors.contains(name)) {
+    if (!config.vectors.contains(name) && !config.sparse_vectors.contains(name)) {
       return Status::InvalidArgument("Wrong input: Not existing vector name error: " +
                                      (name.empty() ? std::string("(unnamed)") : name));
     }
@@ -98,11 +134,11 @@ Status PrepareOperations(const CollectionConfig& config, OperationList* ops) {
   for (Operation& op : *ops) {
     if (auto* upsert = std::get_if<UpsertOp>(&op)) {
       for (PointStruct& p : upsert->points) {
-        TESSERA_RETURN_IF_ERROR(CheckVectors(config, &p.vectors, true));
+        TESSERA_RETURN_IF_ERROR(CheckVectors(config, &p.vectors));
       }
     } else if (auto* update = std::get_if<UpdateVectorsOp>(&op)) {
       for (PointVectors& p : update->points) {
-        TESSERA_RETURN_IF_ERROR(CheckVectors(config, &p.vectors, false));
+        TESSERA_RETURN_IF_ERROR(CheckVectors(config, &p.vectors));
       }
     } else if (auto* del = std::get_if<DeleteVectorsOp>(&op)) {
       TESSERA_RETURN_IF_ERROR(CheckNames(config, del->names));

@@ -86,6 +86,9 @@ std::string_view OperationName(const Operation& op);
 // Checks every vector name and dimension against the collection (kInvalidArgument, in
 // Qdrant's words), and normalises Cosine vectors in place. Touches no stored state.
 Status PrepareOperations(const CollectionConfig& config, OperationList* ops);
+// Sorts a sparse vector by index (as Qdrant stores and scores them); InvalidArgument if an
+// index repeats.
+Status SortSparse(SparseVector* v);
 // The same for one vector (a stored one or a query): name, dimension, finite values, Cosine
 // normalising.
 Status PrepareVector(const CollectionConfig& config, const std::string& name,

@@ -23,7 +23,7 @@ bool AppendableFull(const Segment& appendable, const CollectionConfig& c) {
 }
 
 bool NeedsIndexing(const Segment& segment) {
-  return segment.sealed() && !segment.specs().empty() && !segment.has_graph(0);
+  return segment.sealed() && segment.needs_graphs();
 }
 
 Optimizer::Optimizer(std::string name, SegmentSet& segments, const SharedConfig& config,

@@ -12,8 +12,9 @@ namespace {
 
 constexpr int kMaxPrefetchDepth = 4;  // levels of prefetch below the root
 
-// The stored vector `name` of point `id`.
-Result<DenseVector> VectorOf(const Searcher& searcher, const PointId& id, const std::string& name) {
+// The stored vector `name` of point `id`, of any kind.
+Result<VectorInput> StoredVector(const Searcher& searcher, const PointId& id,
+                                 const std::string& name) {
   auto records = searcher.Retrieve({id}, false, true);
   if (records.empty()) {
     return Status::NotFound("Not found: No point with id " + id.ToString() + " found");
@@ -23,12 +24,18 @@ Result<DenseVector> VectorOf(const Searcher& searcher, const PointId& id, const 
     return Status::InvalidArgument("Wrong input: point " + id.ToString() + " has no vector `" +
                                    name + "`");
   }
-  const DenseVector* dense = AsDense(it->second);
+  return std::move(it->second);
+}
+
+// The stored dense vector `name` of point `id`.
+Result<DenseVector> VectorOf(const Searcher& searcher, const PointId& id, const std::string& name) {
+  TESSERA_ASSIGN_OR_RETURN(VectorInput v, StoredVector(searcher, id, name));
+  DenseVector* dense = AsDense(v);
   if (dense == nullptr) {
     return Status::InvalidArgument("Wrong input: the vector `" + name + "` of point " +
                                    id.ToString() + " is not dense");
   }
-  return *dense;
+  return std::move(*dense);
 }
 
 // The example's vector; a point example's id is added to `ids`.
@@ -40,7 +47,33 @@ Result<DenseVector> Resolve(const Searcher& searcher, const VectorExample& examp
     }
     return VectorOf(searcher, *id, name);
   }
-  return std::get<DenseVector>(example);
+  if (const auto* dense = std::get_if<DenseVector>(&example)) {
+    return *dense;
+  }
+  return Status::InvalidArgument(
+      "Wrong input: recommend with sparse vectors is not supported by Tessera yet");
+}
+
+// A nearest query's target into the request: a dense or a sparse vector, or a stored point's.
+Status SetTarget(const Searcher& searcher, const VectorExample& target, const std::string& name,
+                 SearchRequest* request) {
+  VectorInput v;
+  if (const auto* id = std::get_if<PointId>(&target)) {
+    TESSERA_ASSIGN_OR_RETURN(v, StoredVector(searcher, *id, name));
+  } else if (const auto* dense = std::get_if<DenseVector>(&target)) {
+    v = *dense;
+  } else {
+    v = std::get<SparseVector>(target);
+  }
+  if (auto* dense = AsDense(v)) {
+    request->query = std::move(*dense);
+  } else if (auto* sparse = std::get_if<SparseVector>(&v)) {
+    request->sparse = std::move(*sparse);
+  } else {
+    return Status::InvalidArgument(
+        "Wrong input: Conversion between multi and regular vectors failed");
+  }
+  return Status::Ok();
 }
 
 Result<DenseVector> Average(const Searcher& searcher, const std::vector<VectorExample>& examples,
@@ -144,8 +177,7 @@ Result<std::vector<ScoredPoint>> Run(const Searcher& searcher, const Query& q, i
   request.with_vectors = q.with_vectors;
   std::vector<PointId> exclude;
   if (const auto* nearest = std::get_if<NearestQuery>(&q.query)) {
-    TESSERA_ASSIGN_OR_RETURN(request.query,
-                             Resolve(searcher, nearest->target, q.using_vector, nullptr));
+    TESSERA_RETURN_IF_ERROR(SetTarget(searcher, nearest->target, q.using_vector, &request));
   } else {
     TESSERA_ASSIGN_OR_RETURN(
         request.query,
@@ -179,7 +211,7 @@ std::vector<ScoredPoint> FuseRrf(const std::vector<std::vector<ScoredPoint>>& li
   std::unordered_map<PointId, size_t, PointIdHash> at;
   for (const auto& list : lists) {
     for (size_t rank = 0; rank < list.size(); ++rank) {
-      const double add = 1.0 / (k + static_cast<double>(rank) + 1.0);
+      const double add = 1.0 / (k + static_cast<double>(rank));  // rank from 0, as Qdrant
       auto [it, inserted] = at.try_emplace(list[rank].record.id, fused.size());
       if (inserted) {
         fused.push_back(list[rank]);

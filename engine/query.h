@@ -50,7 +50,8 @@ struct SearchStats {
 
 struct SearchRequest {
   std::string vector_name;  // "" for the unnamed vector
-  std::vector<float> query;
+  std::vector<float> query;           // for a dense vector
+  std::optional<SparseVector> sparse;  // the query instead, for a sparse vector
   size_t limit = 10;
   size_t offset = 0;
   std::optional<size_t> ef;  // default: the HNSW ef_construct
@@ -72,7 +73,7 @@ struct OrderBy {
 // ---- the query IR ----
 
 // An example or a target: a stored point (its vector by the query's `using` name) or a vector.
-using VectorExample = std::variant<PointId, DenseVector>;
+using VectorExample = std::variant<PointId, DenseVector, SparseVector>;
 
 // The points closest to a vector, or to a stored point's vector.
 struct NearestQuery {
@@ -92,7 +93,7 @@ struct RecommendQuery {
 enum class Fusion : uint8_t { kRrf };
 
 // Fuses the prefetches' ranked lists. RRF: score = sum over lists of 1 / (k + rank), k = 2 as in
-// Qdrant, rank from 1.
+// Qdrant, rank from 0 (a point first in two lists scores 1.0).
 struct FusionQuery {
   Fusion fusion = Fusion::kRrf;
 };

@@ -50,6 +50,39 @@ std::vector<PointRecord> Searcher::Retrieve(const std::vector<PointId>& ids, boo
   return out;
 }
 
+void Searcher::ApplyIdf(const std::vector<std::shared_ptr<Segment>>& segments,
+                        const std::string& name, SparseVector* query) {
+  // Qdrant's IDF: ln((N - df + 0.5) / (df + 0.5) + 1), N the live points holding the vector,
+  // df those holding the dimension, over the whole collection.
+  uint64_t n = 0;
+  std::vector<uint64_t> df(query->indices.size(), 0);
+  for (const auto& segment : segments) {
+    const int v = segment->VectorIndex(name);
+    if (v < 0) {
+      continue;
+    }
+    const index::SparseVectorIndex& index = segment->sparse(static_cast<size_t>(v));
+    const bool tombstones = segment->live_count() != segment->size();
+    auto live = [&](Offset o) { return !segment->deleted(o); };
+    if (!tombstones) {
+      n += index.count();
+    } else {
+      for (Offset o = 0; o < segment->size(); ++o) {
+        n += index.has(o) && live(o) ? 1 : 0;
+      }
+    }
+    for (size_t j = 0; j < query->indices.size(); ++j) {
+      df[j] += tombstones ? index.DocumentFrequency(query->indices[j], live)
+                          : index.DocumentFrequency(query->indices[j], {});
+    }
+  }
+  for (size_t j = 0; j < query->indices.size(); ++j) {
+    const auto nf = static_cast<float>(n);
+    const auto d = static_cast<float>(df[j]);
+    query->values[j] *= std::log((nf - d + 0.5f) / (d + 0.5f) + 1.0f);
+  }
+}
+
 Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) const {
   const std::shared_ptr<const CollectionConfig> config = config_.get();
   const CollectionConfig& c = *config;
@@ -62,14 +95,27 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
   }
   const SearchRequest& request = rebound ? *rebound : unbound;
   auto it = c.vectors.find(request.vector_name);
-  if (it == c.vectors.end()) {
+  auto sparse_it = c.sparse_vectors.find(request.vector_name);
+  const bool sparse = it == c.vectors.end() && sparse_it != c.sparse_vectors.end();
+  if (it == c.vectors.end() && !sparse) {
     return Status::InvalidArgument(
         "Wrong input: Not existing vector name error: " +
         (request.vector_name.empty() ? std::string("(unnamed)") : request.vector_name));
   }
-  std::vector<float> q = request.query;
-  TESSERA_RETURN_IF_ERROR(PrepareVector(c, request.vector_name, &q));
-  const index::Metric metric = MetricFor(it->second.distance);
+  if (sparse != request.sparse.has_value()) {
+    return Status::InvalidArgument(
+        "Wrong input: Conversion between sparse and regular vectors failed");
+  }
+  std::vector<float> q;
+  SparseVector sq;
+  if (sparse) {
+    sq = *request.sparse;
+    TESSERA_RETURN_IF_ERROR(SortSparse(&sq));
+  } else {
+    q = request.query;
+    TESSERA_RETURN_IF_ERROR(PrepareVector(c, request.vector_name, &q));
+  }
+  const index::Metric metric = sparse ? index::Metric::kDot : MetricFor(it->second.distance);
   const size_t want = request.offset + request.limit;
   const size_t ef = std::max(request.ef.value_or(c.hnsw.ef_construct), want);
 
@@ -80,10 +126,20 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
   };
   std::shared_lock state(segments_.mu());
   const auto& segments = segments_.segments();
-  const uint64_t threshold_kb =
-      it->second.hnsw_config && it->second.hnsw_config->full_scan_threshold
-          ? *it->second.hnsw_config->full_scan_threshold
-          : c.hnsw.full_scan_threshold;
+  uint64_t threshold_kb = c.hnsw.full_scan_threshold;
+  uint64_t sparse_threshold = kDefaultSparseFullScanThreshold;  // vectors, not KB
+  if (sparse) {
+    const SparseVectorParams& params = sparse_it->second;
+    if (params.index && params.index->full_scan_threshold) {
+      sparse_threshold = *params.index->full_scan_threshold;
+    }
+    if (params.idf()) {
+      ApplyIdf(segments, request.vector_name, &sq);
+    }
+  } else if (it->second.hnsw_config && it->second.hnsw_config->full_scan_threshold) {
+    threshold_kb = *it->second.hnsw_config->full_scan_threshold;
+  }
+  const index::SparseQuery sparse_query{sq.indices, sq.values};
   struct SegmentResult {
     std::vector<Candidate> hits;
     int path = -1;  // -1 not searched, 0 exact, 1 HNSW
@@ -126,10 +182,26 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
       estimate = indexed ? std::min<uint64_t>(*indexed, s.live_count())
                          : EstimateMatches(request.filter, s);
     }
+    std::vector<index::Hit> hits;
+    if (sparse) {
+      // The inverted index answers exactly; a small enough candidate set is scored directly.
+      std::vector<Offset> among;
+      const bool plain = candidates && estimate < sparse_threshold;
+      if (plain) {
+        among.resize(candidates->offsets.cardinality());
+        candidates->offsets.toUint32Array(among.data());
+      }
+      results[i].path = plain ? 0 : 1;
+      hits = s.SearchSparse(static_cast<size_t>(v), sparse_query, want, plain ? &among : nullptr,
+                            accept);
+      for (const index::Hit& h : hits) {
+        results[i].hits.push_back({h.distance, i, h.offset});
+      }
+      return;
+    }
     const uint64_t kb = estimate * it->second.size * sizeof(float) / 1024;
     const bool exact = request.exact || !s.has_graph(static_cast<size_t>(v)) || kb < threshold_kb;
     results[i].path = exact ? 0 : 1;
-    std::vector<index::Hit> hits;
     if (exact && candidates) {
       std::vector<Offset> offsets(candidates->offsets.cardinality());
       candidates->offsets.toUint32Array(offsets.data());
@@ -179,7 +251,9 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
   });
   std::vector<ScoredPoint> out;
   for (size_t i = request.offset; i < std::min(all.size(), want); ++i) {
-    const float score = index::ScoreFromDistance(metric, all[i].distance);
+    // A sparse hit's distance is its negated dot product (sparse_vector_index.h).
+    const float score =
+        sparse ? -all[i].distance : index::ScoreFromDistance(metric, all[i].distance);
     if (request.score_threshold) {
       const bool passes = index::HigherIsBetter(metric) ? score >= *request.score_threshold
                                                         : score <= *request.score_threshold;

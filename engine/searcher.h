@@ -29,6 +29,11 @@ class Searcher {
                                     bool with_vectors) const;
 
  private:
+  // Weighs a sparse query's values by each dimension's inverse document frequency over the
+  // segments (the `idf` modifier). Under the segment lock.
+  static void ApplyIdf(const std::vector<std::shared_ptr<Segment>>& segments,
+                       const std::string& name, SparseVector* query);
+
   const SegmentSet& segments_;
   const SharedConfig& config_;
   const PayloadStats& stats_;

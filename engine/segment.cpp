@@ -34,6 +34,9 @@ std::vector<VectorSpec> SpecsFor(const CollectionConfig& config) {
   for (const auto& [name, params] : config.vectors) {
     specs.push_back({name, params.size, MetricFor(params.distance)});
   }
+  for (const auto& [name, params] : config.sparse_vectors) {
+    specs.push_back({name, 0, index::Metric::kDot, true});
+  }
   return specs;
 }
 
@@ -59,7 +62,14 @@ int Segment::VectorIndex(std::string_view name) const {
 NamedVectors Segment::vectors_of(Offset o) const {
   NamedVectors out;
   for (size_t v = 0; v < specs_.size(); ++v) {
-    if (has_vector(v, o)) {
+    if (!has_vector(v, o)) {
+      continue;
+    }
+    if (specs_[v].sparse) {
+      const index::SparseVectorIndex::View view = vectors_[v].sparse.Get(o);
+      out[specs_[v].name] = SparseVector{{view.indices.begin(), view.indices.end()},
+                                         {view.values.begin(), view.values.end()}};
+    } else {
       const auto values = vector(v, o);
       out[specs_[v].name] = DenseVector(values.begin(), values.end());
     }
@@ -96,11 +106,26 @@ std::vector<index::Hit> Segment::SearchAmong(size_t vec, std::span<const float> 
   return vectors_[vec].storage.ExactSearchAmong(query, k, offsets, live);
 }
 
+std::vector<index::Hit> Segment::SearchSparse(size_t vec, const index::SparseQuery& query,
+                                              size_t k, const std::vector<Offset>* offsets,
+                                              const index::AcceptFn& accept) const {
+  auto live = [&](Offset o) {
+    return o < ids_.size() && !ids_.deleted(o) && (!accept || accept(o));
+  };
+  const index::SparseVectorIndex& sparse = vectors_[vec].sparse;
+  return offsets != nullptr ? sparse.SearchAmong(query, k, *offsets, live)
+                            : sparse.Search(query, k, live);
+}
+
 void Segment::Reserve(size_t points) {
   ids_.Reserve(points);
   payloads_.Reserve(points);
-  for (VectorSlot& slot : vectors_) {
-    slot.storage.Reserve(points);
+  for (size_t v = 0; v < specs_.size(); ++v) {
+    if (specs_[v].sparse) {
+      vectors_[v].sparse.Reserve(points);
+    } else {
+      vectors_[v].storage.Reserve(points);
+    }
   }
 }
 
@@ -114,8 +139,12 @@ Offset Segment::Put(const PointId& id, SeqNo version, const NamedVectors& vector
   } else {
     o = ids_.Add(id, version);
     payloads_.Append();
-    for (VectorSlot& slot : vectors_) {
-      slot.storage.Append();
+    for (size_t v = 0; v < specs_.size(); ++v) {
+      if (specs_[v].sparse) {
+        vectors_[v].sparse.Append();
+      } else {
+        vectors_[v].storage.Append();
+      }
     }
   }
   payloads_.Mutable(o) = std::move(payload);
@@ -139,6 +168,16 @@ void Segment::Delete(Offset o, SeqNo version) {
 
 void Segment::SetVector(size_t vec, Offset o, const VectorInput& value) {
   assert(vectors_[vec].index == nullptr);  // sealed segments change by tombstones only
+  if (specs_[vec].sparse) {
+    const auto* sparse = std::get_if<SparseVector>(&value);
+    assert(sparse != nullptr);
+    if (sparse == nullptr || sparse->indices.size() != sparse->values.size()) {
+      return;
+    }
+    vectors_[vec].sparse.Set(o, sparse->indices, sparse->values);
+    BodyChanged();
+    return;
+  }
   const DenseVector* dense = AsDense(value);
   assert(dense != nullptr && dense->size() == specs_[vec].dim);
   if (dense == nullptr || dense->size() != specs_[vec].dim) {
@@ -150,12 +189,19 @@ void Segment::SetVector(size_t vec, Offset o, const VectorInput& value) {
 
 void Segment::RemoveVector(size_t vec, Offset o) {
   assert(vectors_[vec].index == nullptr);
-  vectors_[vec].storage.Clear(o);
+  if (specs_[vec].sparse) {
+    vectors_[vec].sparse.Clear(o);
+  } else {
+    vectors_[vec].storage.Clear(o);
+  }
   BodyChanged();
 }
 
 Status Segment::BuildGraphs(const index::HnswParams& params, size_t threads) {
   for (size_t v = 0; v < specs_.size(); ++v) {
+    if (specs_[v].sparse) {
+      continue;  // its inverted index is kept as the points come
+    }
     TESSERA_ASSIGN_OR_RETURN(
         vectors_[v].index,
         index::HnswGraph::Build(params, vectors_[v].storage, threads,
@@ -164,6 +210,15 @@ Status Segment::BuildGraphs(const index::HnswParams& params, size_t threads) {
   }
   BodyChanged();
   return Status::Ok();
+}
+
+bool Segment::needs_graphs() const {
+  for (size_t v = 0; v < specs_.size(); ++v) {
+    if (!specs_[v].sparse && vectors_[v].index == nullptr) {
+      return true;
+    }
+  }
+  return false;
 }
 
 size_t Segment::indexed_vectors() const {
@@ -180,8 +235,8 @@ size_t Segment::indexed_vectors() const {
 
 size_t Segment::column_bytes() const {
   size_t bytes = 0;
-  for (const VectorSlot& slot : vectors_) {
-    bytes += slot.storage.bytes();
+  for (size_t v = 0; v < specs_.size(); ++v) {
+    bytes += specs_[v].sparse ? vectors_[v].sparse.bytes() : vectors_[v].storage.bytes();
   }
   return bytes;
 }
@@ -198,23 +253,25 @@ std::vector<std::string> Segment::graph_files() const {
 
 // ---- persistence ----
 //
-//   body  := magic:"TSSG" version:fixed32(=2) b crc32c(b):fixed32
-//   b     := id:varint sealed:bool nspec:varint (name:lp dim:varint metric:u8)*
+//   body  := magic:"TSSG" version:fixed32(=3) b crc32c(b):fixed32
+//   b     := id:varint sealed:bool nspec:varint (name:lp dim:varint metric:u8 sparse:bool)*
 //            ids payload*[n] column*[nspec] graph*[nspec]
 //   ids   := n:varint id*[n]                          (id_tracker.h; id: point_id.h)
 //   payload := lp(JSON text, "" = {})
-//   column:= present:bytes[n] data:f32[n*dim]         (zeros where absent)
+//   column:= present:bytes[n] data:f32[n*dim]         (a dense vector; zeros where absent)
+//          | (present:bool [nnz:varint (index:varint value:f32)*nnz])*[n]    (a sparse one)
 //   graph := has:bool [file:lp crc:fixed32]           (file: a name in the same folder)
 //
 //   versions file := magic:"TSSV" version:fixed32(=1) v crc32c(v):fixed32
 //   v     := segment_id:varint n:varint (deleted:bool version:varint)*[n]
 //
+// Body version 2 is version 3 without the specs' `sparse` byte (dense vectors only).
 // Body version 1 (written before versions had a file of their own) has, after the specs,
 //   n:varint (id deleted:bool version:varint payload)*[n] column*[nspec] graph*[nspec]
 
 namespace {
 constexpr std::string_view kMagic = "TSSG";
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 constexpr std::string_view kVersionsMagic = "TSSV";
 constexpr uint32_t kVersionsVersion = 1;
 }  // namespace
@@ -238,6 +295,7 @@ Segment::Image Segment::TakeImage(const std::shared_ptr<const Segment>& segment)
   copy->payloads_ = segment->payloads_;
   for (size_t v = 0; v < copy->vectors_.size(); ++v) {
     copy->vectors_[v].storage = segment->vectors_[v].storage;
+    copy->vectors_[v].sparse = segment->vectors_[v].sparse;
   }
   copy->sealed_ = segment->sealed_;
   image.versions = copy->ids_.CopyVersions();
@@ -263,11 +321,16 @@ Result<std::string> Segment::Serialize(const Image& image, const fs::path& dir) 
     PutLengthPrefixed(&body, spec.name);
     PutVarint64(&body, spec.dim);
     body.push_back(static_cast<char>(spec.metric));
+    PutBool(&body, spec.sparse);
   }
   s.ids_.EncodeIds(&body);
   s.payloads_.EncodeTo(&body);
-  for (const VectorSlot& slot : s.vectors_) {
-    slot.storage.EncodeTo(&body);
+  for (size_t v = 0; v < s.specs_.size(); ++v) {
+    if (s.specs_[v].sparse) {
+      s.vectors_[v].sparse.EncodeTo(&body);
+    } else {
+      s.vectors_[v].storage.EncodeTo(&body);
+    }
   }
   for (size_t v = 0; v < s.specs_.size(); ++v) {
     PutBool(&body, !s.graph_files_[v].name.empty());
@@ -294,7 +357,7 @@ struct Head {
   std::vector<VectorSpec> specs;
 };
 
-bool ReadHead(Decoder* d, Head* head) {
+bool ReadHead(Decoder* d, uint32_t version, Head* head) {
   uint64_t nspec;
   if (!d->GetVarint64(&head->id) || !d->GetBool(&head->sealed) || !d->GetVarint64(&nspec) ||
       nspec > 4096) {
@@ -309,6 +372,9 @@ bool ReadHead(Decoder* d, Head* head) {
     }
     s.name = std::string(name);
     s.metric = static_cast<index::Metric>(metric[0]);
+    if (version >= 3 && (!d->GetBool(&s.sparse) || (s.sparse && s.dim != 0))) {
+      return false;
+    }
   }
   return true;
 }
@@ -319,6 +385,12 @@ Status Segment::LoadColumnsAndGraphs(Decoder* in, const fs::path& dir, const std
   auto bad = [&] { return Status::Corruption(where + ": malformed body"); };
   const size_t n = size();
   for (size_t v = 0; v < specs_.size(); ++v) {
+    if (specs_[v].sparse) {
+      if (!vectors_[v].sparse.DecodeFrom(in, n)) {
+        return bad();
+      }
+      continue;
+    }
     std::string_view present, data;
     if (n > in->remaining() / std::max<size_t>(1, specs_[v].dim * sizeof(float)) ||
         !in->GetBytes(n, &present) || !in->GetBytes(n * specs_[v].dim * sizeof(float), &data) ||
@@ -366,7 +438,7 @@ Result<std::unique_ptr<Segment>> Segment::Load(const fs::path& dir, const fs::pa
   Decoder d(framed.body);
   auto bad = [&] { return Status::Corruption(where + ": malformed body"); };
   Head head;
-  if (!ReadHead(&d, &head)) {
+  if (!ReadHead(&d, framed.version, &head)) {
     return bad();
   }
   auto segment = std::make_unique<Segment>(head.id, std::move(head.specs));
@@ -400,7 +472,7 @@ Result<std::unique_ptr<Segment>> Segment::LoadVersion1(std::string_view body, co
   Decoder d(body);
   auto bad = [&] { return Status::Corruption(where + ": malformed body"); };
   Head head;
-  if (!ReadHead(&d, &head)) {
+  if (!ReadHead(&d, 1, &head)) {
     return bad();
   }
   auto segment = std::make_unique<Segment>(head.id, std::move(head.specs));

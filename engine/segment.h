@@ -39,14 +39,16 @@
 #include "index/dense_storage.h"
 #include "index/hnsw_graph.h"
 #include "index/metric.h"
+#include "index/sparse_vector_index.h"
 #include "wal/log_format.h"
 
 namespace tessera::engine {
 
 struct VectorSpec {
   std::string name;
-  size_t dim = 0;
+  size_t dim = 0;  // 0 for a sparse vector
   index::Metric metric = index::Metric::kCosine;
+  bool sparse = false;  // a sparse vector (index/sparse_vector_index.h), scored by dot product
   bool operator==(const VectorSpec&) const = default;
 };
 
@@ -73,8 +75,13 @@ class Segment {
   const PayloadStorage& payloads() const { return payloads_; }
   // The payload-index slot: per-field structures over this segment's payloads.
   const SegmentPayloadIndex& payload_index() const { return payload_index_; }
-  bool has_vector(size_t vec, Offset o) const { return vectors_[vec].storage.has(o); }
+  bool has_vector(size_t vec, Offset o) const {
+    return specs_[vec].sparse ? vectors_[vec].sparse.has(o) : vectors_[vec].storage.has(o);
+  }
+  // A dense vector's values (empty for a sparse vector: see sparse()).
   std::span<const float> vector(size_t vec, Offset o) const { return vectors_[vec].storage.Get(o); }
+  // A sparse vector's storage and inverted index.
+  const index::SparseVectorIndex& sparse(size_t vec) const { return vectors_[vec].sparse; }
   // All vectors of a live point, by name.
   NamedVectors vectors_of(Offset o) const;
 
@@ -86,6 +93,11 @@ class Segment {
   std::vector<index::Hit> SearchAmong(size_t vec, std::span<const float> query, size_t k,
                                       std::span<const Offset> offsets,
                                       const index::AcceptFn& accept) const;
+  // The same for a sparse vector: from its inverted index, or among `offsets` when given.
+  // Hit::distance is the negated dot product.
+  std::vector<index::Hit> SearchSparse(size_t vec, const index::SparseQuery& query, size_t k,
+                                       const std::vector<Offset>* offsets,
+                                       const index::AcceptFn& accept) const;
 
   // ---- writes ----
   // Room for `points` points in all, so that filling a copy of known size allocates once.
@@ -114,6 +126,8 @@ class Segment {
     BodyChanged();
   }
   bool has_graph(size_t vec) const { return vectors_[vec].index != nullptr; }
+  // Whether a dense vector still lacks its graph (a sparse vector's index is always there).
+  bool needs_graphs() const;
   // Builds one graph per vector over the live points (without any lock: call on a segment
   // nobody else can see yet).
   Status BuildGraphs(const index::HnswParams& params, size_t threads);
@@ -162,8 +176,9 @@ class Segment {
     uint32_t crc = 0;
   };
   struct VectorSlot {
-    index::DenseStorage storage;
+    index::DenseStorage storage;              // a dense vector's (unused for a sparse one)
     std::unique_ptr<index::HnswGraph> index;  // over `storage`; null until built
+    index::SparseVectorIndex sparse;          // a sparse vector's (empty for a dense one)
   };
   void BodyChanged() {
     ++generation_;

@@ -64,7 +64,7 @@ CASES = [
     ("unknown vector name", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"nope": [1, 2]}}]}, 400, "Not existing vector name"),
     ("sparse vector", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"": {"indices": [1], "values": [1]}}}]}, 400, "Conversion between sparse and regular vectors failed"),
     ("sparse vector, unknown name", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"s": {"indices": [1], "values": [1]}}}]}, 400, "Not existing vector name error: s"),
-    ("sparse vector, lengths differ", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"": {"indices": [1, 2], "values": [1]}}}]}, 400, "must be the same length as indices"),
+    ("sparse vector, lengths differ", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"": {"indices": [1, 2], "values": [1]}}}]}, 422, "must be the same length as indices"),
     ("sparse vector, negative index", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"": {"indices": [-1], "values": [1]}}}]}, 400, "points[0].vector..indices[0]"),
     ("sparse vector, unknown field", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"": {"indices": [1], "values": [1], "x": 1}}}]}, 400, "unknown field `x`"),
     ("payload is a list", "PUT", C + "/points", {"points": [{"id": 9, "vector": [1, 2], "payload": [1]}]}, 400, "payload"),

@@ -84,7 +84,7 @@ class SearchApiTest(unittest.TestCase):
             "query": {"fusion": "rrf"}, "limit": 3}))["points"]
         # dense ranks 0,1,2,3,4; other (Dot, larger first coordinate = smaller id) ranks 0,1,2,3,4.
         self.assertEqual(self.ids(fused), [0, 1, 2])
-        self.assertAlmostEqual(fused[0]["score"], 2 * (1 / 3), places=5)  # k = 2, rank 1
+        self.assertAlmostEqual(fused[0]["score"], 1.0, places=5)  # 2 * 1 / (k + 0), k = 2
         rescored = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
             "prefetch": {"query": [0, 0], "using": "dense", "limit": 5},
             "query": [10, 0], "using": "dense", "limit": 2}))["points"]

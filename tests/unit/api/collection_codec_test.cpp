@@ -67,7 +67,8 @@ TEST(CollectionCodecTest, TypeErrorsAre400AndNameTheField) {
       {R"({"shard_number":4294967296})", "shard_number"},
       {R"({"metadata":[1]})", "metadata"},
       {R"([1,2])", "expected a map"},
-      {R"({"sparse_vectors":{"s":{}}})", "sparse_vectors"},
+      {R"({"sparse_vectors":{"s":{"modifier":7}}})", "sparse_vectors.s.modifier"},
+      {R"({"sparse_vectors":{"s":{"index":{"datatype":"uint8"}}}})", "sparse_vectors.s.index.datatype"},
   };
   for (const Case& c : cases) {
     Result<engine::CollectionConfig> r = Create(c.body);

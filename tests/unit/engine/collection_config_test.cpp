@@ -56,17 +56,53 @@ TEST(CollectionConfigTest, PayloadIndexesRoundTripAndVersionOneFilesStillLoad) {
   with_indexes.payload_indexes["price"] = PayloadIndexInfo{PayloadSchemaType::kFloat, {}};
   EXPECT_EQ(*DecodeCollectionConfig(EncodeCollectionConfig(with_indexes)), with_indexes);
 
-  // A version 1 file is the version 2 body without the index list.
-  const std::string v2 = EncodeCollectionConfig(NamedConfig());
-  std::string body = v2.substr(8, v2.size() - 12);
-  body.pop_back();  // the empty index list: one varint byte, 0
-  std::string v1 = "TSCC";
-  PutFixed32(&v1, 1);
-  v1 += body;
-  PutFixed32(&v1, crc32c::Value(body));
-  Result<CollectionConfig> decoded = DecodeCollectionConfig(v1);
+  // A version 2 file is the version 3 body without the sparse vector list, and version 1 the
+  // version 2 body without the index list (each empty here: one varint byte, 0).
+  const std::string v3 = EncodeCollectionConfig(NamedConfig());
+  std::string body = v3.substr(8, v3.size() - 12);
+  for (uint32_t version : {2u, 1u}) {
+    body.pop_back();
+    std::string old = "TSCC";
+    PutFixed32(&old, version);
+    old += body;
+    PutFixed32(&old, crc32c::Value(body));
+    Result<CollectionConfig> decoded = DecodeCollectionConfig(old);
+    ASSERT_TRUE(decoded.ok()) << version << ": " << decoded.status().ToString();
+    EXPECT_EQ(*decoded, NamedConfig()) << version;
+  }
+}
+
+TEST(CollectionConfigTest, SparseVectorsRoundTripAndAreUpdatedFieldByField) {
+  CollectionConfig c = NamedConfig();
+  c.sparse_vectors["plain"] = SparseVectorParams{};
+  c.sparse_vectors["words"] = SparseVectorParams{
+      SparseIndexParams{.full_scan_threshold = 100, .on_disk = false, .memory = "cold",
+                        .datatype = "float32"},
+      SparseModifier::kIdf};
+  c.sparse_vectors["none"] = SparseVectorParams{std::nullopt, SparseModifier::kNone};
+  Result<CollectionConfig> decoded = DecodeCollectionConfig(EncodeCollectionConfig(c));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-  EXPECT_EQ(*decoded, NamedConfig());
+  EXPECT_EQ(*decoded, c);
+  EXPECT_TRUE(decoded->sparse_vectors.at("words").idf());
+  EXPECT_FALSE(decoded->sparse_vectors.at("none").idf());
+
+  CollectionUpdate update;
+  update.sparse_vectors["words"] =
+      SparseVectorParams{SparseIndexParams{.on_disk = true}, std::nullopt};
+  Result<CollectionConfig> next = ApplyUpdate(c, update);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  const SparseVectorParams& words = next->sparse_vectors.at("words");
+  EXPECT_EQ(words.index->on_disk, true);
+  EXPECT_EQ(words.index->full_scan_threshold, 100u);  // kept
+  EXPECT_TRUE(words.idf());                           // kept
+  update.sparse_vectors.clear();
+  update.sparse_vectors["missing"] = SparseVectorParams{};
+  EXPECT_EQ(ApplyUpdate(c, update).status().code(), Code::kInvalidArgument);
+
+  // A name is a dense or a sparse vector, not both.
+  CollectionConfig both = NamedConfig();
+  both.sparse_vectors[both.vectors.begin()->first] = SparseVectorParams{};
+  EXPECT_EQ(ValidateConfig(both).code(), Code::kValidationFailed);
 }
 
 TEST(CollectionConfigTest, DecodeRejectsAnyDamage) {

@@ -1,5 +1,7 @@
 #include "engine/operations.h"
 
+#include <limits>
+
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
@@ -76,8 +78,37 @@ TEST(OperationsTest, PrepareChecksNamesAndDimensionsAndNormalisesCosine) {
             std::string::npos);
   OperationList bad_name{DeleteVectorsOp{{PointId::Num(1)}, {"nope"}}};
   EXPECT_EQ(PrepareOperations(config, &bad_name).code(), Code::kInvalidArgument);
+  // Every vector is optional, as in Qdrant: a point without any is a point.
   OperationList missing{UpsertOp{{PointStruct{PointId::Num(1), {}, {}}}}};
-  EXPECT_EQ(PrepareOperations(config, &missing).code(), Code::kInvalidArgument);
+  EXPECT_TRUE(PrepareOperations(config, &missing).ok());
+}
+
+TEST(OperationsTest, PrepareSortsSparseVectorsAndRefusesWrongKinds) {
+  CollectionConfig config;
+  config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kDot};
+  config.sparse_vectors["words"] = SparseVectorParams{};
+  OperationList ok{UpsertOp{{PointStruct{
+      PointId::Num(1), {{"words", SparseVector{{9, 2, 5}, {0.9f, 0.2f, 0.5f}}}}, {}}}}};
+  ASSERT_TRUE(PrepareOperations(config, &ok).ok());
+  EXPECT_EQ(std::get<UpsertOp>(ok[0]).points[0].vectors.at("words"),
+            (VectorInput{SparseVector{{2, 5, 9}, {0.2f, 0.5f, 0.9f}}}));
+  OperationList repeated{UpdateVectorsOp{
+      {PointVectors{PointId::Num(1), {{"words", SparseVector{{3, 3}, {1, 2}}}}}}}};
+  EXPECT_EQ(PrepareOperations(config, &repeated).code(), Code::kInvalidArgument);
+  OperationList dense_for_sparse{UpsertOp{
+      {PointStruct{PointId::Num(1), {{"words", DenseVector{1, 2}}}, {}}}}};
+  EXPECT_NE(PrepareOperations(config, &dense_for_sparse).message().find("Conversion between"),
+            std::string::npos);
+  OperationList sparse_for_dense{UpsertOp{
+      {PointStruct{PointId::Num(1), {{"", SparseVector{{1}, {1}}}}, {}}}}};
+  EXPECT_NE(PrepareOperations(config, &sparse_for_dense).message().find("Conversion between"),
+            std::string::npos);
+  OperationList infinite{UpsertOp{{PointStruct{
+      PointId::Num(1), {{"words", SparseVector{{1}, {std::numeric_limits<float>::infinity()}}}},
+      {}}}}};
+  EXPECT_EQ(PrepareOperations(config, &infinite).code(), Code::kInvalidArgument);
+  OperationList delete_sparse{DeleteVectorsOp{{PointId::Num(1)}, {"words"}}};
+  EXPECT_TRUE(PrepareOperations(config, &delete_sparse).ok());
 }
 
 TEST(PayloadTest, SetReplaceAndDeleteByPath) {

@@ -139,9 +139,9 @@ TEST(FuseRrfTest, SumsReciprocalRanksAndBreaksTiesById) {
   };
   const auto fused = FuseRrf({list({0, 1, 2}), list({2, 1, 3}), list({})}, 2.0);
   ASSERT_EQ(fused.size(), 4u);
-  // 2: 1/5 + 1/3; 1: 1/4 + 1/4; 0: 1/3; 3: 1/5.
+  // Qdrant's 1 / (k + rank), rank from 0: 2: 1/4 + 1/2; 1: 1/3 + 1/3; 0: 1/2; 3: 1/4.
   const std::vector<std::pair<uint64_t, float>> expected = {
-      {2, 1.0f / 5 + 1.0f / 3}, {1, 0.5f}, {0, 1.0f / 3}, {3, 1.0f / 5}};
+      {2, 0.75f}, {1, 2.0f / 3}, {0, 0.5f}, {3, 0.25f}};
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(fused[i].record.id.num(), expected[i].first);
     EXPECT_FLOAT_EQ(fused[i].score, expected[i].second);

@@ -229,6 +229,92 @@ TEST(SegmentTest, LoadsABodyOfFormatVersion1) {
   EXPECT_EQ(s.Search(0, std::vector<float>{1, 2}, 5, 0, true, {}).front().offset, 0u);
 }
 
+TEST(SegmentTest, LoadsABodyOfFormatVersion2) {
+  // Version 2 is version 3 without the specs' sparse byte: dense vectors only.
+  TempDir dir;
+  std::string body;
+  PutVarint64(&body, 5);  // segment id
+  PutBool(&body, true);   // sealed
+  PutVarint64(&body, 1);
+  PutLengthPrefixed(&body, "v");
+  PutVarint64(&body, 2);  // dim
+  body.push_back(static_cast<char>(index::Metric::kDot));
+  PutVarint64(&body, 2);  // ids
+  PutPointId(&body, PointId::Num(7));
+  PutPointId(&body, PointId::Num(8));
+  PutLengthPrefixed(&body, R"({"a":1})");
+  PutLengthPrefixed(&body, "");
+  body.append("\x01\x01", 2);  // present
+  for (float f : {1.0f, 2.0f, 3.0f, 4.0f}) {
+    PutFloat(&body, f);
+  }
+  PutBool(&body, false);  // no graph
+  ASSERT_TRUE(WriteFileAtomically(dir.path() / "v2.bin", FrameFile("TSSG", 2, body)).ok());
+  Segment versions(5, {{"v", 2, index::Metric::kDot}});
+  versions.Put(PointId::Num(7), 1, {}, {});
+  versions.Put(PointId::Num(8), 2, {}, {});
+  ASSERT_TRUE(WriteFileAtomically(dir.path() / "v2.ver", VersionsNow(versions)).ok());
+  auto loaded = Segment::Load(dir.path(), "v2.bin", "v2.ver");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_FALSE((*loaded)->specs()[0].sparse);
+  EXPECT_EQ((*loaded)->vectors_of(1).at("v"), (VectorInput{DenseVector{3, 4}}));
+  EXPECT_EQ((*loaded)->payload(0).at("a").as_int64(), 1);
+}
+
+// A sparse vector beside a dense one: stored sorted, searched from its inverted index (also
+// among given offsets), changed in place on an appendable segment, kept through a copy and a
+// save/load, and no graph is built for it.
+TEST(SegmentTest, SparseVectorsAreStoredSearchedAndPersisted) {
+  TempDir dir;
+  auto s = std::make_unique<Segment>(
+      2, std::vector<VectorSpec>{{"d", 2, index::Metric::kDot}, {"s", 0, index::Metric::kDot, true}});
+  auto sparse = [](std::vector<uint32_t> i, std::vector<float> v) {
+    return VectorInput{SparseVector{std::move(i), std::move(v)}};
+  };
+  s->Put(PointId::Num(1), 1, {{"d", DenseVector{1, 0}}, {"s", sparse({1, 5}, {1.0f, 2.0f})}}, {});
+  s->Put(PointId::Num(2), 2, {{"s", sparse({5, 9}, {3.0f, 1.0f})}}, {});
+  s->Put(PointId::Num(3), 3, {{"d", DenseVector{0, 1}}}, {});
+  s->Put(PointId::Num(4), 4, {{"s", sparse({2}, {1.0f})}}, {});
+  const std::vector<uint32_t> qi = {5, 9};
+  const std::vector<float> qv = {1.0f, 1.0f};
+  const index::SparseQuery q{qi, qv};
+  auto ids = [&](const Segment& seg, const std::vector<index::Hit>& hits) {
+    std::vector<uint64_t> out;
+    for (const index::Hit& h : hits) {
+      out.push_back(seg.point_id(h.offset).num());
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(*s, s->SearchSparse(1, q, 10, nullptr, {})), (std::vector<uint64_t>{2, 1}));
+  const std::vector<Offset> only_first = {0, 3};
+  EXPECT_EQ(ids(*s, s->SearchSparse(1, q, 10, &only_first, {})), (std::vector<uint64_t>{1}));
+  // An overwrite in place and a removed vector leave the index exact.
+  s->SetVector(1, *s->FindLive(PointId::Num(2)), sparse({9}, {0.5f}));
+  s->RemoveVector(1, *s->FindLive(PointId::Num(1)));
+  EXPECT_EQ(ids(*s, s->SearchSparse(1, q, 10, nullptr, {})), (std::vector<uint64_t>{2}));
+  EXPECT_FLOAT_EQ(s->SearchSparse(1, q, 10, nullptr, {})[0].distance, -0.5f);
+  s->Put(PointId::Num(1), 5, {{"s", sparse({5}, {4.0f})}}, {});
+  s->Delete(*s->FindLive(PointId::Num(4)), 6);
+  EXPECT_TRUE(s->needs_graphs());
+  s->Seal();
+  ASSERT_TRUE(s->BuildGraphs(index::HnswParams{.m = 8, .ef_construct = 16}, 1).ok());
+  EXPECT_FALSE(s->needs_graphs());
+  EXPECT_FALSE(s->has_graph(1));
+  SaveNow(*s, dir.path(), "seg");
+  auto loaded = Segment::Load(dir.path(), "seg", "seg.ver");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const Segment& l = **loaded;
+  EXPECT_TRUE(l.specs()[1].sparse);
+  for (Offset o = 0; o < s->size(); ++o) {
+    if (!s->deleted(o)) {
+      EXPECT_EQ(l.vectors_of(o), s->vectors_of(o)) << o;
+    }
+  }
+  EXPECT_EQ(ids(l, l.SearchSparse(1, q, 10, nullptr, {})), (std::vector<uint64_t>{1, 2}));
+  EXPECT_FALSE(l.has_vector(1, *l.FindLive(PointId::Num(3))));
+  EXPECT_EQ(l.vectors_of(*l.FindLive(PointId::Num(1))).at("s"), sparse({5}, {4.0f}));
+}
+
 // The payload-index slot: per-field statistics over the live points, gathered once.
 TEST(SegmentTest, ThePayloadIndexCountsTheLivePointsValues) {
   Segment s(3, {{"", 2, index::Metric::kDot}});
@@ -250,9 +336,11 @@ TEST(SegmentTest, ThePayloadIndexCountsTheLivePointsValues) {
 
 TEST(SegmentTest, EveryTruncationAndEveryFlippedByteOfASegmentFileIsRefused) {
   TempDir dir;
-  Segment s(7, {{"", 4, index::Metric::kDot}});
+  Segment s(7, {{"", 4, index::Metric::kDot}, {"s", 0, index::Metric::kDot, true}});
   for (uint64_t id = 1; id <= 12; ++id) {
-    s.Put(PointId::Num(id), id, {{"", DenseVector{1.0f * id, 2, 3, 4}}},
+    s.Put(PointId::Num(id), id,
+          {{"", DenseVector{1.0f * id, 2, 3, 4}},
+           {"s", SparseVector{{static_cast<uint32_t>(id), 100}, {0.5f, 1.0f * id}}}},
           boost::json::object{{"id", id}, {"tag", "t"}});
   }
   s.Delete(*s.FindLive(PointId::Num(3)), 20);
