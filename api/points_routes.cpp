@@ -710,15 +710,32 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
         "Wrong input: `query` is required by Tessera (id-ordered "
         "listing without a query is not supported yet)");
   }
-  if (query->is_object() && query->get_object().contains("fusion")) {
-    const json::value& fusion = query->get_object().at("fusion");
-    if (!(fusion.is_string() && fusion.get_string() == "rrf")) {
-      return Status::InvalidArgument("Wrong input: only `rrf` fusion is supported by Tessera");
+  if (query->is_object() &&
+      (query->get_object().contains("fusion") || query->get_object().contains("rrf"))) {
+    // {fusion: "rrf" | "dbsf"} or {rrf: {k, weights}} (the spec check took the shapes).
+    engine::FusionQuery fusion;
+    if (const json::value* name = query->get_object().if_contains("fusion")) {
+      fusion.fusion = name->is_string() && name->get_string() == "dbsf" ? engine::Fusion::kDbsf
+                                                                         : engine::Fusion::kRrf;
+    } else {
+      FieldReader rr(query->get_object().at("rrf"), path + "query.rrf");
+      TESSERA_RETURN_IF_ERROR(rr.status());
+      std::optional<uint64_t> k;
+      TESSERA_RETURN_IF_ERROR(rr.Get("k", &k));
+      if (k) {
+        fusion.k = static_cast<size_t>(*k);
+      }
+      if (const json::value* weights = rr.Find("weights");
+          weights != nullptr && weights->is_array()) {
+        for (const json::value& w : weights->get_array()) {
+          fusion.weights.push_back(static_cast<float>(w.to_number<double>()));
+        }
+      }
     }
     if (q.prefetch.empty()) {
       return Status::InvalidArgument("Wrong input: fusion needs `prefetch`");
     }
-    q.query = engine::FusionQuery{engine::Fusion::kRrf};
+    q.query = std::move(fusion);
     return Status::Ok();
   }
   const json::value* nearest = query;

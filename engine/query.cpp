@@ -1,6 +1,7 @@
 #include "engine/query.h"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
 
 #include "engine/filter.h"
@@ -142,11 +143,23 @@ Result<std::vector<ScoredPoint>> Run(const Searcher& searcher, const Query& q, i
     prefetched.push_back(std::move(hits));
   }
 
-  if (std::holds_alternative<FusionQuery>(q.query)) {
+  if (const auto* fusion = std::get_if<FusionQuery>(&q.query)) {
     if (q.prefetch.empty()) {
       return Status::InvalidArgument("Wrong input: fusion needs `prefetch`");
     }
-    std::vector<ScoredPoint> fused = FuseRrf(prefetched, 2.0);
+    if (!fusion->weights.empty() && fusion->weights.size() != prefetched.size()) {
+      return Status::InvalidArgument(
+          "Wrong input: Number of weights in RRF should match number of pre-fetches: got " +
+          std::to_string(fusion->weights.size()) + ", expected " +
+          std::to_string(prefetched.size()));
+    }
+    std::vector<ScoredPoint> fused =
+        fusion->fusion == Fusion::kDbsf
+            ? FuseDbsf(prefetched)
+            : FuseRrf(prefetched, static_cast<double>(fusion->k), fusion->weights);
+    if (q.score_threshold) {  // on the fused scores
+      std::erase_if(fused, [&](const ScoredPoint& p) { return p.score < *q.score_threshold; });
+    }
     if (q.offset >= fused.size()) {
       return std::vector<ScoredPoint>();
     }
@@ -206,24 +219,69 @@ Result<std::vector<ScoredPoint>> Run(const Searcher& searcher, const Query& q, i
 
 }  // namespace
 
-std::vector<ScoredPoint> FuseRrf(const std::vector<std::vector<ScoredPoint>>& lists, double k) {
+namespace {
+
+// Sums each point's contributions over the lists, best first, ties by id.
+template <typename Contribution>
+std::vector<ScoredPoint> SumOver(const std::vector<std::vector<ScoredPoint>>& lists,
+                                 Contribution contribution) {
   std::vector<ScoredPoint> fused;
   std::unordered_map<PointId, size_t, PointIdHash> at;
-  for (const auto& list : lists) {
+  for (size_t l = 0; l < lists.size(); ++l) {
+    const auto& list = lists[l];
     for (size_t rank = 0; rank < list.size(); ++rank) {
-      const double add = 1.0 / (k + static_cast<double>(rank));  // rank from 0, as Qdrant
+      const float add = contribution(l, rank);
       auto [it, inserted] = at.try_emplace(list[rank].record.id, fused.size());
       if (inserted) {
         fused.push_back(list[rank]);
         fused.back().score = 0;
       }
-      fused[it->second].score += static_cast<float>(add);
+      fused[it->second].score += add;
     }
   }
   std::stable_sort(fused.begin(), fused.end(), [](const auto& a, const auto& b) {
     return a.score > b.score || (a.score == b.score && a.record.id < b.record.id);
   });
   return fused;
+}
+
+}  // namespace
+
+std::vector<ScoredPoint> FuseRrf(const std::vector<std::vector<ScoredPoint>>& lists, double k,
+                                 const std::vector<float>& weights) {
+  return SumOver(lists, [&](size_t list, size_t rank) {
+    const float weight = weights.empty() ? 1.0f : weights[list];
+    if (weight <= 0.0f) {
+      return 0.0f;  // Qdrant: a zero weight contributes nothing
+    }
+    return 1.0f / (static_cast<float>(rank + 1) / weight + static_cast<float>(k) - 1.0f);
+  });
+}
+
+std::vector<ScoredPoint> FuseDbsf(const std::vector<std::vector<ScoredPoint>>& lists) {
+  // Per list: mean and sample variance (Welford's, in float as Qdrant), extremes at 3 sigma.
+  std::vector<std::pair<float, float>> range(lists.size());
+  for (size_t l = 0; l < lists.size(); ++l) {
+    const auto& list = lists[l];
+    if (list.size() < 2) {
+      continue;
+    }
+    float mean = 0.0f, aggregate = 0.0f;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const float old_delta = list[i].score - mean;
+      mean += old_delta / static_cast<float>(i + 1);
+      aggregate += old_delta * (list[i].score - mean);
+    }
+    const float sd = std::sqrt(aggregate / (static_cast<float>(list.size()) - 1.0f));
+    range[l] = {mean - 3.0f * sd, mean + 3.0f * sd};
+  }
+  return SumOver(lists, [&](size_t list, size_t rank) {
+    if (lists[list].size() < 2) {
+      return 0.5f;
+    }
+    const auto [min, max] = range[list];
+    return min == max ? 0.5f : (lists[list][rank].score - min) / (max - min);
+  });
 }
 
 std::vector<PointGroup> GroupHits(const std::vector<ScoredPoint>& hits, const GroupRequest& group) {

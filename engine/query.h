@@ -90,12 +90,17 @@ struct RecommendQuery {
   RecommendStrategy strategy = RecommendStrategy::kAverageVector;
 };
 
-enum class Fusion : uint8_t { kRrf };
+enum class Fusion : uint8_t { kRrf, kDbsf };
 
-// Fuses the prefetches' ranked lists. RRF: score = sum over lists of 1 / (k + rank), k = 2 as in
-// Qdrant, rank from 0 (a point first in two lists scores 1.0).
+// Fuses the prefetches' ranked lists, as Qdrant does.
+// RRF: score = sum over lists of 1 / ((rank + 1) / weight + k - 1), rank from 0, k = 2 and
+// weight 1 by default (so 1 / (k + rank): a point first in two lists scores 1.0).
+// DBSF: each list's scores normalised to [0, 1] between mean -/+ 3 standard deviations (a list
+// of one point scores 0.5), then summed.
 struct FusionQuery {
   Fusion fusion = Fusion::kRrf;
+  size_t k = 2;                // RRF
+  std::vector<float> weights;  // RRF, one per prefetch; empty: all 1
 };
 
 using ScoringQuery = std::variant<NearestQuery, RecommendQuery, FusionQuery>;
@@ -142,8 +147,11 @@ Result<std::vector<PointGroup>> RunGroupQuery(const Searcher& searcher, Query qu
                                               const GroupRequest& group);
 
 // The pieces, for tests and for other query kinds:
-// Reciprocal Rank Fusion of ranked lists (ties by id).
-std::vector<ScoredPoint> FuseRrf(const std::vector<std::vector<ScoredPoint>>& lists, double k);
+// Reciprocal Rank Fusion of ranked lists (ties by id); `weights` empty or one per list.
+std::vector<ScoredPoint> FuseRrf(const std::vector<std::vector<ScoredPoint>>& lists, double k,
+                                 const std::vector<float>& weights = {});
+// Distribution-Based Score Fusion of scored lists (ties by id).
+std::vector<ScoredPoint> FuseDbsf(const std::vector<std::vector<ScoredPoint>>& lists);
 // Groups ranked hits in order: the first `group.limit` distinct keys, `group.group_size` hits
 // each, every hit into each group its key array names.
 std::vector<PointGroup> GroupHits(const std::vector<ScoredPoint>& hits, const GroupRequest& group);

@@ -91,9 +91,30 @@ class SearchApiTest(unittest.TestCase):
         self.assertEqual(self.ids(rescored), [4, 3])  # only among the prefetched 0..4
         status, body = self.req("POST", "/collections/s/points/query", {"query": {"fusion": "rrf"}})
         assert_error(self, status, body, 400, "prefetch")
+
+    def test_rrf_parameters_dbsf_and_thresholds_on_fused_scores(self):
+        prefetch = [{"query": [0, 0], "using": "dense", "limit": 4},   # ranks 0, 1, 2, 3
+                    {"query": [20, 0], "using": "dense", "limit": 4}]  # ranks 19, 18, 17, 16
+        rrf = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+            "prefetch": prefetch, "query": {"rrf": {"k": 60, "weights": [3.0, 1.0]}}, "limit": 8}))["points"]
+        score = {p["id"]: p["score"] for p in rrf}
+        for rank, (a, b) in enumerate(zip([0, 1, 2, 3], [19, 18, 17, 16])):
+            self.assertAlmostEqual(score[a], 1 / ((rank + 1) / 3.0 + 59), places=6)
+            self.assertAlmostEqual(score[b], 1 / ((rank + 1) / 1.0 + 59), places=6)
+        self.assertEqual(self.ids(rrf)[:4], [0, 1, 2, 19])  # 1/(4/3 + 59) < 1/(1 + 59)
         status, body = self.req("POST", "/collections/s/points/query", {
-            "prefetch": [{"query": [0, 0], "using": "dense"}], "query": {"fusion": "dbsf"}})
-        assert_error(self, status, body, 400, "rrf")
+            "prefetch": prefetch, "query": {"rrf": {"weights": [1.0]}}})
+        assert_error(self, status, body, 400, "Number of weights in RRF should match number of pre-fetches")
+        # DBSF: each list normalised between mean -/+ 3 sd; one point in both lists sums.
+        dbsf = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+            "prefetch": [{"query": [0, 0], "using": "dense", "limit": 3},
+                         {"query": [2, 0], "using": "dense", "limit": 1}],
+            "query": {"fusion": "dbsf"}, "limit": 5}))["points"]
+        self.assertEqual(dbsf[0]["id"], 2)  # 0.5 from the one-point list, plus its share of the first
+        self.assertEqual(len(dbsf), 3)
+        above = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+            "prefetch": prefetch, "query": {"fusion": "rrf"}, "score_threshold": 0.4, "limit": 8}))["points"]
+        self.assertEqual(sorted(self.ids(above)), [0, 19])  # 1/2 each; the next score 1/3
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 // recommend (average_vector, examples left out), prefetch re-scoring with filters, RRF fusion,
 // groups, and the limits of the tree. Points lie on a line, so every expected result is known.
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -150,6 +152,53 @@ TEST(FuseRrfTest, SumsReciprocalRanksAndBreaksTiesById) {
   EXPECT_EQ(tie[0].record.id.num(), 4u);  // equal scores: lower id first
 }
 
+TEST(FuseRrfTest, WeightsAndKAsQdrant) {
+  auto list = [](std::vector<uint64_t> ids) {
+    std::vector<ScoredPoint> out;
+    for (uint64_t id : ids) {
+      out.push_back(ScoredPoint{PointRecord{.id = PointId::Num(id)}, 0.0f});
+    }
+    return out;
+  };
+  // 1 / ((rank + 1) / weight + k - 1): with weight 3 rank 2 counts as rank 0 would.
+  const auto fused = FuseRrf({list({1, 2, 3}), list({4})}, 60.0, {3.0f, 1.0f});
+  ASSERT_EQ(fused.size(), 4u);
+  EXPECT_FLOAT_EQ(fused[0].score, 1.0f / (1.0f / 3 + 59));
+  EXPECT_EQ(fused[0].record.id.num(), 1u);
+  const auto p3 = std::find_if(fused.begin(), fused.end(),
+                               [](const ScoredPoint& p) { return p.record.id.num() == 3; });
+  const auto p4 = std::find_if(fused.begin(), fused.end(),
+                               [](const ScoredPoint& p) { return p.record.id.num() == 4; });
+  EXPECT_FLOAT_EQ(p3->score, p4->score);  // rank 2 at weight 3 = rank 0 at weight 1
+  // A zero weight contributes nothing.
+  const auto zero = FuseRrf({list({1}), list({2})}, 2.0, {0.0f, 1.0f});
+  EXPECT_EQ(zero[0].record.id.num(), 2u);
+  EXPECT_EQ(zero[1].score, 0.0f);
+}
+
+TEST(FuseDbsfTest, NormalisesEachListBetweenThreeSigmasAndSums) {
+  auto list = [](std::vector<std::pair<uint64_t, float>> hits) {
+    std::vector<ScoredPoint> out;
+    for (auto [id, score] : hits) {
+      out.push_back(ScoredPoint{PointRecord{.id = PointId::Num(id)}, score});
+    }
+    return out;
+  };
+  // List a: 1, 2, 3 -> mean 2, sample sd 1, extremes -1 and 5: (s + 1) / 6.
+  // List b: one point -> 0.5.
+  const auto fused = FuseDbsf({list({{7, 3.0f}, {8, 2.0f}, {9, 1.0f}}), list({{9, 100.0f}})});
+  ASSERT_EQ(fused.size(), 3u);
+  EXPECT_EQ(fused[0].record.id.num(), 9u);
+  EXPECT_FLOAT_EQ(fused[0].score, 2.0f / 6 + 0.5f);
+  EXPECT_EQ(fused[1].record.id.num(), 7u);
+  EXPECT_FLOAT_EQ(fused[1].score, 4.0f / 6);
+  EXPECT_FLOAT_EQ(fused[2].score, 3.0f / 6);
+  // Equal scores: every point 0.5.
+  const auto flat = FuseDbsf({list({{1, 2.0f}, {2, 2.0f}})});
+  EXPECT_FLOAT_EQ(flat[0].score, 0.5f);
+  EXPECT_FLOAT_EQ(flat[1].score, 0.5f);
+}
+
 TEST_F(QueryTest, FusionRanksThePrefetchesListsAndPagesThem) {
   Query root;
   root.query = FusionQuery{};
@@ -165,6 +214,17 @@ TEST_F(QueryTest, FusionRanksThePrefetchesListsAndPagesThem) {
   auto hits = collection_->Query(root);
   ASSERT_TRUE(hits.ok());
   EXPECT_EQ((*hits)[0].record.payload.at("g"), 2);
+  // A threshold applies to the fused scores: 2 scores 1/4 + 1/2, 1 scores 1/3 + 1/3, 0 1/2.
+  root.with_payload = false;
+  root.limit = 10;
+  root.score_threshold = 0.7f;
+  EXPECT_EQ(Ids(root), (std::vector<uint64_t>{2}));
+  root.score_threshold.reset();
+  root.query = FusionQuery{.weights = {1.0f}};
+  EXPECT_NE(collection_->Query(root).status().message().find("Number of weights in RRF"),
+            std::string::npos);
+  root.query = FusionQuery{.fusion = Fusion::kDbsf};
+  EXPECT_EQ(Ids(root).size(), 4u);
   Query alone;
   alone.query = FusionQuery{};
   EXPECT_EQ(collection_->Query(alone).status().message(), "Wrong input: fusion needs `prefetch`");
