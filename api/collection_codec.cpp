@@ -112,7 +112,18 @@ Status ParseVectorParams(const json::value& v, const std::string& path, VectorPa
     return Status::InvalidArgument("Wrong input: `" + r.PathOf("datatype") + "` " + *datatype +
                                    " is not supported by Tessera (only float32)");
   }
-  return RejectUnsupported(r, {"quantization_config", "multivector_config"});
+  if (const json::value* multi = r.Find("multivector_config"); multi != nullptr && !multi->is_null()) {
+    FieldReader mr(*multi, r.PathOf("multivector_config"));
+    TESSERA_RETURN_IF_ERROR(mr.status());
+    std::string comparator;
+    TESSERA_RETURN_IF_ERROR(mr.Require("comparator", &comparator));
+    if (comparator != "max_sim") {
+      return DeserializeError(mr.PathOf("comparator"),
+                              "unknown variant `" + comparator + "`, expected `max_sim`");
+    }
+    out->multivector = engine::MultiVectorComparator::kMaxSim;
+  }
+  return RejectUnsupported(r, {"quantization_config"});
 }
 
 Status ParseVectorsConfig(const json::value& v, CollectionConfig* config) {
@@ -435,6 +446,9 @@ json::object VectorParamsToJson(const VectorParams& p) {
   }
   if (p.on_disk) {
     o["on_disk"] = *p.on_disk;
+  }
+  if (p.multivector) {
+    o["multivector_config"] = json::object{{"comparator", "max_sim"}};
   }
   return o;
 }

@@ -219,25 +219,31 @@ Status ParseVector(const json::value& v, std::string_view path, engine::VectorIn
     *out = std::move(sparse);
     return Status::Ok();
   }
+  const std::string_view at = vpath.empty() ? path : vpath;
   if (v.is_array() && !v.get_array().empty() && v.get_array()[0].is_array()) {
+    // Qdrant's validate_multi_vector, in its words and order.
     engine::MultiDenseVector multi;
     std::vector<float> row;
     const json::array& rows = v.get_array();
+    std::vector<std::vector<float>> parsed(rows.size());
     for (size_t i = 0; i < rows.size(); ++i) {
-      const std::string at = std::string(path) + "[" + std::to_string(i) + "]";
-      TESSERA_RETURN_IF_ERROR(ParseDenseVector(rows[i], at, &row));
-      if (i == 0) {
-        multi.dim = row.size();
-      } else if (row.size() != multi.dim) {
-        return Status::InvalidArgument("Wrong input: " + at +
-                                       ": every vector of a multivector must have the same "
-                                       "dimension (" + std::to_string(multi.dim) + ")");
-      }
-      multi.values.insert(multi.values.end(), row.begin(), row.end());
+      TESSERA_RETURN_IF_ERROR(ParseDenseVector(
+          rows[i], std::string(path) + "[" + std::to_string(i) + "]", &parsed[i]));
     }
-    if (multi.dim == 0) {
-      return Status::InvalidArgument("Wrong input: " + std::string(path) +
-                                     ": the vectors of a multivector must not be empty");
+    for (const auto& r : parsed) {
+      if (r.empty()) {
+        return Status::ValidationFailed(std::string(at) + ".data: all vectors must be non-empty");
+      }
+    }
+    multi.dim = parsed[0].size();
+    for (const auto& r : parsed) {
+      if (r.size() != multi.dim) {
+        return Status::ValidationFailed(
+            std::string(at) +
+            ".data: all vectors must have the same dimension, found vector with dimension " +
+            std::to_string(r.size()));
+      }
+      multi.values.insert(multi.values.end(), r.begin(), r.end());
     }
     *out = std::move(multi);
     return Status::Ok();
@@ -247,6 +253,9 @@ Status ParseVector(const json::value& v, std::string_view path, engine::VectorIn
     return ExpectedType(path, v, "a vector: a sequence of numbers, a sparse vector or a multivector");
   }
   TESSERA_RETURN_IF_ERROR(ParseDenseVector(v, path, &dense));
+  if (dense.empty()) {  // Qdrant's validate_non_empty_dense
+    return Status::ValidationFailed(std::string(at) + ": dense vector must not be empty");
+  }
   *out = std::move(dense);
   return Status::Ok();
 }

@@ -21,6 +21,27 @@ using engine::PointId;
 
 namespace {
 
+// A read request's vector selector: `with_vector`, or `with_vectors` (Qdrant's serde alias);
+// both at once is serde's duplicate-field error.
+Status ParseWithVectorField(const FieldReader& r, VectorSelector* out) {
+  const json::value* one = r.Find("with_vector");
+  const json::value* alias = r.Find("with_vectors");
+  if (one != nullptr && alias != nullptr) {
+    return DeserializeError(r.PathOf("with_vectors"), "duplicate field `with_vector`");
+  }
+  return ParseWithVector(one != nullptr ? one : alias, false, out);
+}
+
+// Every name a vector selector asks for is a vector of the collection (Qdrant: 400).
+Status CheckSelectedVectors(const VectorSelector& vectors, const engine::CollectionConfig& c) {
+  for (const std::string& name : vectors.names) {
+    if (!c.vectors.contains(name) && !c.sparse_vectors.contains(name)) {
+      return Status::InvalidArgument("Wrong input: Not existing vector name error: " + name);
+    }
+  }
+  return Status::Ok();
+}
+
 Status QueryError(std::string_view message) {
   return Status::InvalidArgument("Query deserialize error: " + std::string(message));
 }
@@ -229,6 +250,10 @@ Result<engine::Operation> ParseOperation(std::string_view kind, const json::valu
       engine::PointVectors pv;
       TESSERA_ASSIGN_OR_RETURN(pv.id, ParsePointId(*id, pr.PathOf("id")));
       TESSERA_RETURN_IF_ERROR(ParseVectorStruct(*vector, pr.PathOf("vector"), &pv.vectors));
+      if (pv.vectors.empty()) {  // Qdrant's PointVectors validation
+        return Status::ValidationFailed(pr.PathOf("vector") +
+                                        ": must specify vectors to update for point");
+      }
       op.points.push_back(std::move(pv));
     }
     return engine::Operation(std::move(op));
@@ -380,7 +405,10 @@ asio::awaitable<Reply> Api::ScrollPoints(Request& r, engine::Catalog& c) {
     s = ParseWithPayload(reader.Find("with_payload"), true, &payload);
   }
   if (s.ok()) {
-    s = ParseWithVector(reader.Find("with_vector"), false, &vectors);
+    s = ParseWithVectorField(reader, &vectors);
+  }
+  if (s.ok()) {
+    s = CheckSelectedVectors(vectors, *collection->config_ptr());
   }
   std::optional<engine::OrderBy> order;
   if (s.ok()) {
@@ -514,7 +542,10 @@ asio::awaitable<Reply> Api::RetrievePoints(Request& r, engine::Catalog& c) {
     s = ParseWithPayload(reader.Find("with_payload"), true, &payload);
   }
   if (s.ok()) {
-    s = ParseWithVector(reader.Find("with_vector"), false, &vectors);
+    s = ParseWithVectorField(reader, &vectors);
+  }
+  if (s.ok()) {
+    s = CheckSelectedVectors(vectors, *collection->config_ptr());
   }
   if (!s.ok()) {
     co_return StatusReply(s, r.start);
@@ -613,7 +644,7 @@ Status ParseSearchCommon(const FieldReader& r, SearchInput* in, uint64_t default
     TESSERA_ASSIGN_OR_RETURN(q.filter, ParseFilter(*filter, "filter"));
   }
   TESSERA_RETURN_IF_ERROR(ParseWithPayload(r.Find("with_payload"), false, &in->payload));
-  TESSERA_RETURN_IF_ERROR(ParseWithVector(r.Find("with_vector"), false, &in->vectors));
+  TESSERA_RETURN_IF_ERROR(ParseWithVectorField(r, &in->vectors));
   q.with_payload = in->payload.any();
   q.with_vectors = in->vectors.any();
   return Status::Ok();
@@ -751,6 +782,12 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
     TESSERA_ASSIGN_OR_RETURN(q.query,
                              ParseRecommend(rr.Find("positive"), rr.Find("negative"),
                                             rr.Find("strategy")));
+  } else if (nearest->is_array() && !nearest->get_array().empty() &&
+             nearest->get_array()[0].is_array()) {
+    engine::VectorInput multi;
+    TESSERA_RETURN_IF_ERROR(ParseVector(*nearest, nearest == query ? "query" : "query.nearest",
+                                        &multi));
+    q.query = engine::NearestQuery{std::get<engine::MultiDenseVector>(std::move(multi))};
   } else if (nearest->is_array()) {
     engine::DenseVector vector;
     TESSERA_RETURN_IF_ERROR(ParseDenseVector(*nearest, "query", &vector));
@@ -777,6 +814,7 @@ Result<std::vector<engine::ScoredPoint>> RunQueryRequest(const Collection& c,
                                                          const std::string& path,
                                                          SearchInput* in) {
   TESSERA_RETURN_IF_ERROR(ParseQueryRequest(body, path, in, 0));
+  TESSERA_RETURN_IF_ERROR(CheckSelectedVectors(in->vectors, *c.config_ptr()));
   return c.Query(in->query);
 }
 
@@ -858,6 +896,9 @@ asio::awaitable<Reply> Api::QueryGroups(Request& r, engine::Catalog& c) {
     query.erase("limit");
     query.erase("offset");
     s = ParseQueryRequest(query, "", &in, 0);
+  }
+  if (s.ok()) {
+    s = CheckSelectedVectors(in.vectors, *collection->config_ptr());
   }
   if (!s.ok()) {
     co_return StatusReply(s, r.start);
@@ -962,6 +1003,9 @@ asio::awaitable<Reply> Api::LegacySearch(Request& r, engine::Catalog& c, bool re
     SearchInput in;
     Status s = recommend ? ParseLegacyRecommend(*request, path, &in)
                          : ParseLegacySearch(*request, path, &in);
+    if (s.ok()) {
+      s = CheckSelectedVectors(in.vectors, *collection->config_ptr());
+    }
     if (!s.ok()) {
       co_return StatusReply(s, r.start);
     }

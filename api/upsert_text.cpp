@@ -177,6 +177,9 @@ class UpsertHandler {
       case At::kVector:
       case At::kNamedVector:
       case At::kColumnVector:
+        if (vector_->empty()) {
+          return GiveUp(ec);  // the DOM path's validation error ("dense vector must not be empty")
+        }
         dim_hint_ = vector_->size();
         at_ = at_ == At::kVector ? At::kPoint : at_ == At::kNamedVector ? At::kNamed : At::kColumns;
         return true;

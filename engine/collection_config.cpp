@@ -340,8 +340,8 @@ Result<CollectionConfig> ApplyUpdate(const CollectionConfig& config,
 namespace {
 
 constexpr std::string_view kMagic = "TSCC";
-// 2 added payload indexes, 3 sparse vectors; every earlier version still loads.
-constexpr uint32_t kVersion = 3;
+// 2 added payload indexes, 3 sparse vectors, 4 multivectors; every earlier version loads.
+constexpr uint32_t kVersion = 4;
 
 void PutOptU64(std::string* out, const std::optional<uint64_t>& v) {
   PutBool(out, v.has_value());
@@ -455,6 +455,16 @@ bool DecodeBody(Decoder& d, uint32_t version, CollectionConfig* c) {
     if (!GetOptBool(d, &p.on_disk)) {
       return false;
     }
+    if (version >= 4) {
+      bool multi;
+      std::string_view comparator;
+      if (!d.GetBool(&multi) || (multi && (!d.GetBytes(1, &comparator) || comparator[0] != 0))) {
+        return false;
+      }
+      if (multi) {
+        p.multivector = MultiVectorComparator::kMaxSim;
+      }
+    }
     c->vectors.emplace(std::string(name), p);
   }
   HnswConfigDiff hnsw;
@@ -559,6 +569,10 @@ std::string EncodeCollectionConfig(const CollectionConfig& c) {
       PutHnswDiff(&body, *p.hnsw_config);
     }
     PutOptBool(&body, p.on_disk);
+    PutBool(&body, p.multivector.has_value());
+    if (p.multivector) {
+      body.push_back(static_cast<char>(*p.multivector));
+    }
   }
   PutVarint64(&body, c.shard_number);
   PutVarint64(&body, c.replication_factor);

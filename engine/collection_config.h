@@ -87,11 +87,16 @@ struct WalConfig {
   bool operator==(const WalConfig&) const = default;
 };
 
+// A multivector's comparator (Qdrant's MultiVectorConfig): MaxSim is the only one.
+enum class MultiVectorComparator : uint8_t { kMaxSim = 0 };
+
 struct VectorParams {
   uint64_t size = 0;
   Distance distance = Distance::kCosine;
   std::optional<HnswConfigDiff> hnsw_config;  // per-vector override of the collection's HNSW
   std::optional<bool> on_disk;
+  // Set: each point holds any number of vectors of `size` under this name (a multivector).
+  std::optional<MultiVectorComparator> multivector;
   bool operator==(const VectorParams&) const = default;
 };
 
@@ -189,12 +194,13 @@ Result<CollectionConfig> ApplyUpdate(const CollectionConfig& config,
                                      const CollectionUpdate& update);
 
 // Binary form, stored in `<collection>/config.bin`:
-//   file    := magic:"TSCC" version:fixed32(=3) body crc32c(body):fixed32
+//   file    := magic:"TSCC" version:fixed32(=4) body crc32c(body):fixed32
 //   body    := single:bool nvec:varint (name:lp vec)* shard:varint repl:varint wcf:varint
 //              on_disk_payload:bool hnsw optimizers wal metadata:lp(JSON text, "" = none)
 //              nidx:varint (field:lp type:u8 params:lp(JSON text))*       (version >= 2)
 //              nsparse:varint (name:lp sparse)*                            (version >= 3)
 //   vec     := size:varint distance:u8 has_hnsw:bool [hnsw_diff] on_disk:opt_bool
+//              multivector:opt_u8                                          (version >= 4)
 //   sparse  := has_index:bool [full_scan_threshold:opt_varint on_disk:opt_bool
 //              memory:opt_lp datatype:opt_lp] modifier:opt_u8
 // where opt_* is a presence byte followed by the value; lp is varint length + bytes.

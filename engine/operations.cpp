@@ -66,6 +66,10 @@ Status CheckVectors(const CollectionConfig& config, NamedVectors* vectors) {
       TESSERA_RETURN_IF_ERROR(SortSparse(sparse));
       continue;
     }
+    if (auto it = config.vectors.find(name); it != config.vectors.end() && it->second.multivector) {
+      TESSERA_RETURN_IF_ERROR(PrepareMultiVector(it->second, &vector));
+      continue;
+    }
     DenseVector* dense = AsDense(vector);
     if (dense == nullptr) {
       if (!config.vectors.contains(name)) {
@@ -107,27 +111,53 @@ Status PrepareVector(const CollectionConfig& config, const std::string& name,
         "Wrong input: Vector dimension error: expected dim: " + std::to_string(it->second.size) +
         ", got " + std::to_string(values->size()));
   }
-  for (float v : *values) {
-    if (!std::isfinite(v)) {
+  return PrepareRows(it->second, values->data(), values->size());
+}
+
+Status PrepareRows(const VectorParams& params, float* values, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(values[i])) {
       return Status::InvalidArgument("Wrong input: vector values must be finite numbers");
     }
   }
-  if (it->second.distance == Distance::kCosine) {
+  if (params.distance != Distance::kCosine || params.size == 0) {
+    return Status::Ok();
+  }
+  for (size_t row = 0; row + params.size <= n; row += params.size) {
     // Qdrant's cosine_preprocess: a vector whose squared length is below f32 epsilon (zero,
     // or denormal components whose inverse length would overflow a float) or already 1 is
     // kept as it is, so no score or stored component becomes infinite.
+    float* v = values + row;
     double norm = 0;
-    for (float v : *values) {
-      norm += static_cast<double>(v) * v;
+    for (size_t i = 0; i < params.size; ++i) {
+      norm += static_cast<double>(v[i]) * v[i];
     }
     if (norm >= std::numeric_limits<float>::epsilon() && std::fabs(norm - 1.0) > 1e-6) {
       const auto inv = static_cast<float>(1.0 / std::sqrt(norm));
-      for (float& v : *values) {
-        v *= inv;
+      for (size_t i = 0; i < params.size; ++i) {
+        v[i] *= inv;
       }
     }
   }
   return Status::Ok();
+}
+
+Status PrepareMultiVector(const VectorParams& params, VectorInput* vector) {
+  if (auto* dense = AsDense(*vector)) {  // one vector: a multivector of one row, as Qdrant
+    MultiDenseVector multi{dense->size(), std::move(*dense)};
+    *vector = std::move(multi);
+  }
+  auto* multi = std::get_if<MultiDenseVector>(vector);
+  if (multi == nullptr) {
+    return Status::InvalidArgument(
+        "Wrong input: Conversion between sparse and regular vectors failed");
+  }
+  if (multi->dim != params.size || multi->values.empty()) {
+    return Status::InvalidArgument("Wrong input: Vector dimension error: expected dim: " +
+                                   std::to_string(params.size) + ", got " +
+                                   std::to_string(multi->dim));
+  }
+  return PrepareRows(params, multi->values.data(), multi->values.size());
 }
 
 Status PrepareOperations(const CollectionConfig& config, OperationList* ops) {

@@ -86,6 +86,12 @@ std::string_view OperationName(const Operation& op);
 // Checks every vector name and dimension against the collection (kInvalidArgument, in
 // Qdrant's words), and normalises Cosine vectors in place. Touches no stored state.
 Status PrepareOperations(const CollectionConfig& config, OperationList* ops);
+// Checks finite values and normalises each row of `n` floats for Cosine (rows of
+// params.size).
+Status PrepareRows(const VectorParams& params, float* values, size_t n);
+// A multivector name's value: a multivector of params.size-wide rows, or one dense vector
+// (made a multivector of one row, as Qdrant takes it); rows prepared as above.
+Status PrepareMultiVector(const VectorParams& params, VectorInput* vector);
 // Sorts a sparse vector by index (as Qdrant stores and scores them); InvalidArgument if an
 // index repeats.
 Status SortSparse(SparseVector* v);

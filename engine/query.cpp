@@ -52,7 +52,8 @@ Result<DenseVector> Resolve(const Searcher& searcher, const VectorExample& examp
     return *dense;
   }
   return Status::InvalidArgument(
-      "Wrong input: recommend with sparse vectors is not supported by Tessera yet");
+      "Wrong input: recommend with sparse vectors or multivectors is not supported by Tessera "
+      "yet");
 }
 
 // A nearest query's target into the request: a dense or a sparse vector, or a stored point's.
@@ -63,16 +64,19 @@ Status SetTarget(const Searcher& searcher, const VectorExample& target, const st
     TESSERA_ASSIGN_OR_RETURN(v, StoredVector(searcher, *id, name));
   } else if (const auto* dense = std::get_if<DenseVector>(&target)) {
     v = *dense;
+  } else if (const auto* sparse = std::get_if<SparseVector>(&target)) {
+    v = *sparse;
   } else {
-    v = std::get<SparseVector>(target);
+    v = std::get<MultiDenseVector>(target);
   }
   if (auto* dense = AsDense(v)) {
     request->query = std::move(*dense);
   } else if (auto* sparse = std::get_if<SparseVector>(&v)) {
     request->sparse = std::move(*sparse);
   } else {
-    return Status::InvalidArgument(
-        "Wrong input: Conversion between multi and regular vectors failed");
+    auto& multi = std::get<MultiDenseVector>(v);
+    request->multi_dim = multi.dim;
+    request->query = std::move(multi.values);
   }
   return Status::Ok();
 }

@@ -52,6 +52,7 @@ struct SearchRequest {
   std::string vector_name;  // "" for the unnamed vector
   std::vector<float> query;           // for a dense vector
   std::optional<SparseVector> sparse;  // the query instead, for a sparse vector
+  size_t multi_dim = 0;  // set: `query` is a multivector, rows of this many floats
   size_t limit = 10;
   size_t offset = 0;
   std::optional<size_t> ef;  // default: the HNSW ef_construct
@@ -73,7 +74,7 @@ struct OrderBy {
 // ---- the query IR ----
 
 // An example or a target: a stored point (its vector by the query's `using` name) or a vector.
-using VectorExample = std::variant<PointId, DenseVector, SparseVector>;
+using VectorExample = std::variant<PointId, DenseVector, SparseVector, MultiDenseVector>;
 
 // The points closest to a vector, or to a stored point's vector.
 struct NearestQuery {

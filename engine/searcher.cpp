@@ -106,11 +106,26 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
     return Status::InvalidArgument(
         "Wrong input: Conversion between sparse and regular vectors failed");
   }
+  const bool multi = !sparse && it->second.multivector.has_value();
+  if (!multi && request.multi_dim != 0) {
+    return Status::InvalidArgument(
+        "Wrong input: Conversion between multi and regular vectors failed");
+  }
   std::vector<float> q;
   SparseVector sq;
   if (sparse) {
     sq = *request.sparse;
     TESSERA_RETURN_IF_ERROR(SortSparse(&sq));
+  } else if (multi) {
+    // A multivector query, or one dense vector (a multivector of one row, as Qdrant).
+    q = request.query;
+    const size_t dim = request.multi_dim != 0 ? request.multi_dim : q.size();
+    if (dim != it->second.size || q.empty()) {
+      return Status::InvalidArgument("Wrong input: Vector dimension error: expected dim: " +
+                                     std::to_string(it->second.size) + ", got " +
+                                     std::to_string(dim));
+    }
+    TESSERA_RETURN_IF_ERROR(PrepareRows(it->second, q.data(), q.size()));
   } else {
     q = request.query;
     TESSERA_RETURN_IF_ERROR(PrepareVector(c, request.vector_name, &q));
@@ -183,6 +198,20 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
                          : EstimateMatches(request.filter, s);
     }
     std::vector<index::Hit> hits;
+    if (multi) {
+      // Exact MaxSim over the segment's multivectors, or over a filter's candidates.
+      std::vector<Offset> among;
+      if (candidates) {
+        among.resize(candidates->offsets.cardinality());
+        candidates->offsets.toUint32Array(among.data());
+      }
+      results[i].path = 0;
+      hits = s.SearchMulti(static_cast<size_t>(v), q, want, candidates ? &among : nullptr, accept);
+      for (const index::Hit& h : hits) {
+        results[i].hits.push_back({h.distance, i, h.offset});
+      }
+      return;
+    }
     if (sparse) {
       // The inverted index answers exactly; a small enough candidate set is scored directly.
       std::vector<Offset> among;
@@ -251,9 +280,15 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
   });
   std::vector<ScoredPoint> out;
   for (size_t i = request.offset; i < std::min(all.size(), want); ++i) {
-    // A sparse hit's distance is its negated dot product (sparse_vector_index.h).
-    const float score =
-        sparse ? -all[i].distance : index::ScoreFromDistance(metric, all[i].distance);
+    // A sparse or multivector hit's distance is its negated score (sparse_vector_index.h,
+    // multi_dense_storage.h).
+    float score = sparse || multi ? -all[i].distance
+                                  : index::ScoreFromDistance(metric, all[i].distance);
+    if (multi && (metric == index::Metric::kEuclid || metric == index::Metric::kManhattan)) {
+      // Qdrant post-processes the summed similarity as its metric's score: the L2 distance
+      // (square root) or the L1 distance, smaller closer.
+      score = metric == index::Metric::kEuclid ? std::sqrt(std::fabs(score)) : std::fabs(score);
+    }
     if (request.score_threshold) {
       const bool passes = index::HigherIsBetter(metric) ? score >= *request.score_threshold
                                                         : score <= *request.score_threshold;

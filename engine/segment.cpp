@@ -32,10 +32,11 @@ index::Metric MetricFor(Distance distance) {
 std::vector<VectorSpec> SpecsFor(const CollectionConfig& config) {
   std::vector<VectorSpec> specs;
   for (const auto& [name, params] : config.vectors) {
-    specs.push_back({name, params.size, MetricFor(params.distance)});
+    specs.push_back({name, params.size, MetricFor(params.distance),
+                     params.multivector ? VectorKind::kMulti : VectorKind::kDense});
   }
   for (const auto& [name, params] : config.sparse_vectors) {
-    specs.push_back({name, 0, index::Metric::kDot, true});
+    specs.push_back({name, 0, index::Metric::kDot, VectorKind::kSparse});
   }
   return specs;
 }
@@ -44,7 +45,9 @@ Segment::Segment(uint64_t id, std::vector<VectorSpec> specs)
     : id_(id), specs_(std::move(specs)), graph_files_(specs_.size()) {
   vectors_.reserve(specs_.size());
   for (const VectorSpec& spec : specs_) {
-    vectors_.push_back({index::DenseStorage(spec.metric, spec.dim), nullptr});
+    const size_t dense_dim = spec.kind == VectorKind::kDense ? spec.dim : 0;
+    vectors_.push_back({index::DenseStorage(spec.metric, dense_dim), nullptr, {},
+                        index::MultiDenseStorage(spec.metric, spec.multi() ? spec.dim : 0)});
   }
 }
 
@@ -65,10 +68,13 @@ NamedVectors Segment::vectors_of(Offset o) const {
     if (!has_vector(v, o)) {
       continue;
     }
-    if (specs_[v].sparse) {
+    if (specs_[v].sparse()) {
       const index::SparseVectorIndex::View view = vectors_[v].sparse.Get(o);
       out[specs_[v].name] = SparseVector{{view.indices.begin(), view.indices.end()},
                                          {view.values.begin(), view.values.end()}};
+    } else if (specs_[v].multi()) {
+      const std::span<const float> rows = vectors_[v].multi.Get(o);
+      out[specs_[v].name] = MultiDenseVector{specs_[v].dim, {rows.begin(), rows.end()}};
     } else {
       const auto values = vector(v, o);
       out[specs_[v].name] = DenseVector(values.begin(), values.end());
@@ -117,14 +123,31 @@ std::vector<index::Hit> Segment::SearchSparse(size_t vec, const index::SparseQue
                             : sparse.Search(query, k, live);
 }
 
+std::vector<index::Hit> Segment::SearchMulti(size_t vec, std::span<const float> query, size_t k,
+                                             const std::vector<Offset>* offsets,
+                                             const index::AcceptFn& accept) const {
+  auto live = [&](Offset o) {
+    return o < ids_.size() && !ids_.deleted(o) && (!accept || accept(o));
+  };
+  const index::MultiDenseStorage& multi = vectors_[vec].multi;
+  return offsets != nullptr ? multi.ExactSearchAmong(query, k, *offsets, live)
+                            : multi.ExactSearch(query, k, live);
+}
+
 void Segment::Reserve(size_t points) {
   ids_.Reserve(points);
   payloads_.Reserve(points);
   for (size_t v = 0; v < specs_.size(); ++v) {
-    if (specs_[v].sparse) {
-      vectors_[v].sparse.Reserve(points);
-    } else {
-      vectors_[v].storage.Reserve(points);
+    switch (specs_[v].kind) {
+      case VectorKind::kSparse:
+        vectors_[v].sparse.Reserve(points);
+        break;
+      case VectorKind::kMulti:
+        vectors_[v].multi.Reserve(points);
+        break;
+      case VectorKind::kDense:
+        vectors_[v].storage.Reserve(points);
+        break;
     }
   }
 }
@@ -140,10 +163,16 @@ Offset Segment::Put(const PointId& id, SeqNo version, const NamedVectors& vector
     o = ids_.Add(id, version);
     payloads_.Append();
     for (size_t v = 0; v < specs_.size(); ++v) {
-      if (specs_[v].sparse) {
-        vectors_[v].sparse.Append();
-      } else {
-        vectors_[v].storage.Append();
+      switch (specs_[v].kind) {
+        case VectorKind::kSparse:
+          vectors_[v].sparse.Append();
+          break;
+        case VectorKind::kMulti:
+          vectors_[v].multi.Append();
+          break;
+        case VectorKind::kDense:
+          vectors_[v].storage.Append();
+          break;
       }
     }
   }
@@ -168,7 +197,18 @@ void Segment::Delete(Offset o, SeqNo version) {
 
 void Segment::SetVector(size_t vec, Offset o, const VectorInput& value) {
   assert(vectors_[vec].index == nullptr);  // sealed segments change by tombstones only
-  if (specs_[vec].sparse) {
+  if (specs_[vec].multi()) {
+    const auto* multi = std::get_if<MultiDenseVector>(&value);
+    assert(multi != nullptr && multi->dim == specs_[vec].dim);
+    if (multi == nullptr || multi->dim != specs_[vec].dim || multi->values.empty() ||
+        multi->values.size() % multi->dim != 0) {
+      return;
+    }
+    vectors_[vec].multi.Set(o, multi->values);
+    BodyChanged();
+    return;
+  }
+  if (specs_[vec].sparse()) {
     const auto* sparse = std::get_if<SparseVector>(&value);
     assert(sparse != nullptr);
     if (sparse == nullptr || sparse->indices.size() != sparse->values.size()) {
@@ -189,18 +229,25 @@ void Segment::SetVector(size_t vec, Offset o, const VectorInput& value) {
 
 void Segment::RemoveVector(size_t vec, Offset o) {
   assert(vectors_[vec].index == nullptr);
-  if (specs_[vec].sparse) {
-    vectors_[vec].sparse.Clear(o);
-  } else {
-    vectors_[vec].storage.Clear(o);
+  switch (specs_[vec].kind) {
+    case VectorKind::kSparse:
+      vectors_[vec].sparse.Clear(o);
+      break;
+    case VectorKind::kMulti:
+      vectors_[vec].multi.Clear(o);
+      break;
+    case VectorKind::kDense:
+      vectors_[vec].storage.Clear(o);
+      break;
   }
   BodyChanged();
 }
 
 Status Segment::BuildGraphs(const index::HnswParams& params, size_t threads) {
   for (size_t v = 0; v < specs_.size(); ++v) {
-    if (specs_[v].sparse) {
-      continue;  // its inverted index is kept as the points come
+    if (specs_[v].kind != VectorKind::kDense) {
+      continue;  // a sparse vector's inverted index is kept as the points come; multivectors
+                 // are searched exactly
     }
     TESSERA_ASSIGN_OR_RETURN(
         vectors_[v].index,
@@ -214,7 +261,7 @@ Status Segment::BuildGraphs(const index::HnswParams& params, size_t threads) {
 
 bool Segment::needs_graphs() const {
   for (size_t v = 0; v < specs_.size(); ++v) {
-    if (!specs_[v].sparse && vectors_[v].index == nullptr) {
+    if (specs_[v].kind == VectorKind::kDense && vectors_[v].index == nullptr) {
       return true;
     }
   }
@@ -236,7 +283,9 @@ size_t Segment::indexed_vectors() const {
 size_t Segment::column_bytes() const {
   size_t bytes = 0;
   for (size_t v = 0; v < specs_.size(); ++v) {
-    bytes += specs_[v].sparse ? vectors_[v].sparse.bytes() : vectors_[v].storage.bytes();
+    bytes += specs_[v].sparse()  ? vectors_[v].sparse.bytes()
+             : specs_[v].multi() ? vectors_[v].multi.bytes()
+                                 : vectors_[v].storage.bytes();
   }
   return bytes;
 }
@@ -254,18 +303,20 @@ std::vector<std::string> Segment::graph_files() const {
 // ---- persistence ----
 //
 //   body  := magic:"TSSG" version:fixed32(=3) b crc32c(b):fixed32
-//   b     := id:varint sealed:bool nspec:varint (name:lp dim:varint metric:u8 sparse:bool)*
+//   b     := id:varint sealed:bool nspec:varint (name:lp dim:varint metric:u8 kind:u8)*
 //            ids payload*[n] column*[nspec] graph*[nspec]
 //   ids   := n:varint id*[n]                          (id_tracker.h; id: point_id.h)
 //   payload := lp(JSON text, "" = {})
 //   column:= present:bytes[n] data:f32[n*dim]         (a dense vector; zeros where absent)
 //          | (present:bool [nnz:varint (index:varint value:f32)*nnz])*[n]    (a sparse one)
+//          | (present:bool [rows:varint f32[rows*dim]])*[n]                 (a multivector)
+//   kind  := 0 dense | 1 sparse | 2 multivector (segment.h VectorKind)
 //   graph := has:bool [file:lp crc:fixed32]           (file: a name in the same folder)
 //
 //   versions file := magic:"TSSV" version:fixed32(=1) v crc32c(v):fixed32
 //   v     := segment_id:varint n:varint (deleted:bool version:varint)*[n]
 //
-// Body version 2 is version 3 without the specs' `sparse` byte (dense vectors only).
+// Body version 2 is version 3 without the specs' `kind` byte (dense vectors only).
 // Body version 1 (written before versions had a file of their own) has, after the specs,
 //   n:varint (id deleted:bool version:varint payload)*[n] column*[nspec] graph*[nspec]
 
@@ -296,6 +347,7 @@ Segment::Image Segment::TakeImage(const std::shared_ptr<const Segment>& segment)
   for (size_t v = 0; v < copy->vectors_.size(); ++v) {
     copy->vectors_[v].storage = segment->vectors_[v].storage;
     copy->vectors_[v].sparse = segment->vectors_[v].sparse;
+    copy->vectors_[v].multi = segment->vectors_[v].multi;
   }
   copy->sealed_ = segment->sealed_;
   image.versions = copy->ids_.CopyVersions();
@@ -321,13 +373,15 @@ Result<std::string> Segment::Serialize(const Image& image, const fs::path& dir) 
     PutLengthPrefixed(&body, spec.name);
     PutVarint64(&body, spec.dim);
     body.push_back(static_cast<char>(spec.metric));
-    PutBool(&body, spec.sparse);
+    body.push_back(static_cast<char>(spec.kind));
   }
   s.ids_.EncodeIds(&body);
   s.payloads_.EncodeTo(&body);
   for (size_t v = 0; v < s.specs_.size(); ++v) {
-    if (s.specs_[v].sparse) {
+    if (s.specs_[v].sparse()) {
       s.vectors_[v].sparse.EncodeTo(&body);
+    } else if (s.specs_[v].multi()) {
+      s.vectors_[v].multi.EncodeTo(&body);
     } else {
       s.vectors_[v].storage.EncodeTo(&body);
     }
@@ -372,8 +426,15 @@ bool ReadHead(Decoder* d, uint32_t version, Head* head) {
     }
     s.name = std::string(name);
     s.metric = static_cast<index::Metric>(metric[0]);
-    if (version >= 3 && (!d->GetBool(&s.sparse) || (s.sparse && s.dim != 0))) {
-      return false;
+    std::string_view kind;
+    if (version >= 3) {
+      if (!d->GetBytes(1, &kind) || static_cast<uint8_t>(kind[0]) > 2) {
+        return false;
+      }
+      s.kind = static_cast<VectorKind>(kind[0]);
+      if ((s.sparse() && s.dim != 0) || (s.multi() && s.dim == 0)) {
+        return false;
+      }
     }
   }
   return true;
@@ -385,8 +446,10 @@ Status Segment::LoadColumnsAndGraphs(Decoder* in, const fs::path& dir, const std
   auto bad = [&] { return Status::Corruption(where + ": malformed body"); };
   const size_t n = size();
   for (size_t v = 0; v < specs_.size(); ++v) {
-    if (specs_[v].sparse) {
-      if (!vectors_[v].sparse.DecodeFrom(in, n)) {
+    if (specs_[v].sparse() || specs_[v].multi()) {
+      const bool ok = specs_[v].sparse() ? vectors_[v].sparse.DecodeFrom(in, n)
+                                         : vectors_[v].multi.DecodeFrom(in, n);
+      if (!ok) {
         return bad();
       }
       continue;

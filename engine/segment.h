@@ -39,16 +39,24 @@
 #include "index/dense_storage.h"
 #include "index/hnsw_graph.h"
 #include "index/metric.h"
+#include "index/multi_dense_storage.h"
 #include "index/sparse_vector_index.h"
 #include "wal/log_format.h"
 
 namespace tessera::engine {
 
+// A vector name's kind: dense (index/dense_storage.h, with a graph once sealed), sparse
+// (index/sparse_vector_index.h, dot products) or multivector (index/multi_dense_storage.h,
+// MaxSim over rows of `dim`).
+enum class VectorKind : uint8_t { kDense = 0, kSparse = 1, kMulti = 2 };
+
 struct VectorSpec {
   std::string name;
-  size_t dim = 0;  // 0 for a sparse vector
+  size_t dim = 0;  // 0 for a sparse vector; a multivector's row dimension
   index::Metric metric = index::Metric::kCosine;
-  bool sparse = false;  // a sparse vector (index/sparse_vector_index.h), scored by dot product
+  VectorKind kind = VectorKind::kDense;
+  bool sparse() const { return kind == VectorKind::kSparse; }
+  bool multi() const { return kind == VectorKind::kMulti; }
   bool operator==(const VectorSpec&) const = default;
 };
 
@@ -76,12 +84,22 @@ class Segment {
   // The payload-index slot: per-field structures over this segment's payloads.
   const SegmentPayloadIndex& payload_index() const { return payload_index_; }
   bool has_vector(size_t vec, Offset o) const {
-    return specs_[vec].sparse ? vectors_[vec].sparse.has(o) : vectors_[vec].storage.has(o);
+    switch (specs_[vec].kind) {
+      case VectorKind::kSparse:
+        return vectors_[vec].sparse.has(o);
+      case VectorKind::kMulti:
+        return vectors_[vec].multi.has(o);
+      case VectorKind::kDense:
+        break;
+    }
+    return vectors_[vec].storage.has(o);
   }
   // A dense vector's values (empty for a sparse vector: see sparse()).
   std::span<const float> vector(size_t vec, Offset o) const { return vectors_[vec].storage.Get(o); }
   // A sparse vector's storage and inverted index.
   const index::SparseVectorIndex& sparse(size_t vec) const { return vectors_[vec].sparse; }
+  // A multivector's storage.
+  const index::MultiDenseStorage& multi(size_t vec) const { return vectors_[vec].multi; }
   // All vectors of a live point, by name.
   NamedVectors vectors_of(Offset o) const;
 
@@ -98,6 +116,11 @@ class Segment {
   std::vector<index::Hit> SearchSparse(size_t vec, const index::SparseQuery& query, size_t k,
                                        const std::vector<Offset>* offsets,
                                        const index::AcceptFn& accept) const;
+  // The same for a multivector (`query`: rows of the vector's dimension), by exact MaxSim.
+  // Hit::distance is the negated score.
+  std::vector<index::Hit> SearchMulti(size_t vec, std::span<const float> query, size_t k,
+                                      const std::vector<Offset>* offsets,
+                                      const index::AcceptFn& accept) const;
 
   // ---- writes ----
   // Room for `points` points in all, so that filling a copy of known size allocates once.
@@ -126,7 +149,7 @@ class Segment {
     BodyChanged();
   }
   bool has_graph(size_t vec) const { return vectors_[vec].index != nullptr; }
-  // Whether a dense vector still lacks its graph (a sparse vector's index is always there).
+  // Whether a dense vector still lacks its graph (sparse and multivectors build none).
   bool needs_graphs() const;
   // Builds one graph per vector over the live points (without any lock: call on a segment
   // nobody else can see yet).
@@ -178,7 +201,8 @@ class Segment {
   struct VectorSlot {
     index::DenseStorage storage;              // a dense vector's (unused for a sparse one)
     std::unique_ptr<index::HnswGraph> index;  // over `storage`; null until built
-    index::SparseVectorIndex sparse;          // a sparse vector's (empty for a dense one)
+    index::SparseVectorIndex sparse;          // a sparse vector's (empty otherwise)
+    index::MultiDenseStorage multi;           // a multivector's (empty otherwise)
   };
   void BodyChanged() {
     ++generation_;

@@ -56,10 +56,10 @@ CASES = [
     ("vector of nulls", "PUT", C + "/points", {"points": [{"id": 9, "vector": [None, None]}]}, 400, "points[0].vector[0]"),
     # A list of lists is a multivector, which the dense vector refuses as Qdrant does.
     ("nested vector", "PUT", C + "/points", {"points": [{"id": 9, "vector": [[1, 2]]}]}, 400, "Conversion between multi and regular vectors failed"),
-    ("ragged multivector", "PUT", C + "/points", {"points": [{"id": 9, "vector": [[1, 2], [3]]}]}, 400, "points[0].vector[1]"),
+    ("ragged multivector", "PUT", C + "/points", {"points": [{"id": 9, "vector": [[1, 2], [3]]}]}, 422, "points[0].vector.data: all vectors must have the same dimension, found vector with dimension 1"),
     ("multivector of strings", "PUT", C + "/points", {"points": [{"id": 9, "vector": [[1, 2], ["a", 3]]}]}, 400, "points[0].vector[1][0]"),
     ("wrong dimension", "PUT", C + "/points", {"points": [{"id": 9, "vector": [1, 2, 3]}]}, 400, "Vector dimension error"),
-    ("empty vector", "PUT", C + "/points", {"points": [{"id": 9, "vector": []}]}, 400, "Vector dimension error"),
+    ("empty vector", "PUT", C + "/points", {"points": [{"id": 9, "vector": []}]}, 422, "points[0].vector: dense vector must not be empty"),
     ("1e6-element vector", "PUT", C + "/points", '{"points": [{"id": 9, "vector": [' + ",".join(["0"] * 1000000) + "]}]}", 400, "Vector dimension error"),
     ("unknown vector name", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"nope": [1, 2]}}]}, 400, "Not existing vector name"),
     ("sparse vector", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"": {"indices": [1], "values": [1]}}}]}, 400, "Conversion between sparse and regular vectors failed"),

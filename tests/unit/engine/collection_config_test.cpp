@@ -56,20 +56,32 @@ TEST(CollectionConfigTest, PayloadIndexesRoundTripAndVersionOneFilesStillLoad) {
   with_indexes.payload_indexes["price"] = PayloadIndexInfo{PayloadSchemaType::kFloat, {}};
   EXPECT_EQ(*DecodeCollectionConfig(EncodeCollectionConfig(with_indexes)), with_indexes);
 
-  // A version 2 file is the version 3 body without the sparse vector list, and version 1 the
-  // version 2 body without the index list (each empty here: one varint byte, 0).
-  const std::string v3 = EncodeCollectionConfig(NamedConfig());
-  std::string body = v3.substr(8, v3.size() - 12);
-  for (uint32_t version : {2u, 1u}) {
-    body.pop_back();
+  // Older versions, each from the next one's body: 3 has no multivector byte per vector,
+  // 2 no sparse vector list, 1 no index list (each empty here: one byte, 0).
+  CollectionConfig one;
+  one.single_unnamed_vector = false;
+  one.vectors["v"] = VectorParams{.size = 3, .distance = Distance::kDot};
+  one.metadata = boost::json::parse(R"({"k":"v"})").as_object();
+  const std::string v4 = EncodeCollectionConfig(one);
+  std::string body = v4.substr(8, v4.size() - 12);
+  // single, nvec, "v" (length + byte), size, distance, has_hnsw, on_disk, then multivector.
+  ASSERT_EQ(body[8], '\0');
+  body.erase(8, 1);
+  for (uint32_t version : {3u, 2u, 1u}) {
+    if (version < 3) {
+      body.pop_back();
+    }
     std::string old = "TSCC";
     PutFixed32(&old, version);
     old += body;
     PutFixed32(&old, crc32c::Value(body));
     Result<CollectionConfig> decoded = DecodeCollectionConfig(old);
     ASSERT_TRUE(decoded.ok()) << version << ": " << decoded.status().ToString();
-    EXPECT_EQ(*decoded, NamedConfig()) << version;
+    EXPECT_EQ(*decoded, one) << version;
   }
+  CollectionConfig multi = NamedConfig();
+  multi.vectors.begin()->second.multivector = MultiVectorComparator::kMaxSim;
+  EXPECT_EQ(*DecodeCollectionConfig(EncodeCollectionConfig(multi)), multi);
 }
 
 TEST(CollectionConfigTest, SparseVectorsRoundTripAndAreUpdatedFieldByField) {

@@ -256,7 +256,7 @@ TEST(SegmentTest, LoadsABodyOfFormatVersion2) {
   ASSERT_TRUE(WriteFileAtomically(dir.path() / "v2.ver", VersionsNow(versions)).ok());
   auto loaded = Segment::Load(dir.path(), "v2.bin", "v2.ver");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-  EXPECT_FALSE((*loaded)->specs()[0].sparse);
+  EXPECT_FALSE((*loaded)->specs()[0].sparse());
   EXPECT_EQ((*loaded)->vectors_of(1).at("v"), (VectorInput{DenseVector{3, 4}}));
   EXPECT_EQ((*loaded)->payload(0).at("a").as_int64(), 1);
 }
@@ -267,7 +267,7 @@ TEST(SegmentTest, LoadsABodyOfFormatVersion2) {
 TEST(SegmentTest, SparseVectorsAreStoredSearchedAndPersisted) {
   TempDir dir;
   auto s = std::make_unique<Segment>(
-      2, std::vector<VectorSpec>{{"d", 2, index::Metric::kDot}, {"s", 0, index::Metric::kDot, true}});
+      2, std::vector<VectorSpec>{{"d", 2, index::Metric::kDot}, {"s", 0, index::Metric::kDot, VectorKind::kSparse}});
   auto sparse = [](std::vector<uint32_t> i, std::vector<float> v) {
     return VectorInput{SparseVector{std::move(i), std::move(v)}};
   };
@@ -304,7 +304,7 @@ TEST(SegmentTest, SparseVectorsAreStoredSearchedAndPersisted) {
   auto loaded = Segment::Load(dir.path(), "seg", "seg.ver");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   const Segment& l = **loaded;
-  EXPECT_TRUE(l.specs()[1].sparse);
+  EXPECT_TRUE(l.specs()[1].sparse());
   for (Offset o = 0; o < s->size(); ++o) {
     if (!s->deleted(o)) {
       EXPECT_EQ(l.vectors_of(o), s->vectors_of(o)) << o;
@@ -313,6 +313,36 @@ TEST(SegmentTest, SparseVectorsAreStoredSearchedAndPersisted) {
   EXPECT_EQ(ids(l, l.SearchSparse(1, q, 10, nullptr, {})), (std::vector<uint64_t>{1, 2}));
   EXPECT_FALSE(l.has_vector(1, *l.FindLive(PointId::Num(3))));
   EXPECT_EQ(l.vectors_of(*l.FindLive(PointId::Num(1))).at("s"), sparse({5}, {4.0f}));
+}
+
+// A multivector beside a dense vector: stored as given, MaxSim search (all or among offsets),
+// kept through a save/load; no graph is built for it.
+TEST(SegmentTest, MultivectorsAreStoredSearchedAndPersisted) {
+  TempDir dir;
+  Segment s(3, {{"d", 2, index::Metric::kDot}, {"m", 2, index::Metric::kDot, VectorKind::kMulti}});
+  auto multi = [](std::vector<float> v) { return VectorInput{MultiDenseVector{2, std::move(v)}}; };
+  s.Put(PointId::Num(1), 1, {{"m", multi({1, 0, 0, 1})}, {"d", DenseVector{1, 1}}}, {});
+  s.Put(PointId::Num(2), 2, {{"m", multi({2, 0})}}, {});
+  s.Put(PointId::Num(3), 3, {{"d", DenseVector{1, 1}}}, {});
+  // Query rows (1, 0) and (0, 1): point 1 scores 1 + 1, point 2 scores 2 + 0.
+  const std::vector<float> q = {1, 0, 0, 1};
+  auto hits = s.SearchMulti(1, q, 10, nullptr, {});
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_FLOAT_EQ(hits[0].distance, -2.0f);
+  EXPECT_EQ(hits[0].offset, 0u);  // a tie: lower offset first
+  const std::vector<Offset> second = {1, 2};
+  ASSERT_EQ(s.SearchMulti(1, q, 10, &second, {}).size(), 1u);
+  s.Seal();
+  ASSERT_TRUE(s.BuildGraphs(index::HnswParams{.m = 8, .ef_construct = 16}, 1).ok());
+  EXPECT_FALSE(s.needs_graphs());
+  SaveNow(s, dir.path(), "seg");
+  auto loaded = Segment::Load(dir.path(), "seg", "seg.ver");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_TRUE((*loaded)->specs()[1].multi());
+  EXPECT_EQ((*loaded)->vectors_of(0).at("m"), multi({1, 0, 0, 1}));
+  EXPECT_EQ((*loaded)->vectors_of(1).at("m"), multi({2, 0}));
+  EXPECT_FALSE((*loaded)->vectors_of(2).contains("m"));
+  EXPECT_EQ((*loaded)->SearchMulti(1, q, 10, nullptr, {}), hits);
 }
 
 // The payload-index slot: per-field statistics over the live points, gathered once.
@@ -336,7 +366,7 @@ TEST(SegmentTest, ThePayloadIndexCountsTheLivePointsValues) {
 
 TEST(SegmentTest, EveryTruncationAndEveryFlippedByteOfASegmentFileIsRefused) {
   TempDir dir;
-  Segment s(7, {{"", 4, index::Metric::kDot}, {"s", 0, index::Metric::kDot, true}});
+  Segment s(7, {{"", 4, index::Metric::kDot}, {"s", 0, index::Metric::kDot, VectorKind::kSparse}});
   for (uint64_t id = 1; id <= 12; ++id) {
     s.Put(PointId::Num(id), id,
           {{"", DenseVector{1.0f * id, 2, 3, 4}},

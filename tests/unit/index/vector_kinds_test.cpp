@@ -1,11 +1,15 @@
-// The sparse vector index against a brute-force oracle: random vectors (repeated dimensions
-// across points, negative weights, empty vectors), overwrites, clears, filters, and the
-// persisted form.
+// The storages of the other vector kinds against brute-force oracles: the sparse vector index
+// (random vectors with dimensions shared across points, negative weights, empty vectors;
+// overwrites, clears, filters) and multivectors (MaxSim for every metric), with their
+// persisted forms.
 
+#include "index/multi_dense_storage.h"
 #include "index/sparse_vector_index.h"
 
 #include <algorithm>
 #include <map>
+#include <cmath>
+#include <limits>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -194,6 +198,107 @@ TEST(SparseVectorIndexTest, StoresSortedAndRoundTripsItsPersistedForm) {
     SparseVectorIndex partial;
     Decoder dd(std::string_view(bytes).substr(0, cut));
     EXPECT_FALSE(partial.DecodeFrom(&dd, 4)) << cut;
+  }
+}
+
+}  // namespace
+}  // namespace tessera::index
+
+// ---- multivectors (index/multi_dense_storage.h) ----
+
+namespace tessera::index {
+namespace {
+
+// MaxSim as Qdrant defines it, written out: sum over query rows of the best similarity.
+float OracleMaxSim(Metric metric, const std::vector<float>& query, const std::vector<float>& doc,
+                   size_t dim) {
+  float sum = 0;
+  for (size_t q = 0; q < query.size(); q += dim) {
+    float best = -std::numeric_limits<float>::infinity();
+    for (size_t d = 0; d < doc.size(); d += dim) {
+      float sim = 0;
+      for (size_t i = 0; i < dim; ++i) {
+        const float a = query[q + i], b = doc[d + i];
+        switch (metric) {
+          case Metric::kCosine:
+          case Metric::kDot:
+            sim += a * b;
+            break;
+          case Metric::kEuclid:
+            sim -= (a - b) * (a - b);
+            break;
+          case Metric::kManhattan:
+            sim -= std::fabs(a - b);
+            break;
+        }
+      }
+      best = std::max(best, sim);
+    }
+    sum += best;
+  }
+  return sum;
+}
+
+TEST(MultiDenseStorageTest, MaxSimSearchMatchesTheOracleForEveryMetric) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> g(0, 1);
+  std::uniform_int_distribution<size_t> rows(1, 5);
+  constexpr size_t kDim = 6;
+  for (Metric metric : {Metric::kDot, Metric::kCosine, Metric::kEuclid, Metric::kManhattan}) {
+    MultiDenseStorage s(metric, kDim);
+    std::vector<std::vector<float>> docs(200);
+    for (Offset o = 0; o < docs.size(); ++o) {
+      s.Append();
+      if (o % 9 == 4) {
+        continue;  // no multivector
+      }
+      docs[o].resize(rows(rng) * kDim);
+      for (float& x : docs[o]) x = g(rng);
+      s.Set(o, docs[o]);
+    }
+    s.Clear(10);
+    docs[10].clear();
+    for (int qn = 0; qn < 10; ++qn) {
+      std::vector<float> query(rows(rng) * kDim);
+      for (float& x : query) x = g(rng);
+      std::vector<Hit> want;
+      for (Offset o = 0; o < docs.size(); ++o) {
+        if (!docs[o].empty() && o % 2 == 0) {
+          want.push_back({o, -OracleMaxSim(metric, query, docs[o], kDim)});
+        }
+      }
+      std::sort(want.begin(), want.end(), [](const Hit& a, const Hit& b) {
+        return a.distance < b.distance || (a.distance == b.distance && a.offset < b.offset);
+      });
+      want.resize(7);
+      const auto got = s.ExactSearch(query, 7, [](Offset o) { return o % 2 == 0; });
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].offset, want[i].offset) << static_cast<int>(metric);
+        EXPECT_NEAR(got[i].distance, want[i].distance, 1e-4);
+      }
+      std::vector<Offset> among = {0, 2, 4, 6, 8, 10};
+      for (const Hit& h : s.ExactSearchAmong(query, 10, among, {})) {
+        EXPECT_NE(std::find(among.begin(), among.end(), h.offset), among.end());
+        EXPECT_NE(h.offset, 4u);   // no multivector
+        EXPECT_NE(h.offset, 10u);  // cleared
+      }
+    }
+    std::string bytes;
+    s.EncodeTo(&bytes);
+    MultiDenseStorage loaded(metric, kDim);
+    Decoder d(bytes);
+    ASSERT_TRUE(loaded.DecodeFrom(&d, docs.size()));
+    EXPECT_TRUE(d.empty());
+    for (Offset o = 0; o < docs.size(); ++o) {
+      const auto row = loaded.Get(o);
+      EXPECT_EQ(std::vector<float>(row.begin(), row.end()), docs[o]) << o;
+    }
+    for (size_t cut = 0; cut + 1 < bytes.size(); cut += 97) {
+      MultiDenseStorage partial(metric, kDim);
+      Decoder dd(std::string_view(bytes).substr(0, cut));
+      EXPECT_FALSE(partial.DecodeFrom(&dd, docs.size())) << cut;
+    }
   }
 }
 
