@@ -63,6 +63,23 @@ struct AbsDifference {
   float operator()(float x, float y) const { return std::fabs(x - y); }
 };
 
+}  // namespace
+
+float Similarity(Metric metric, const float* a, const float* b, size_t dim) {
+  switch (metric) {
+    case Metric::kCosine:
+    case Metric::kDot:
+      return Reduce(a, b, dim, kProduct);
+    case Metric::kEuclid:
+      return -Reduce(a, b, dim, kSquare);
+    case Metric::kManhattan:
+      return -Reduce(a, b, dim, AbsDifference{});
+  }
+  return 0.0f;
+}
+
+namespace {
+
 float DotDistance(const float* a, const float* b, size_t dim) {
   return 1.0f - Reduce(a, b, dim, kProduct);
 }

@@ -31,6 +31,11 @@ DistanceFn DistanceFunction(Metric metric);
 // Cosine/Dot: similarity (higher is better); Euclid: L2 distance; Manhattan: L1 distance.
 float ScoreFromDistance(Metric metric, float distance);
 
+// Qdrant's similarity of two vectors, higher closer: the dot product for Dot and Cosine, the
+// negated squared L2 distance for Euclid, the negated L1 distance for Manhattan (the same
+// kernels as Distance). MaxSim sums these (multi_dense_storage.h).
+float Similarity(Metric metric, const float* a, const float* b, size_t dim);
+
 // True when a higher score is better (Cosine, Dot).
 inline bool HigherIsBetter(Metric metric) {
   return metric == Metric::kCosine || metric == Metric::kDot;

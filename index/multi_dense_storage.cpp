@@ -6,29 +6,6 @@
 
 namespace tessera::index {
 
-float Similarity(Metric metric, const float* a, const float* b, size_t dim) {
-  float s = 0.0f;
-  switch (metric) {
-    case Metric::kCosine:
-    case Metric::kDot:
-      for (size_t i = 0; i < dim; ++i) {
-        s += a[i] * b[i];
-      }
-      return s;
-    case Metric::kEuclid:
-      for (size_t i = 0; i < dim; ++i) {
-        s += (a[i] - b[i]) * (a[i] - b[i]);
-      }
-      return -s;
-    case Metric::kManhattan:
-      for (size_t i = 0; i < dim; ++i) {
-        s += std::fabs(a[i] - b[i]);
-      }
-      return -s;
-  }
-  return s;
-}
-
 std::span<const float> MultiDenseStorage::Get(Offset o) const {
   return has(o) ? std::span<const float>(rows_[o].values) : std::span<const float>();
 }

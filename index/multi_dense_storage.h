@@ -67,8 +67,4 @@ class MultiDenseStorage {
   std::vector<Row> rows_;
 };
 
-// Qdrant's similarity of two vectors (higher is better): dot for Dot and Cosine, the negated
-// squared L2 distance for Euclid, the negated L1 distance for Manhattan.
-float Similarity(Metric metric, const float* a, const float* b, size_t dim);
-
 }  // namespace tessera::index
