@@ -601,9 +601,8 @@ Status ParseSearchCommon(const FieldReader& r, SearchInput* in, uint64_t default
   if (q.limit == 0) {
     return Status::ValidationFailed("limit: value 0 invalid, must be 1 or larger");
   }
-  if (q.limit > 100000 || q.offset > 100000) {
-    return Status::ValidationFailed("limit and offset must be at most 100000");
-  }
+  // Any u64 limit or offset is taken, as Qdrant takes it; the engine returns at most every
+  // point there is.
   if (threshold) {
     q.score_threshold = static_cast<float>(*threshold);
   }
@@ -733,13 +732,19 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
   }
 
   const json::value* query = reader.Find("query");
-  if (query == nullptr) {
+  if (query == nullptr || query->is_null()) {
     if (!q.prefetch.empty()) {
-      return Status::InvalidArgument("Wrong input: a `query` is required with `prefetch`");
+      return Status::InvalidArgument(
+          "Bad request: A query is needed to merge the prefetches. Can't have prefetches "
+          "without defining a query.");
     }
-    return Status::InvalidArgument(
-        "Wrong input: `query` is required by Tessera (id-ordered "
-        "listing without a query is not supported yet)");
+    if (q.score_threshold) {
+      return Status::InvalidArgument(
+          "Bad request: A query is needed to use the score_threshold. Can't have "
+          "score_threshold without defining a query.");
+    }
+    q.query = engine::ScrollQuery{};  // the points in id order, as Qdrant lists them
+    return Status::Ok();
   }
   if (query->is_object() &&
       (query->get_object().contains("fusion") || query->get_object().contains("rrf"))) {
@@ -762,6 +767,10 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
           fusion.weights.push_back(static_cast<float>(w.to_number<double>()));
         }
       }
+    }
+    if (using_name) {
+      return Status::InvalidArgument(
+          "Bad request: Fusion queries cannot be combined with the 'using' field.");
     }
     if (q.prefetch.empty()) {
       return Status::InvalidArgument("Wrong input: fusion needs `prefetch`");

@@ -378,12 +378,12 @@ std::vector<PointRecord> Collection::Retrieve(const std::vector<PointId>& ids, b
 }
 
 Result<std::vector<ScoredPoint>> Collection::Query(const engine::Query& query) const {
-  return RunQuery(*searcher_, query);
+  return RunQuery(QuerySources{*searcher_, *scans_}, query);
 }
 
 Result<std::vector<PointGroup>> Collection::QueryGroups(const engine::Query& query,
                                                         const GroupRequest& group) const {
-  return RunGroupQuery(*searcher_, query, group);
+  return RunGroupQuery(QuerySources{*searcher_, *scans_}, query, group);
 }
 
 Result<std::vector<ScoredPoint>> Collection::Search(const SearchRequest& request) const {

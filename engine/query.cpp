@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 
 #include "engine/filter.h"
+#include "engine/scan.h"
 #include "engine/searcher.h"
 
 namespace tessera::engine {
@@ -12,6 +14,11 @@ namespace tessera::engine {
 namespace {
 
 constexpr int kMaxPrefetchDepth = 4;  // levels of prefetch below the root
+
+// a + b, or the largest size_t (a limit may be any u64, as in Qdrant).
+size_t SaturatingAdd(size_t a, size_t b) {
+  return a > std::numeric_limits<size_t>::max() - b ? std::numeric_limits<size_t>::max() : a + b;
+}
 
 // The stored vector `name` of point `id`, of any kind.
 Result<VectorInput> StoredVector(const Searcher& searcher, const PointId& id,
@@ -126,7 +133,7 @@ Result<std::vector<ScoredPoint>> SearchExcluding(const Searcher& searcher, Searc
     return searcher.Search(request);
   }
   const size_t limit = request.limit;
-  request.limit += exclude.size();
+  request.limit = SaturatingAdd(request.limit, exclude.size());
   TESSERA_ASSIGN_OR_RETURN(auto hits, searcher.Search(request));
   std::erase_if(hits, [&](const ScoredPoint& p) {
     return std::find(exclude.begin(), exclude.end(), p.record.id) != exclude.end();
@@ -137,14 +144,47 @@ Result<std::vector<ScoredPoint>> SearchExcluding(const Searcher& searcher, Searc
   return hits;
 }
 
-Result<std::vector<ScoredPoint>> Run(const Searcher& searcher, const Query& q, int depth) {
+Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q, int depth) {
+  const Searcher& searcher = sources.searcher;
   if (depth > kMaxPrefetchDepth) {
     return Status::InvalidArgument("Wrong input: prefetch nested too deeply");
   }
   std::vector<std::vector<ScoredPoint>> prefetched;
   for (const Query& sub : q.prefetch) {
-    TESSERA_ASSIGN_OR_RETURN(auto hits, Run(searcher, sub, depth + 1));
+    // A level's filter applies to its prefetches too, as in Qdrant.
+    if (q.filter != nullptr) {
+      Query filtered = sub;
+      if (sub.filter == nullptr) {
+        filtered.filter = q.filter;
+      } else {
+        auto both = std::make_shared<Filter>();
+        both->must.push_back(FilterCondition{q.filter});
+        both->must.push_back(FilterCondition{sub.filter});
+        filtered.filter = std::move(both);
+      }
+      TESSERA_ASSIGN_OR_RETURN(auto hits, Run(sources, filtered, depth + 1));
+      prefetched.push_back(std::move(hits));
+      continue;
+    }
+    TESSERA_ASSIGN_OR_RETURN(auto hits, Run(sources, sub, depth + 1));
     prefetched.push_back(std::move(hits));
+  }
+
+  if (std::holds_alternative<ScrollQuery>(q.query)) {
+    if (!q.prefetch.empty()) {
+      return Status::InvalidArgument(
+          "Bad request: A query is needed to merge the prefetches. Can't have prefetches "
+          "without defining a query.");
+    }
+    std::optional<PointId> next;
+    std::vector<PointRecord> records = sources.scans.Scroll(
+        std::nullopt, SaturatingAdd(q.offset, q.limit), q.filter.get(), q.with_payload,
+        q.with_vectors, &next);
+    std::vector<ScoredPoint> out;
+    for (size_t i = q.offset; i < records.size(); ++i) {
+      out.push_back({std::move(records[i]), 0.0f});
+    }
+    return out;
   }
 
   if (const auto* fusion = std::get_if<FusionQuery>(&q.query)) {
@@ -195,6 +235,9 @@ Result<std::vector<ScoredPoint>> Run(const Searcher& searcher, const Query& q, i
   std::vector<PointId> exclude;
   if (const auto* nearest = std::get_if<NearestQuery>(&q.query)) {
     TESSERA_RETURN_IF_ERROR(SetTarget(searcher, nearest->target, q.using_vector, &request));
+    if (const auto* id = std::get_if<PointId>(&nearest->target)) {
+      exclude.push_back(*id);  // a point id query leaves the point out, as Qdrant
+    }
   } else {
     TESSERA_ASSIGN_OR_RETURN(
         request.query,
@@ -312,17 +355,17 @@ std::vector<PointGroup> GroupHits(const std::vector<ScoredPoint>& hits, const Gr
   return groups;
 }
 
-Result<std::vector<ScoredPoint>> RunQuery(const Searcher& searcher, const Query& query) {
-  return Run(searcher, query, 0);
+Result<std::vector<ScoredPoint>> RunQuery(const QuerySources& sources, const Query& query) {
+  return Run(sources, query, 0);
 }
 
-Result<std::vector<PointGroup>> RunGroupQuery(const Searcher& searcher, Query query,
+Result<std::vector<PointGroup>> RunGroupQuery(const QuerySources& sources, Query query,
                                               const GroupRequest& group) {
   // Deep enough to fill the groups in most collections; the payload is needed to group.
   query.limit = std::min<size_t>(group.limit * group.group_size * 8, 10000);
   query.offset = 0;
   query.with_payload = true;
-  TESSERA_ASSIGN_OR_RETURN(auto hits, Run(searcher, query, 0));
+  TESSERA_ASSIGN_OR_RETURN(auto hits, Run(sources, query, 0));
   return GroupHits(hits, group);
 }
 

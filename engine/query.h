@@ -104,7 +104,10 @@ struct FusionQuery {
   std::vector<float> weights;  // RRF, one per prefetch; empty: all 1
 };
 
-using ScoringQuery = std::variant<NearestQuery, RecommendQuery, FusionQuery>;
+// No scoring: the points in id order (Qdrant's query without `query`), each scoring 0.
+struct ScrollQuery {};
+
+using ScoringQuery = std::variant<NearestQuery, RecommendQuery, FusionQuery, ScrollQuery>;
 
 // A node of the query tree. With prefetches, the scoring query ranks the points they found (a
 // nearest or recommend re-scores them exactly; a fusion fuses their lists); without, it searches
@@ -138,13 +141,20 @@ struct PointGroup {
 // ---- running a query ----
 
 class Searcher;
+class Scans;
+
+// What a query reads from: the searcher (nearest, recommend) and the scans (id order).
+struct QuerySources {
+  const Searcher& searcher;
+  const Scans& scans;
+};
 
 // Runs the query tree: prefetches first (depth-first, at most 4 levels below the root), then the
 // scoring query over what they found, or over the collection without prefetches.
-Result<std::vector<ScoredPoint>> RunQuery(const Searcher& searcher, const Query& query);
+Result<std::vector<ScoredPoint>> RunQuery(const QuerySources& sources, const Query& query);
 // Runs `query` deep enough to fill the groups (its limit and offset are replaced), with the
 // payload (needed to group), and groups the results.
-Result<std::vector<PointGroup>> RunGroupQuery(const Searcher& searcher, Query query,
+Result<std::vector<PointGroup>> RunGroupQuery(const QuerySources& sources, Query query,
                                               const GroupRequest& group);
 
 // The pieces, for tests and for other query kinds:

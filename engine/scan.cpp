@@ -28,9 +28,10 @@ std::vector<PointRecord> Scans::Scroll(const std::optional<PointId>& from, size_
     }
   }
   const size_t n = std::min(live.size(), limit);
+  const size_t sorted = limit >= live.size() ? live.size() : limit + 1;  // and the next id
   std::partial_sort(
-      live.begin(), live.begin() + static_cast<std::ptrdiff_t>(std::min(live.size(), limit + 1)),
-      live.end(), [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+      live.begin(), live.begin() + static_cast<std::ptrdiff_t>(sorted), live.end(),
+      [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
   std::vector<PointRecord> out;
   for (size_t i = 0; i < n; ++i) {
     const auto& [id, seg, o] = live[i];

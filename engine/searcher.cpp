@@ -131,8 +131,11 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
     TESSERA_RETURN_IF_ERROR(PrepareVector(c, request.vector_name, &q));
   }
   const index::Metric metric = sparse ? index::Metric::kDot : MetricFor(it->second.distance);
-  const size_t want = request.offset + request.limit;
-  const size_t ef = std::max(request.ef.value_or(c.hnsw.ef_construct), want);
+  // Results wanted: saturating (a limit may be as large as u64 allows, as in Qdrant), and
+  // at most every point there is (set below, under the lock).
+  size_t want = request.limit > std::numeric_limits<size_t>::max() - request.offset
+                    ? std::numeric_limits<size_t>::max()
+                    : request.offset + request.limit;
 
   struct Candidate {
     float distance;
@@ -155,6 +158,12 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
     threshold_kb = *it->second.hnsw_config->full_scan_threshold;
   }
   const index::SparseQuery sparse_query{sq.indices, sq.values};
+  size_t live = 0;
+  for (const auto& segment : segments) {
+    live += segment->live_count();
+  }
+  want = std::min(want, live);
+  const size_t ef = std::max(request.ef.value_or(c.hnsw.ef_construct), want);
   struct SegmentResult {
     std::vector<Candidate> hits;
     int path = -1;  // -1 not searched, 0 exact, 1 HNSW

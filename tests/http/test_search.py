@@ -92,6 +92,34 @@ class SearchApiTest(unittest.TestCase):
         status, body = self.req("POST", "/collections/s/points/query", {"query": {"fusion": "rrf"}})
         assert_error(self, status, body, 400, "prefetch")
 
+    def test_a_query_without_query_lists_points_in_id_order(self):
+        listed = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+            "limit": 3, "offset": 2, "filter": {"must": [{"key": "group", "match": {"value": "g1"}}]}}))["points"]
+        self.assertEqual([(p["id"], p["score"]) for p in listed], [(7, 0), (10, 0), (13, 0)])
+        # As a prefetch: the candidates the root query re-scores.
+        rescored = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+            "prefetch": {"limit": 5}, "query": [10, 0], "using": "dense", "limit": 2}))["points"]
+        self.assertEqual(self.ids(rescored), [4, 3])  # among ids 0..4 only
+        status, body = self.req("POST", "/collections/s/points/query", {"prefetch": {"limit": 5}})
+        assert_error(self, status, body, 400, "A query is needed to merge the prefetches")
+        status, body = self.req("POST", "/collections/s/points/query", {"score_threshold": 1})
+        assert_error(self, status, body, 400, "A query is needed to use the score_threshold")
+        status, body = self.req("POST", "/collections/s/points/query", {
+            "prefetch": [{"query": [0, 0], "using": "dense"}], "query": {"fusion": "rrf"}, "using": "dense"})
+        assert_error(self, status, body, 400, "Fusion queries cannot be combined with the 'using' field.")
+
+    def test_a_filter_applies_to_the_prefetches_and_a_point_query_leaves_the_point_out(self):
+        fused = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+            "prefetch": [{"query": [0, 0], "using": "dense", "limit": 3},
+                         {"query": [20, 0], "using": "dense", "limit": 3}],
+            "query": {"fusion": "rrf"}, "limit": 10,
+            "filter": {"must": [{"key": "group", "match": {"value": "g2"}}]}}))["points"]
+        # Each prefetch searched group g2 only: 2, 5, 8 and 17, 14, 11.
+        self.assertEqual(sorted(self.ids(fused)), [2, 5, 8, 11, 14, 17])
+        by_id = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+            "query": 5, "using": "dense", "limit": 2}))["points"]
+        self.assertEqual(sorted(self.ids(by_id)), [4, 6])
+
     def test_rrf_parameters_dbsf_and_thresholds_on_fused_scores(self):
         prefetch = [{"query": [0, 0], "using": "dense", "limit": 4},   # ranks 0, 1, 2, 3
                     {"query": [20, 0], "using": "dense", "limit": 4}]  # ranks 19, 18, 17, 16

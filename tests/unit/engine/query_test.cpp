@@ -77,8 +77,8 @@ std::shared_ptr<const Filter> GroupIs(int64_t g) {
 
 TEST_F(QueryTest, NearestToAVectorAndToAStoredPoint) {
   EXPECT_EQ(Ids(Nearest(At(10.2f), 3)), (std::vector<uint64_t>{10, 11, 9}));
-  // By id: the point's own vector; the point itself is not left out.
-  EXPECT_EQ(Ids(Nearest(PointId::Num(20), 3)), (std::vector<uint64_t>{20, 19, 21}));
+  // By id: the point's own vector; the point itself is left out, as Qdrant leaves it.
+  EXPECT_EQ(Ids(Nearest(PointId::Num(20), 3)), (std::vector<uint64_t>{19, 21, 18}));
   Query offset = Nearest(At(10), 2);
   offset.offset = 1;
   EXPECT_EQ(Ids(offset), (std::vector<uint64_t>{9, 11}));
@@ -114,9 +114,11 @@ TEST_F(QueryTest, APrefetchsCandidatesAreRescoredByTheQuery) {
   Query root = Nearest(At(100), 3);
   root.prefetch.push_back(Nearest(At(0), 5));  // 0..4
   EXPECT_EQ(Ids(root), (std::vector<uint64_t>{4, 3, 2}));
-  // The root's filter applies to the candidates; the prefetch's to its own search.
+  // The root's filter applies to its prefetches too (as Qdrant pushes it down): the
+  // candidates are the 5 nearest to 0 of group 0 (0, 3, 6, 9, 12); a prefetch's own filter
+  // to its own search only.
   root.filter = GroupIs(0);
-  EXPECT_EQ(Ids(root), (std::vector<uint64_t>{3, 0}));
+  EXPECT_EQ(Ids(root), (std::vector<uint64_t>{12, 9, 6}));
   root.filter = nullptr;
   root.prefetch[0].filter = GroupIs(1);  // 1, 4, 7, 10, 13
   EXPECT_EQ(Ids(root), (std::vector<uint64_t>{13, 10, 7}));
