@@ -35,32 +35,52 @@ Result<VectorInput> StoredVector(const Searcher& searcher, const PointId& id,
   return std::move(it->second);
 }
 
-// The stored dense vector `name` of point `id`.
-Result<DenseVector> VectorOf(const Searcher& searcher, const PointId& id, const std::string& name) {
-  TESSERA_ASSIGN_OR_RETURN(VectorInput v, StoredVector(searcher, id, name));
-  DenseVector* dense = AsDense(v);
-  if (dense == nullptr) {
-    return Status::InvalidArgument("Wrong input: the vector `" + name + "` of point " +
-                                   id.ToString() + " is not dense");
-  }
-  return std::move(*dense);
-}
-
-// The example's vector; a point example's id is added to `ids`.
-Result<DenseVector> Resolve(const Searcher& searcher, const VectorExample& example,
+// The example's vector, of any kind; a point example's id is added to `ids`.
+Result<VectorInput> Resolve(const Searcher& searcher, const VectorExample& example,
                             const std::string& name, std::vector<PointId>* ids) {
   if (const auto* id = std::get_if<PointId>(&example)) {
     if (ids != nullptr) {
       ids->push_back(*id);
     }
-    return VectorOf(searcher, *id, name);
+    return StoredVector(searcher, *id, name);
   }
   if (const auto* dense = std::get_if<DenseVector>(&example)) {
-    return *dense;
+    return VectorInput(*dense);
   }
-  return Status::InvalidArgument(
-      "Wrong input: recommend with sparse vectors or multivectors is not supported by Tessera "
-      "yet");
+  if (const auto* sparse = std::get_if<SparseVector>(&example)) {
+    return VectorInput(*sparse);
+  }
+  return VectorInput(std::get<MultiDenseVector>(example));
+}
+
+// a's and b's union of indices (sorted), each value f(a's or 0, b's or 0).
+template <typename F>
+SparseVector CombineSparse(const SparseVector& a, const SparseVector& b, F f) {
+  SparseVector out;
+  size_t i = 0, j = 0;
+  while (i < a.indices.size() || j < b.indices.size()) {
+    if (j == b.indices.size() || (i < a.indices.size() && a.indices[i] < b.indices[j])) {
+      out.indices.push_back(a.indices[i]);
+      out.values.push_back(f(a.values[i++], 0.0f));
+    } else if (i == a.indices.size() || b.indices[j] < a.indices[i]) {
+      out.indices.push_back(b.indices[j]);
+      out.values.push_back(f(0.0f, b.values[j++]));
+    } else {
+      out.indices.push_back(a.indices[i]);
+      out.values.push_back(f(a.values[i++], b.values[j++]));
+    }
+  }
+  return out;
+}
+
+VectorExample VectorExampleOf(VectorInput v) {
+  if (auto* dense = AsDense(v)) {
+    return std::move(*dense);
+  }
+  if (auto* sparse = std::get_if<SparseVector>(&v)) {
+    return std::move(*sparse);
+  }
+  return std::get<MultiDenseVector>(std::move(v));
 }
 
 // A nearest query's target into the request: a dense or a sparse vector, or a stored point's.
@@ -88,40 +108,97 @@ Status SetTarget(const Searcher& searcher, const VectorExample& target, const st
   return Status::Ok();
 }
 
-Result<DenseVector> Average(const Searcher& searcher, const std::vector<VectorExample>& examples,
+// Qdrant's average of examples (recommendations.rs avg_vectors): dense vectors averaged
+// component-wise, sparse ones over the union of their indices, multivectors concatenated.
+Result<VectorInput> Average(const Searcher& searcher, const std::vector<VectorExample>& examples,
                             const std::string& name, std::vector<PointId>* ids) {
-  DenseVector avg;
+  std::vector<VectorInput> vectors;
   for (const VectorExample& e : examples) {
-    TESSERA_ASSIGN_OR_RETURN(DenseVector v, Resolve(searcher, e, name, ids));
-    if (avg.empty()) {
-      avg.assign(v.size(), 0.0f);
-    } else if (v.size() != avg.size()) {
+    TESSERA_ASSIGN_OR_RETURN(VectorInput v, Resolve(searcher, e, name, ids));
+    if (!vectors.empty() && v.index() != vectors.front().index()) {
+      return Status::InvalidArgument("Wrong input: Can't average vectors with different types");
+    }
+    vectors.push_back(std::move(v));
+  }
+  if (vectors.empty()) {
+    return Status::InvalidArgument(
+        "Wrong input: Positive vectors should not be empty with `average` strategy");
+  }
+  const auto n = static_cast<float>(vectors.size());
+  if (AsDense(vectors.front()) != nullptr) {
+    DenseVector avg(AsDense(vectors.front())->size(), 0.0f);
+    for (const VectorInput& v : vectors) {
+      const DenseVector& d = *AsDense(v);
+      if (d.size() != avg.size()) {
+        return Status::InvalidArgument("Wrong input: examples have different dimensions");
+      }
+      for (size_t i = 0; i < d.size(); ++i) {
+        avg[i] += d[i] / n;
+      }
+    }
+    return VectorInput(std::move(avg));
+  }
+  if (std::holds_alternative<SparseVector>(vectors.front())) {
+    SparseVector sum;
+    for (const VectorInput& v : vectors) {
+      sum = CombineSparse(std::get<SparseVector>(v), sum, [](float a, float b) { return a + b; });
+    }
+    for (float& x : sum.values) {
+      x /= n;
+    }
+    return VectorInput(std::move(sum));
+  }
+  MultiDenseVector rows = std::get<MultiDenseVector>(vectors.front());
+  for (size_t k = 1; k < vectors.size(); ++k) {
+    const auto& m = std::get<MultiDenseVector>(vectors[k]);
+    if (m.dim != rows.dim) {
       return Status::InvalidArgument("Wrong input: examples have different dimensions");
     }
-    for (size_t i = 0; i < v.size(); ++i) {
-      avg[i] += v[i] / static_cast<float>(examples.size());
-    }
+    rows.values.insert(rows.values.end(), m.values.begin(), m.values.end());
   }
-  return avg;
+  return VectorInput(std::move(rows));
 }
 
-// average_vector: avg(positive) + (avg(positive) - avg(negative)).
-Result<DenseVector> RecommendVector(const Searcher& searcher, const RecommendQuery& recommend,
+// average_vector: avg(positive) + (avg(positive) - avg(negative)); for multivectors the
+// negative rows are appended negated (Qdrant's merge_positive_and_negative_avg).
+Result<VectorInput> RecommendVector(const Searcher& searcher, const RecommendQuery& recommend,
                                     const std::string& name, std::vector<PointId>* examples) {
   if (recommend.positive.empty()) {
     return Status::InvalidArgument("Wrong input: at least one positive example is required");
   }
-  TESSERA_ASSIGN_OR_RETURN(DenseVector query,
+  TESSERA_ASSIGN_OR_RETURN(VectorInput query,
                            Average(searcher, recommend.positive, name, examples));
-  if (!recommend.negative.empty()) {
-    TESSERA_ASSIGN_OR_RETURN(DenseVector negative,
-                             Average(searcher, recommend.negative, name, examples));
-    if (negative.size() != query.size()) {
+  if (recommend.negative.empty()) {
+    return query;
+  }
+  TESSERA_ASSIGN_OR_RETURN(VectorInput negative,
+                           Average(searcher, recommend.negative, name, examples));
+  if (negative.index() != query.index()) {
+    return Status::InvalidArgument(
+        "Wrong input: Positive and negative vectors should be of the same type, either all "
+        "dense or all sparse or all multi");
+  }
+  if (auto* dense = AsDense(query)) {
+    const DenseVector& neg = *AsDense(negative);
+    if (neg.size() != dense->size()) {
       return Status::InvalidArgument("Wrong input: examples have different dimensions");
     }
-    for (size_t i = 0; i < query.size(); ++i) {
-      query[i] += query[i] - negative[i];
+    for (size_t i = 0; i < dense->size(); ++i) {
+      (*dense)[i] += (*dense)[i] - neg[i];
     }
+    return query;
+  }
+  if (auto* sparse = std::get_if<SparseVector>(&query)) {
+    return VectorInput(CombineSparse(*sparse, std::get<SparseVector>(negative),
+                                     [](float p, float n) { return p + p - n; }));
+  }
+  auto& rows = std::get<MultiDenseVector>(query);
+  const auto& neg = std::get<MultiDenseVector>(negative);
+  if (neg.dim != rows.dim) {
+    return Status::InvalidArgument("Wrong input: examples have different dimensions");
+  }
+  for (float x : neg.values) {
+    rows.values.push_back(-x);
   }
   return query;
 }
@@ -240,8 +317,10 @@ Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q
     }
   } else {
     TESSERA_ASSIGN_OR_RETURN(
-        request.query,
+        VectorInput target,
         RecommendVector(searcher, std::get<RecommendQuery>(q.query), q.using_vector, &exclude));
+    TESSERA_RETURN_IF_ERROR(SetTarget(searcher, VectorExampleOf(std::move(target)),
+                                      q.using_vector, &request));
   }
   std::shared_ptr<const Filter> filter = q.filter;
   if (!q.prefetch.empty()) {

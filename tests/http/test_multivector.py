@@ -157,6 +157,20 @@ class MultivectorTest(unittest.TestCase):
         self.restart(signal.SIGTERM)
         self.check(4, filtered=True)
 
+    def test_recommend_concatenates_multivector_examples(self):
+        self.create()
+        self.load(n=100)
+        docs = self.docs["Dot"]
+        pos, neg = [1, 2], [3]
+        # Qdrant's average for multivectors: the positives' rows concatenated, then the
+        # negatives' rows appended negated.
+        query = docs[1] + docs[2] + [[-x for x in row] for row in docs[3]]
+        hits = assert_ok(self, *self.req("POST", "/collections/m/points/query", {
+            "query": {"recommend": {"positive": pos, "negative": neg}}, "using": "mDot", "limit": 4}))["points"]
+        want = sorted(((max_sim("Dot", query, doc), i) for i, doc in docs.items() if i not in pos + neg),
+                      key=lambda p: (-p[0], p[1]))[:4]
+        self.assertEqual([h["id"] for h in hits], [i for _, i in want])
+
     def test_an_unnamed_multivector(self):
         assert_ok(self, *self.req("PUT", "/collections/u", {"vectors": {
             "size": 2, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}}}))

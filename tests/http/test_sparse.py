@@ -209,6 +209,27 @@ class SparseVectorTest(unittest.TestCase):
             "query": query, "using": "s", "params": {"idf": {"corpus": {"must": []}}}})
         assert_error(self, status, body, 400, "idf")
 
+    def test_recommend_averages_sparse_examples(self):
+        self.create()
+        self.load(n=200)
+        pos = [11, 12]
+        neg = [13]
+        def avg(ids):
+            out = {}
+            for i in ids:
+                for d, v in zip(self.docs[i]["indices"], self.docs[i]["values"]):
+                    out[d] = out.get(d, 0.0) + v / len(ids)
+            return out
+        p, n = avg(pos), avg(neg)
+        target = {d: p.get(d, 0.0) * 2 - n.get(d, 0.0) for d in set(p) | set(n)}
+        query = {"indices": list(target), "values": list(target.values())}
+        hits = assert_ok(self, *self.req("POST", C + "/points/query", {
+            "query": {"recommend": {"positive": pos, "negative": neg}}, "using": "s", "limit": 5}))["points"]
+        want = self.expected(query, 5, keep=lambda i: i not in pos + neg)
+        self.assertEqual([h["id"] for h in hits], [i for _, i in want])
+        for h, (score, _) in zip(hits, want):
+            self.assertAlmostEqual(h["score"], score, places=4)
+
     def test_hybrid_query_fuses_a_dense_and_a_sparse_prefetch(self):
         self.create()
         self.load(n=200)
