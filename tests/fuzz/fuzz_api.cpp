@@ -1,7 +1,8 @@
 // Fuzz target: every request decoder, through the real route table. An input is
 //   route:u8 flags:u8 body...
 // `route` picks a (method, path) of the points, collections and aliases API (below), `flags`
-// picks the collection (one unnamed Cosine vector, or two named ones) and the query string
+// picks the collection (one unnamed Cosine vector, or named dense, multivector and sparse ones)
+// and the query string
 // (wait / ordering / timeout). The body goes to Api::Dispatch as it would from a socket.
 //
 // Oracle: no crash or sanitizer report, never a 5xx, and every reply is JSON in Qdrant's shape
@@ -138,10 +139,14 @@ class Fixture {
     if (!catalog_->GetCollection("named").ok()) {
       Setup(
           http::verb::put, "/collections/named",
-          R"({"vectors":{"img":{"size":3,"distance":"Euclid"},"txt":{"size":2,"distance":"Dot"}}})");
+          R"({"vectors":{"img":{"size":3,"distance":"Euclid"},"txt":{"size":2,"distance":"Dot"},
+              "mv":{"size":2,"distance":"Cosine","multivector_config":{"comparator":"max_sim"}}},
+              "sparse_vectors":{"sp":{},"idf":{"modifier":"idf"}}})");
       Setup(http::verb::put, "/collections/named/points?wait=true",
-            R"({"points":[{"id":1,"vector":{"img":[1,2,3],"txt":[1,0]},"payload":{"k":"a"}},
-               {"id":2,"vector":{"img":[3,2,1]},"payload":{"k":["a","b"]}}]})");
+            R"({"points":[{"id":1,"vector":{"img":[1,2,3],"txt":[1,0],"sp":{"indices":[1,5],
+               "values":[0.5,1]},"mv":[[1,0],[0,1]]},"payload":{"k":"a"}},
+               {"id":2,"vector":{"img":[3,2,1],"idf":{"indices":[5],"values":[2]}},
+               "payload":{"k":["a","b"]}}]})");
     }
   }
 

@@ -23,15 +23,20 @@ API = {
     0: [{"points": [{"id": 5, "vector": [1, 2, 3, 4], "payload": {"k": "c"}}]},
         {"batch": {"ids": [6, "6f1c2a8e-7b3d-4c5e-9f00-112233445567"],
                    "vectors": [[1, 0, 0, 0], [0, 0, 1, 0]], "payloads": [{"a": 1}, None]}},
-        {"points": [{"id": 7, "vector": {"img": [1, 2, 3]}}]}],
+        {"points": [{"id": 7, "vector": {"img": [1, 2, 3]}}]},
+        {"points": [{"id": 8, "vector": {"sp": {"indices": [1, 9], "values": [0.5, 2]},
+                                         "mv": [[1, 0], [0, 1], [1, 1]], "idf": {"indices": [], "values": []}}}]},
+        {"batch": {"ids": [10, 11], "vectors": {"sp": [{"indices": [2], "values": [1]},
+                                                       {"indices": [2, 3], "values": [1, 1]}]}}}],
     1: [{"points": [3]}, {"filter": {"must": [F]}}],
     2: [{"payload": {"x": 1}, "points": [1]}, {"payload": {"y": {"z": 2}}, "key": "d.e",
                                                "filter": {"must_not": [F]}}],
     3: [{"payload": {"x": 1}, "points": [1, 3]}],
     4: [{"keys": ["k", "arr[].x"], "points": [1]}],
     5: [{"points": [1]}, {"filter": {"should": [{"has_id": [1, 3]}]}}],
-    6: [{"points": [{"id": 1, "vector": [0, 0, 0, 1]}]}, {"points": [{"id": 1, "vector": {"txt": [1, 1]}}]}],
-    7: [{"points": [1], "vector": ["txt"]}],
+    6: [{"points": [{"id": 1, "vector": [0, 0, 0, 1]}]}, {"points": [{"id": 1, "vector": {"txt": [1, 1]}}]},
+        {"points": [{"id": 2, "vector": {"sp": {"indices": [7, 3], "values": [1, -1]}, "mv": [[1, 2]]}}]}],
+    7: [{"points": [1], "vector": ["txt"]}, {"points": [1, 2], "vector": ["sp", "mv"]}],
     8: [{"operations": [{"upsert": {"points": [{"id": 9, "vector": [1, 1, 1, 1]}]}},
                         {"set_payload": {"payload": {"a": 1}, "points": [9]}},
                         {"delete_vectors": {"points": [9], "vector": [""]}},
@@ -44,7 +49,16 @@ API = {
          {"query": {"recommend": {"positive": [1], "negative": [3]}}, "using": ""},
          {"prefetch": [{"query": [1, 0, 0, 0], "limit": 5}, {"query": 3}], "query": {"fusion": "rrf"}},
          {"query": {"nearest": [1, 2, 3]}, "using": "img", "filter": {"must": [F]},
-          "score_threshold": 0.1, "with_payload": True}],
+          "score_threshold": 0.1, "with_payload": True},
+         {"query": {"indices": [1, 5], "values": [1, 0.5]}, "using": "sp", "with_vector": ["sp"]},
+         {"query": {"nearest": {"indices": [5], "values": [1]}}, "using": "idf"},
+         {"query": [[1, 0], [0.5, 0.5]], "using": "mv", "limit": 3},
+         {"query": {"recommend": {"positive": [1], "negative": [2]}}, "using": "sp"},
+         {"prefetch": [{"query": {"indices": [1], "values": [1]}, "using": "sp"},
+                       {"query": [1, 2, 3], "using": "img"}],
+          "query": {"rrf": {"k": 5, "weights": [2, 1]}}},
+         {"prefetch": [{"limit": 3}], "query": {"fusion": "dbsf"}},
+         {"limit": 2, "offset": 1, "filter": {"must": [F]}}],
     13: [{"searches": [{"query": [1, 0, 0, 0]}, {"query": 1, "limit": 1}]}],
     14: [{"query": [1, 0, 0, 0], "group_by": "k", "group_size": 2, "limit": 3}],
     15: [{"vector": [1, 0, 0, 0], "limit": 3, "filter": {"must": [{"key": "g", "geo_radius": {
@@ -54,6 +68,7 @@ API = {
     17: [{"positive": [1], "negative": [3], "limit": 2}, {"positive": [1], "using": "img"}],
     18: [{"searches": [{"positive": [1], "limit": 1}]}],
     19: [{"optimizers_config": {"indexing_threshold": 100}}, {"hnsw_config": {"ef_construct": 50}},
+         {"sparse_vectors": {"sp": {"index": {"on_disk": True}, "modifier": "idf"}}},
          {"params": {"on_disk_payload": True}}],
     20: [{"field_name": "k", "field_schema": "keyword"},
          {"field_name": "n", "field_schema": {"type": "integer", "range": True}}],
@@ -61,6 +76,8 @@ API = {
                       {"rename_alias": {"old_alias_name": "p2", "new_alias_name": "p3"}},
                       {"delete_alias": {"alias_name": "p3"}}]}],
     22: [{"vectors": {"size": 2, "distance": "Dot"}},
+         {"sparse_vectors": {"s": {"index": {"full_scan_threshold": 10, "on_disk": False}, "modifier": "idf"}},
+          "vectors": {"m": {"size": 2, "distance": "Euclid", "multivector_config": {"comparator": "max_sim"}}}},
          {"vectors": {"a": {"size": 2, "distance": "Manhattan"}}, "hnsw_config": {"m": 0}}],
 }
 
@@ -108,7 +125,10 @@ def main():
         return
     os.environ["TESSERA_BIN"] = sys.argv[1]
     with TesseraServer() as server:
-        server.request("PUT", "/collections/w", {"vectors": {"a": {"size": 2, "distance": "Cosine"}, "b": {"size": 3, "distance": "Euclid"}}})
+        server.request("PUT", "/collections/w", {
+            "vectors": {"a": {"size": 2, "distance": "Cosine"}, "b": {"size": 3, "distance": "Euclid"},
+                        "m": {"size": 2, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}}},
+            "sparse_vectors": {"s": {}}})
         server.request("PUT", "/collections/w/points?wait=true", {"points": [
             {"id": 1, "vector": {"a": [1, 0]}, "payload": {"k": "x", "n": [1, 2]}},
             {"id": "6f1c2a8e-7b3d-4c5e-9f00-112233445566", "vector": {"b": [1, 2, 3]}}]})
@@ -118,6 +138,8 @@ def main():
             {"delete_payload": {"keys": ["q"], "points": [1]}},
             {"clear_payload": {"points": [1]}},
             {"update_vectors": {"points": [{"id": 1, "vector": {"b": [3, 2, 1]}}]}},
+            {"update_vectors": {"points": [{"id": 1, "vector": {"s": {"indices": [4, 2], "values": [1, 2]},
+                                                                "m": [[1, 2], [3, 4]]}}]}},
             {"delete_vectors": {"points": [1], "vector": ["a"]}},
             {"delete": {"points": ["6f1c2a8e-7b3d-4c5e-9f00-112233445566"]}}]})
         logs = glob.glob(os.path.join(server.storage, "**", "wal-*.log"), recursive=True)

@@ -63,7 +63,7 @@ CASES = [
     ("1e6-element vector", "PUT", C + "/points", '{"points": [{"id": 9, "vector": [' + ",".join(["0"] * 1000000) + "]}]}", 400, "Vector dimension error"),
     ("unknown vector name", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"nope": [1, 2]}}]}, 400, "Not existing vector name"),
     ("sparse vector", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"": {"indices": [1], "values": [1]}}}]}, 400, "Conversion between sparse and regular vectors failed"),
-    ("sparse vector, unknown name", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"s": {"indices": [1], "values": [1]}}}]}, 400, "Not existing vector name error: s"),
+    ("sparse vector, unknown name", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"sp": {"indices": [1], "values": [1]}}}]}, 400, "Not existing vector name error: sp"),
     ("sparse vector, lengths differ", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"": {"indices": [1, 2], "values": [1]}}}]}, 422, "must be the same length as indices"),
     ("sparse vector, negative index", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"": {"indices": [-1], "values": [1]}}}]}, 400, "points[0].vector..indices[0]"),
     ("sparse vector, unknown field", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"": {"indices": [1], "values": [1], "x": 1}}}]}, 400, "unknown field `x`"),
@@ -203,6 +203,38 @@ CASES = [
     ("strict mode on create", "PUT", "/collections/h_strict", {"vectors": {"size": 2, "distance": "Dot"}, "strict_mode_config": {"unindexed_filtering_retrieve": False}}, 400, "strict mode is not supported"),
     ("unknown route", "GET", "/collections/h/points/scroll/more", None, 404, "Not found"),
     ("text content type, bad body", "PUT", C + "/points", ("text/plain", "hello"), 400, "Json deserialize error"),
+    # Sparse vectors ("s") and multivectors ("m") beside the default vector.
+    ("sparse: repeated index", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"s": {"indices": [3, 1, 3], "values": [1, 2, 3]}}}]}, 422, "points[0].vector.?.indices: Validation error: must be unique"),
+    ("sparse: index over u32", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"s": {"indices": [4294967296], "values": [1]}}}]}, 400, "indices"),
+    ("sparse: negative index", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"s": {"indices": [-1], "values": [1]}}}]}, 400, "indices"),
+    ("sparse: value over f32", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"s": {"indices": [1], "values": [1e39]}}}]}, 400, "finite 32-bit floats"),
+    ("sparse: values not a list", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"s": {"indices": [1], "values": 1}}}]}, 400, "values"),
+    ("sparse: extra field", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"s": {"indices": [1], "values": [1], "x": 1}}}]}, 400, "unknown field `x`"),
+    ("sparse: a dense value", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"s": [1, 2]}}]}, 400, "Conversion between sparse and regular vectors failed"),
+    ("sparse: in a column batch", "PUT", C + "/points", {"batch": {"ids": [9], "vectors": {"s": [{"indices": [1, 1], "values": [1, 2]}]}}}, 422, "must be unique"),
+    ("sparse: update with a repeated index", "PUT", C + "/points/vectors", {"points": [{"id": 1, "vector": {"s": {"indices": [2, 2], "values": [1, 1]}}}]}, 422, "must be unique"),
+    ("sparse query for a dense name", "POST", C + "/points/query", {"query": {"indices": [1], "values": [1]}}, 400, "Conversion between sparse and regular vectors failed"),
+    ("dense query for a sparse name", "POST", C + "/points/query", {"query": [1, 2], "using": "s"}, 400, "Conversion between sparse and regular vectors failed"),
+    ("sparse query with a repeated index", "POST", C + "/points/query", {"query": {"indices": [1, 1], "values": [1, 1]}, "using": "s"}, 422, "must be unique"),
+    ("idf corpus", "POST", C + "/points/query", {"query": {"indices": [1], "values": [1]}, "using": "s", "params": {"idf": {"corpus": {"must": []}}}}, 400, "params.idf"),
+    ("multi: ragged rows", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"m": [[1, 2], [3]]}}]}, 422, "points[0].vector.?.data: all vectors must have the same dimension"),
+    ("multi: an empty row", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"m": [[]]}}]}, 422, "points[0].vector.?.data: all vectors must be non-empty"),
+    ("multi: wrong dimension", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"m": [[1, 2, 3]]}}]}, 400, "Vector dimension error: expected dim: 2, got 3"),
+    ("multi: a sparse value", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"m": {"indices": [1], "values": [1]}}}]}, 400, "Conversion between sparse and regular vectors failed"),
+    ("multi for the dense name", "PUT", C + "/points", {"points": [{"id": 9, "vector": {"": [[1, 2], [3, 4]]}}]}, 400, "Conversion between multi and regular vectors failed"),
+    ("multi query, wrong dimension", "POST", C + "/points/query", {"query": [[1, 2, 3]], "using": "m"}, 400, "Vector dimension error"),
+    ("multi query for the dense name", "POST", C + "/points/query", {"query": [[1, 2]]}, 400, "Conversion between multi and regular vectors failed"),
+    ("update vectors with none", "PUT", C + "/points/vectors", {"points": [{"id": 1, "vector": {}}]}, 422, "must specify vectors to update for point"),
+    ("selector of an unknown vector", "POST", C + "/points", {"ids": [1], "with_vector": ["nope"]}, 400, "Not existing vector name error: nope"),
+    ("with_vector and with_vectors", "POST", C + "/points/scroll", {"with_vector": True, "with_vectors": True}, 400, "duplicate field"),
+    ("rrf weights not one per prefetch", "POST", C + "/points/query", {"prefetch": [{"query": [1, 2]}], "query": {"rrf": {"weights": [1, 2]}}}, 400, "Number of weights in RRF"),
+    ("rrf k 0", "POST", C + "/points/query", {"prefetch": [{"query": [1, 2]}], "query": {"rrf": {"k": 0}}}, 422, "k"),
+    ("fusion with using", "POST", C + "/points/query", {"prefetch": [{"query": [1, 2]}], "query": {"fusion": "dbsf"}, "using": ""}, 400, "Fusion queries cannot be combined with the 'using' field."),
+    ("sparse datatype turbo4", "PUT", "/collections/h_t4", {"sparse_vectors": {"t": {"index": {"datatype": "turbo4"}}}}, 422, "sparse vectors do not support the `turbo4` datatype"),
+    ("dense and sparse with one name", "PUT", "/collections/h_dup", {"vectors": {"a": {"size": 2, "distance": "Dot"}}, "sparse_vectors": {"a": {}}}, 400, "Dense and sparse vector names must be unique"),
+    ("unknown multivector comparator", "PUT", "/collections/h_mc", {"vectors": {"size": 2, "distance": "Dot", "multivector_config": {"comparator": "sum"}}}, 400, "comparator"),
+    ("sparse modifier unknown", "PATCH", C, {"sparse_vectors": {"s": {"modifier": "bm42"}}}, 400, "modifier"),
+    ("sparse update of an unknown name", "PATCH", C, {"sparse_vectors": {"nope": {}}}, 400, "nope"),
 ]
 
 
@@ -212,10 +244,15 @@ class HostileTest(unittest.TestCase):
         crashes = fivexx = changed = 0
         mismatches = []
         try:
-            status, body, _ = server.request("PUT", C, {"vectors": {"size": 2, "distance": "Dot"}})
+            status, body, _ = server.request("PUT", C, {
+                "vectors": {"": {"size": 2, "distance": "Dot"},
+                            "m": {"size": 2, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}}},
+                "sparse_vectors": {"s": {}}})
             assert status == 200, body
             status, body, _ = server.request("PUT", C + "/points", {"points": [
-                {"id": i, "vector": [i, 1], "payload": {"a": i, "tags": ["x"]}} for i in range(5)]})
+                {"id": i, "vector": {"": [i, 1], "s": {"indices": [i, 9], "values": [1, 0.5]},
+                                     "m": [[i, 1], [1, i]]},
+                 "payload": {"a": i, "tags": ["x"]}} for i in range(5)]})
             assert status == 200, body
 
             def snapshot():
