@@ -617,10 +617,12 @@ Status ParseSearchCommon(const FieldReader& r, SearchInput* in, uint64_t default
     // vectors), so it is accepted (its shape is checked by the spec); `idf` "global" is the
     // default, a corpus filter is not supported yet.
     TESSERA_RETURN_IF_ERROR(pr.Unsupported("acorn", "ACORN filtered search"));
-    if (const json::value* idf = pr.Find("idf");
-        idf != nullptr && !idf->is_null() && !(idf->is_string() && idf->get_string() == "global")) {
-      return Status::InvalidArgument("Wrong input: `" + pr.PathOf("idf") +
-                                     "`: an IDF corpus is not supported by Tessera yet");
+    if (const json::value* idf = pr.Find("idf"); idf != nullptr && idf->is_object()) {
+      // {corpus: filter}: IDF statistics over the matching points ("global" is the default).
+      FieldReader ir(*idf, pr.PathOf("idf"));
+      if (const json::value* corpus = ir.Find("corpus")) {
+        TESSERA_ASSIGN_OR_RETURN(q.idf_corpus, ParseFilter(*corpus, ir.PathOf("corpus")));
+      }
     }
     std::optional<bool> indexed_only;
     TESSERA_RETURN_IF_ERROR(pr.Get("indexed_only", &indexed_only));

@@ -53,6 +53,8 @@ struct SearchRequest {
   std::vector<float> query;           // for a dense vector
   std::optional<SparseVector> sparse;  // the query instead, for a sparse vector
   size_t multi_dim = 0;  // set: `query` is a multivector, rows of this many floats
+  // The IDF corpus (`params.idf.corpus`): the points IDF statistics count; nullptr: all.
+  PointFilter idf_corpus = nullptr;
   size_t limit = 10;
   size_t offset = 0;
   std::optional<size_t> ef;  // default: the HNSW ef_construct
@@ -122,6 +124,7 @@ struct Query {
   std::optional<float> score_threshold;
   std::optional<size_t> ef;  // default: the HNSW ef_construct
   bool exact = false;
+  std::shared_ptr<const Filter> idf_corpus;  // `params.idf.corpus`; null: the whole collection
   bool with_payload = false;  // of the results (the root's; prefetches' are not returned)
   bool with_vectors = false;
 };

@@ -51,7 +51,7 @@ std::vector<PointRecord> Searcher::Retrieve(const std::vector<PointId>& ids, boo
 }
 
 void Searcher::ApplyIdf(const std::vector<std::shared_ptr<Segment>>& segments,
-                        const std::string& name, SparseVector* query) {
+                        const std::string& name, PointFilter corpus, SparseVector* query) {
   // Qdrant's IDF: ln((N - df + 0.5) / (df + 0.5) + 1), N the live points holding the vector,
   // df those holding the dimension, over the whole collection.
   uint64_t n = 0;
@@ -62,8 +62,10 @@ void Searcher::ApplyIdf(const std::vector<std::shared_ptr<Segment>>& segments,
       continue;
     }
     const index::SparseVectorIndex& index = segment->sparse(static_cast<size_t>(v));
-    const bool tombstones = segment->live_count() != segment->size();
-    auto live = [&](Offset o) { return !segment->deleted(o); };
+    const bool tombstones = segment->live_count() != segment->size() || corpus != nullptr;
+    auto live = [&](Offset o) {
+      return !segment->deleted(o) && (corpus == nullptr || Accepts(corpus, *segment, o));
+    };
     if (!tombstones) {
       n += index.count();
     } else {
@@ -111,6 +113,10 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
     return Status::InvalidArgument(
         "Wrong input: Conversion between multi and regular vectors failed");
   }
+  if (request.idf_corpus != nullptr && !(sparse && sparse_it->second.idf())) {
+    return Status::InvalidArgument(
+        "Wrong input: `params.idf` applies only to a sparse vector with the `idf` modifier");
+  }
   std::vector<float> q;
   SparseVector sq;
   if (sparse) {
@@ -152,7 +158,8 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
       sparse_threshold = *params.index->full_scan_threshold;
     }
     if (params.idf()) {
-      ApplyIdf(segments, request.vector_name, &sq);
+      const BoundFilter corpus(request.idf_corpus, TextIndexesOf(c));
+      ApplyIdf(segments, request.vector_name, corpus.get(), &sq);
     }
   } else if (it->second.hnsw_config && it->second.hnsw_config->full_scan_threshold) {
     threshold_kb = *it->second.hnsw_config->full_scan_threshold;

@@ -31,8 +31,9 @@ class Searcher {
  private:
   // Weighs a sparse query's values by each dimension's inverse document frequency over the
   // segments (the `idf` modifier). Under the segment lock.
+  // `corpus` (may be nullptr: every point) picks the points the statistics count.
   static void ApplyIdf(const std::vector<std::shared_ptr<Segment>>& segments,
-                       const std::string& name, SparseVector* query);
+                       const std::string& name, PointFilter corpus, SparseVector* query);
 
   const SegmentSet& segments_;
   const SharedConfig& config_;

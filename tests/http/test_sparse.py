@@ -192,22 +192,33 @@ class SparseVectorTest(unittest.TestCase):
         assert_ok(self, *self.req("POST", C + "/points/delete?wait=true", {"points": [1, 2, 3]}))
         for i in (1, 2, 3):
             self.docs.pop(i, None)
-        n = len(self.docs)
         rng = random.Random(9)
-        for _ in range(5):
-            query = random_sparse(rng, vocab=70, max_nnz=4)
-            weighted = {"indices": query["indices"], "values": []}
-            for dim, v in zip(query["indices"], query["values"]):
-                df = sum(1 for d in self.docs.values() if dim in d["indices"])
-                weighted["values"].append(v * math.log((n - df + 0.5) / (df + 0.5) + 1))
-            hits = assert_ok(self, *self.req("POST", C + "/points/query", {"query": query, "using": "s", "limit": 5}))
-            want = self.expected(weighted, 5)
-            self.assertEqual([h["id"] for h in hits["points"]], [i for _, i in want])
-            for h, (score, _) in zip(hits["points"], want):
-                self.assertAlmostEqual(h["score"], score, places=3)
+        odd = {"must": [{"key": "odd", "match": {"value": True}}]}
+        for corpus in (None, odd, {"must": [{"key": "i", "range": {"gt": 10000}}]}):
+            counted = {i: d for i, d in self.docs.items()
+                       if corpus is None or (corpus is odd and i % 2 == 1)}
+            n = len(counted)
+            for _ in range(4):
+                query = random_sparse(rng, vocab=70, max_nnz=4)
+                weighted = {"indices": query["indices"], "values": []}
+                for dim, v in zip(query["indices"], query["values"]):
+                    df = sum(1 for d in counted.values() if dim in d["indices"])
+                    weighted["values"].append(v * math.log((n - df + 0.5) / (df + 0.5) + 1))
+                body = {"query": query, "using": "s", "limit": 5}
+                if corpus is not None:  # the corpus counts; the retrieval is unfiltered
+                    body["params"] = {"idf": {"corpus": corpus}}
+                hits = assert_ok(self, *self.req("POST", C + "/points/query", body))
+                want = self.expected(weighted, 5)
+                self.assertEqual([h["id"] for h in hits["points"]], [i for _, i in want], corpus)
+                for h, (score, _) in zip(hits["points"], want):
+                    self.assertAlmostEqual(h["score"], score, places=3)
+        global_hits = assert_ok(self, *self.req("POST", C + "/points/query", {
+            "query": query, "using": "s", "params": {"idf": "global"}}))
+        self.assertEqual(global_hits, assert_ok(self, *self.req("POST", C + "/points/query", {
+            "query": query, "using": "s"})))
         status, body = self.req("POST", C + "/points/query", {
-            "query": query, "using": "s", "params": {"idf": {"corpus": {"must": []}}}})
-        assert_error(self, status, body, 400, "idf")
+            "query": [1.0, 2.0], "using": "d", "params": {"idf": {"corpus": odd}}})
+        assert_error(self, status, body, 400, "params.idf")
 
     def test_recommend_averages_sparse_examples(self):
         self.create()
