@@ -56,7 +56,9 @@ OperationList ResolveSelectors(const SegmentSet& set, const OperationList& ops,
         }
       }
     }
-    for (const auto& [id, point] : model) {
+    for (const auto& entry : model) {
+      const auto& id = entry.first;
+      const auto& point = entry.second;  // not a structured binding: lambdas capture it (C++20)
       if (!point) {
         continue;
       }

@@ -91,6 +91,29 @@ class SnapshotTest(ServerTestCase):
         self.assertEqual(assert_ok(self, *self.req("POST", "/collections/snap_src/points/count", {}))["count"], 120)
         self.assertEqual(assert_ok(self, *self.req("POST", "/collections/snap_copy/points/count", {}))["count"], 118)
 
+    def test_a_snapshot_keeps_sparse_vectors_and_multivectors(self):
+        assert_ok(self, *self.req("PUT", "/collections/snap_kinds", {
+            "vectors": {"d": {"size": 2, "distance": "Dot"},
+                        "m": {"size": 2, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}}},
+            "sparse_vectors": {"s": {"modifier": "idf"}},
+            "optimizers_config": {"indexing_threshold": 1}}))
+        points = [{"id": i, "vector": {"d": [i, 1], "s": {"indices": [i % 7, 100 + i], "values": [1, 0.5]},
+                                       "m": [[i, 1], [1, -i]]}} for i in range(300)]
+        assert_ok(self, *self.req("PUT", "/collections/snap_kinds/points?wait=true", {"points": points}))
+        desc = self.snapshot("snap_kinds")
+        path = os.path.join(self.server.storage, "snapshots", "snap_kinds", desc["name"])
+        assert_ok(self, *self.req("PUT", "/collections/snap_kinds2/snapshots/recover", {"location": "file://" + path}))
+        self.assertEqual(all_points(self, "snap_kinds2"), all_points(self, "snap_kinds"))
+        info = assert_ok(self, *self.req("GET", "/collections/snap_kinds2"))
+        self.assertEqual(info["config"]["params"]["sparse_vectors"], {"s": {"modifier": "idf"}})
+        self.assertEqual(info["config"]["params"]["vectors"]["m"]["multivector_config"], {"comparator": "max_sim"})
+        for using, query in (("s", {"indices": [3], "values": [1]}), ("m", [[1, 0]])):
+            got = [assert_ok(self, *self.req("POST", f"/collections/{c}/points/query",
+                                             {"query": query, "using": using, "limit": 5}))["points"]
+                   for c in ("snap_kinds", "snap_kinds2")]
+            self.assertEqual(got[0], got[1])
+            self.assertEqual(len(got[0]), 5)
+
     def test_recover_replaces_existing_collection_and_keeps_aliases(self):
         make_collection(self, "snap_r", 10)
         desc = self.snapshot("snap_r")
