@@ -11,6 +11,17 @@
 
 namespace tessera::engine {
 
+namespace {
+
+// A candidate set's offsets, ascending.
+std::vector<Offset> OffsetsOf(const index::Postings& postings) {
+  std::vector<Offset> out(postings.cardinality());
+  postings.toUint32Array(out.data());
+  return out;
+}
+
+}  // namespace
+
 uint64_t EstimateMatches(PointFilter filter, const Segment& segment) {
   // Count exactly on small segments; otherwise evaluate an even sample and scale up, rounding
   // towards more matches (a too-high estimate only costs an HNSW walk, never recall).
@@ -218,8 +229,7 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
       // Exact MaxSim over the segment's multivectors, or over a filter's candidates.
       std::vector<Offset> among;
       if (candidates) {
-        among.resize(candidates->offsets.cardinality());
-        candidates->offsets.toUint32Array(among.data());
+        among = OffsetsOf(candidates->offsets);
       }
       results[i].path = 0;
       hits = s.SearchMulti(static_cast<size_t>(v), q, want, candidates ? &among : nullptr, accept);
@@ -233,8 +243,7 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
       std::vector<Offset> among;
       const bool plain = candidates && estimate < sparse_threshold;
       if (plain) {
-        among.resize(candidates->offsets.cardinality());
-        candidates->offsets.toUint32Array(among.data());
+        among = OffsetsOf(candidates->offsets);
       }
       results[i].path = plain ? 0 : 1;
       hits = s.SearchSparse(static_cast<size_t>(v), sparse_query, want, plain ? &among : nullptr,
@@ -248,8 +257,7 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
     const bool exact = request.exact || !s.has_graph(static_cast<size_t>(v)) || kb < threshold_kb;
     results[i].path = exact ? 0 : 1;
     if (exact && candidates) {
-      std::vector<Offset> offsets(candidates->offsets.cardinality());
-      candidates->offsets.toUint32Array(offsets.data());
+      const std::vector<Offset> offsets = OffsetsOf(candidates->offsets);
       hits = s.SearchAmong(static_cast<size_t>(v), q, want, offsets, accept);
     } else {
       hits = s.Search(static_cast<size_t>(v), q, want, ef, exact, accept);

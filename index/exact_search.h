@@ -3,6 +3,7 @@
 // Exact (brute-force) k-nearest search over a dense row-major matrix, with a predicate that
 // decides which rows may be returned. The path for small segments and selective filters.
 
+#include <algorithm>
 #include <functional>
 #include <queue>
 #include <span>
@@ -14,6 +15,22 @@ namespace tessera::index {
 
 // `accept(offset)` false means the row is skipped (deleted, filtered out, no vector).
 using AcceptFn = std::function<bool(Offset)>;
+
+// Closer first, ties by offset: the order every search returns.
+inline bool CloserHit(const Hit& a, const Hit& b) {
+  return a.distance < b.distance || (a.distance == b.distance && a.offset < b.offset);
+}
+
+// The k closest of `hits`, closest first, ties by offset.
+inline std::vector<Hit> BestHits(std::vector<Hit> hits, size_t k) {
+  if (hits.size() > k) {
+    std::nth_element(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k), hits.end(),
+                     CloserHit);
+    hits.resize(k);
+  }
+  std::sort(hits.begin(), hits.end(), CloserHit);
+  return hits;
+}
 
 // The k rows of `matrix` (rows of `dim` floats) closest to `query`, closest first; ties by
 // offset. `accept` may be empty (every row).

@@ -30,10 +30,6 @@ float MultiDenseStorage::Score(std::span<const float> query, Offset o) const {
 
 namespace {
 
-bool Better(const Hit& a, const Hit& b) {
-  return a.distance < b.distance || (a.distance == b.distance && a.offset < b.offset);
-}
-
 template <typename Offsets>
 std::vector<Hit> TopK(const MultiDenseStorage& s, std::span<const float> query, size_t k,
                       const Offsets& offsets, const AcceptFn& accept) {
@@ -51,13 +47,7 @@ std::vector<Hit> TopK(const MultiDenseStorage& s, std::span<const float> query, 
     }
     hits.push_back({o, -score});
   }
-  if (hits.size() > k) {
-    std::nth_element(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k), hits.end(),
-                     Better);
-    hits.resize(k);
-  }
-  std::sort(hits.begin(), hits.end(), Better);
-  return hits;
+  return BestHits(std::move(hits), k);
 }
 
 struct AllOffsets {

@@ -5,25 +5,6 @@
 
 namespace tessera::index {
 
-namespace {
-
-bool Better(const Hit& a, const Hit& b) {
-  return a.distance < b.distance || (a.distance == b.distance && a.offset < b.offset);
-}
-
-// The k best of `hits`, best first.
-std::vector<Hit> Top(std::vector<Hit> hits, size_t k) {
-  if (hits.size() > k) {
-    std::nth_element(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k), hits.end(),
-                     Better);
-    hits.resize(k);
-  }
-  std::sort(hits.begin(), hits.end(), Better);
-  return hits;
-}
-
-}  // namespace
-
 SparseVectorIndex::View SparseVectorIndex::Get(Offset o) const {
   if (!has(o)) {
     return {};
@@ -166,7 +147,7 @@ std::vector<Hit> SparseVectorIndex::Search(const SparseQuery& query, size_t k,
       hits.push_back({o, -score});
     }
   }
-  return Top(std::move(hits), k);
+  return BestHits(std::move(hits), k);
 }
 
 std::vector<Hit> SparseVectorIndex::SearchAmong(const SparseQuery& query, size_t k,
@@ -185,7 +166,7 @@ std::vector<Hit> SparseVectorIndex::SearchAmong(const SparseQuery& query, size_t
       hits.push_back({o, -score});
     }
   }
-  return Top(std::move(hits), k);
+  return BestHits(std::move(hits), k);
 }
 
 uint64_t SparseVectorIndex::DocumentFrequency(uint32_t dim, const AcceptFn& accept) const {
