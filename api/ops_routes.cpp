@@ -347,36 +347,51 @@ asio::awaitable<Reply> Api::Optimizations(Request& r, engine::Catalog& c) {
                   static_cast<unsigned long long>(s.id));
     return json::object{{"uuid", uuid}, {"points_count", s.points}};
   };
-  uint64_t queued_points = 0;
-  json::array queued_segments, idle;
-  for (const auto& s : status.queued) {
-    queued_points += s.points;
-    queued_segments.push_back(segment(s));
+  auto segments = [&](const engine::OptimizationStatus::Task& t) {
+    json::array out;
+    for (const auto& s : t.segments) {
+      out.push_back(segment(s));
+    }
+    return out;
+  };
+  uint64_t queued_points = 0, queued_segments = 0;
+  for (const auto& t : status.queued) {
+    for (const auto& s : t.segments) {
+      queued_points += s.points;
+      ++queued_segments;
+    }
   }
+  json::array idle;
   for (const auto& s : status.idle) {
     idle.push_back(segment(s));
   }
   json::array running;
   if (status.running) {
     const std::time_t since = std::chrono::system_clock::to_time_t(status.running_since);
+    const auto& first = status.running->segments.front();
     running.push_back(json::object{
-        {"uuid", segment(*status.running)["uuid"]},
-        {"optimizer", "indexing"},
+        {"uuid", segment(first)["uuid"]},
+        {"optimizer", engine::OptimizerName(status.running->kind)},
         {"status", "optimizing"},
-        {"segments", json::array{segment(*status.running)}},
-        {"progress", json::object{{"name", "hnsw_index"},
+        {"segments", segments(*status.running)},
+        {"progress", json::object{{"name", status.running->kind == engine::OptimizerKind::kMerge ||
+                                                   status.running->kind ==
+                                                       engine::OptimizerKind::kVacuum
+                                               ? "copy_and_index"
+                                               : "hnsw_index"},
                                   {"started_at", FormatTime(since, "%Y-%m-%dT%H:%M:%SZ")},
                                   {"children", json::array{}}}}});
   }
   json::object result{{"summary", json::object{{"queued_optimizations", status.queued.size()},
-                                               {"queued_segments", status.queued.size()},
+                                               {"queued_segments", queued_segments},
                                                {"queued_points", queued_points},
                                                {"idle_segments", status.idle.size()}}},
                       {"running", std::move(running)}};
   if (wants("queued")) {
     json::array queued;
-    for (const auto& s : queued_segments) {
-      queued.push_back(json::object{{"optimizer", "indexing"}, {"segments", json::array{s}}});
+    for (const auto& t : status.queued) {
+      queued.push_back(
+          json::object{{"optimizer", engine::OptimizerName(t.kind)}, {"segments", segments(t)}});
     }
     result["queued"] = std::move(queued);
   }

@@ -100,6 +100,9 @@ Collection::~Collection() {
 Status Collection::WriteConfigLocked(CollectionConfig next) {
   TESSERA_RETURN_IF_ERROR(WriteFileAtomically(dir_ / kConfigFile, EncodeCollectionConfig(next)));
   config_.Set(std::move(next));
+  if (optimizer_ != nullptr) {
+    optimizer_->Notify();  // thresholds may have changed
+  }
   return Status::Ok();
 }
 
@@ -428,15 +431,20 @@ CollectionInfo Collection::Info() const {
       }
     }
   }
-  bool pending_index = false;
   for (const auto& s : segments) {
     info.points_count += s->live_count();
     info.indexed_vectors_count += s->indexed_vectors();
-    pending_index = pending_index || NeedsIndexing(*s);
   }
   info.segments_count = segments.size();
-  info.status =
-      pending_index || optimizer_->running() ? CollectionStatus::kYellow : CollectionStatus::kGreen;
+  state.unlock();
+  // Yellow while an optimization runs or is planned; grey when one is planned but
+  // optimizations are disabled (max_optimization_threads 0), as Qdrant's.
+  const bool pending = optimizer_->pending();
+  info.status = optimizer_->running() ? CollectionStatus::kYellow
+                : !pending            ? CollectionStatus::kGreen
+                : info.config.optimizers.max_optimization_threads == uint64_t{0}
+                    ? CollectionStatus::kGrey
+                    : CollectionStatus::kYellow;
   return info;
 }
 

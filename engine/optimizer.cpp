@@ -10,20 +10,156 @@ namespace tessera::engine {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+constexpr uint64_t kMaxSegmentKbPerThread = 256'000;  // Qdrant's default, per indexing thread
+constexpr size_t kCopyChunk = 4096;  // offsets copied per hold of the segment lock
+
+std::string_view ToName(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::kVacuum:
+      return "vacuum";
+    case OptimizerKind::kIndexing:
+      return "indexing";
+    case OptimizerKind::kMerge:
+      return "merge";
+  }
+  return "indexing";
+}
+
+}  // namespace
+
+std::string_view OptimizerName(OptimizerKind kind) {
+  return ToName(kind);
+}
+
 bool AppendableFull(const Segment& appendable, const CollectionConfig& c) {
-  if (c.optimizers.indexing_threshold == 0 || c.hnsw.m == 0 || c.vectors.empty()) {
+  if (c.optimizers.indexing_threshold == 0 || c.hnsw.m == 0 || c.vectors.empty() ||
+      appendable.size() == 0) {
     return false;
   }
   uint64_t floats = 0;
   for (const auto& [name, params] : c.vectors) {
     floats += params.size;
   }
-  const uint64_t kb = appendable.size() * floats * sizeof(float) / 1024;
-  return kb >= c.optimizers.indexing_threshold;
+  // In bytes, as Qdrant compares them: indexing_threshold 1 seals 1 KB of vectors.
+  return appendable.size() * floats * sizeof(float) >= c.optimizers.indexing_threshold * 1024;
 }
 
 bool NeedsIndexing(const Segment& segment) {
   return segment.sealed() && segment.needs_graphs();
+}
+
+SegmentFacts FactsOf(const Segment& s, bool appendable) {
+  SegmentFacts f;
+  f.id = s.id();
+  f.live = s.live_count();
+  f.deleted = s.size() - f.live;
+  // The storages' bytes, in the share of live offsets (dense rows are all the same size).
+  f.bytes = s.size() == 0 ? 0 : s.column_bytes() * f.live / s.size();
+  f.appendable = appendable;
+  f.indexed = s.sealed() && !s.needs_graphs();
+  return f;
+}
+
+OptimizerThresholds OptimizerThresholdsFor(const CollectionConfig& config, size_t indexing_threads,
+                                           size_t cpus) {
+  OptimizerThresholds t;
+  const OptimizersConfig& o = config.optimizers;
+  t.segment_number = o.default_segment_number > 0
+                         ? static_cast<size_t>(o.default_segment_number)
+                         : std::clamp<size_t>(cpus / 2, 2, 8);
+  const uint64_t kb = o.max_segment_size.value_or(std::max<size_t>(indexing_threads, 1) *
+                                                  kMaxSegmentKbPerThread);
+  t.max_segment_bytes = kb > UINT64_MAX / 1024 ? UINT64_MAX : kb * 1024;
+  t.deleted_threshold = o.deleted_threshold;
+  t.vacuum_min_vectors = o.vacuum_min_vector_number;
+  return t;
+}
+
+std::vector<PlannedOptimization> PlanOptimizations(std::span<const SegmentFacts> segments,
+                                                   const OptimizerThresholds& t) {
+  std::vector<PlannedOptimization> plans;
+  std::vector<const SegmentFacts*> open;  // sealed segments in no plan yet
+  for (const SegmentFacts& s : segments) {
+    if (!s.appendable) {
+      open.push_back(&s);
+    }
+  }
+  size_t expected = open.size();  // sealed segments once the plans so far have run
+  auto take = [&](const SegmentFacts* s) { std::erase(open, s); };
+  auto by_size = [](const SegmentFacts* a, const SegmentFacts* b) {
+    return a->bytes != b->bytes ? a->bytes < b->bytes : a->id < b->id;
+  };
+
+  // Vacuum: the most littered first.
+  std::vector<std::pair<double, const SegmentFacts*>> littered;
+  for (const SegmentFacts* s : open) {
+    const uint64_t total = s->live + s->deleted;
+    const double ratio = total == 0 ? 0 : static_cast<double>(s->deleted) / total;
+    if (s->deleted >= t.vacuum_min_vectors && ratio > t.deleted_threshold) {
+      littered.emplace_back(ratio, s);
+    }
+  }
+  std::stable_sort(littered.begin(), littered.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (const auto& [ratio, s] : littered) {
+    plans.push_back({OptimizerKind::kVacuum, {s->id}});
+    take(s);
+  }
+
+  // Indexing: the largest unindexed segment first, merged on the way with the smallest
+  // unindexed or indexed one that fits when there are enough segments already.
+  std::vector<const SegmentFacts*> unindexed, indexed;
+  for (const SegmentFacts* s : open) {
+    (s->indexed ? indexed : unindexed).push_back(s);
+  }
+  std::sort(unindexed.begin(), unindexed.end(), by_size);
+  std::sort(indexed.begin(), indexed.end(), by_size);
+  while (!unindexed.empty()) {
+    const SegmentFacts* selected = unindexed.back();
+    unindexed.pop_back();
+    take(selected);
+    PlannedOptimization plan{OptimizerKind::kIndexing, {selected->id}};
+    if (expected > t.segment_number) {
+      if (!unindexed.empty() && selected->bytes + unindexed.front()->bytes < t.max_segment_bytes) {
+        plan.segments.push_back(unindexed.front()->id);
+        take(unindexed.front());
+        unindexed.erase(unindexed.begin());
+        --expected;
+      } else if (!indexed.empty() &&
+                 selected->bytes + indexed.front()->bytes < t.max_segment_bytes) {
+        plan.segments.push_back(indexed.front()->id);
+        take(indexed.front());
+        indexed.erase(indexed.begin());
+        --expected;
+      }
+    }
+    plans.push_back(std::move(plan));
+  }
+
+  // Merge: the smallest indexed segments, as many as bring the count to the target and fit.
+  while (expected > t.segment_number && indexed.size() >= 2) {
+    const size_t want = expected - t.segment_number + 1;
+    std::vector<uint64_t> batch;
+    uint64_t sum = 0;
+    size_t n = 0;
+    while (n < indexed.size() && batch.size() < want && sum + indexed[n]->bytes < t.max_segment_bytes) {
+      sum += indexed[n]->bytes;
+      batch.push_back(indexed[n]->id);
+      ++n;
+    }
+    if (batch.size() < 2) {
+      break;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      take(indexed[i]);
+    }
+    indexed.erase(indexed.begin(), indexed.begin() + static_cast<std::ptrdiff_t>(n));
+    expected -= batch.size() - 1;
+    plans.push_back({OptimizerKind::kMerge, std::move(batch)});
+  }
+  return plans;
 }
 
 Optimizer::Optimizer(std::string name, SegmentSet& segments, const SharedConfig& config,
@@ -32,7 +168,8 @@ Optimizer::Optimizer(std::string name, SegmentSet& segments, const SharedConfig&
       segments_(segments),
       config_(config),
       indexing_threads_(indexing_threads > 0 ? indexing_threads
-                                             : std::max(1u, std::thread::hardware_concurrency())) {}
+                                             : std::max(1u, std::thread::hardware_concurrency())),
+      cpus_(std::max(1u, std::thread::hardware_concurrency())) {}
 
 Optimizer::~Optimizer() {
   Stop();
@@ -49,31 +186,71 @@ void Optimizer::Stop() {
   }
 }
 
-std::shared_ptr<Segment> Optimizer::NextToIndex() const {
-  for (const auto& s : segments_.segments()) {
-    if (NeedsIndexing(*s)) {
-      return s;
+OptimizerThresholds Optimizer::thresholds() const {
+  return OptimizerThresholdsFor(*config_.get(), indexing_threads_, cpus_);
+}
+
+std::vector<PlannedOptimization> Optimizer::Plan(const CollectionConfig& config) const {
+  const auto& segments = segments_.segments();
+  std::vector<SegmentFacts> facts;
+  facts.reserve(segments.size());
+  for (size_t i = 0; i < segments.size(); ++i) {
+    facts.push_back(FactsOf(*segments[i], i + 1 == segments.size() && !segments[i]->sealed()));
+  }
+  return PlanOptimizations(facts, OptimizerThresholdsFor(config, indexing_threads_, cpus_));
+}
+
+bool Optimizer::pending() const {
+  const std::shared_ptr<const CollectionConfig> config = config_.get();
+  std::shared_lock state(segments_.mu());
+  return AppendableFull(segments_.appendable(), *config) || !Plan(*config).empty();
+}
+
+void Optimizer::SealIfFull() {
+  const std::shared_ptr<const CollectionConfig> config = config_.get();
+  {
+    std::shared_lock state(segments_.mu());
+    if (!AppendableFull(segments_.appendable(), *config)) {
+      return;
     }
   }
-  return nullptr;
+  std::unique_lock state(segments_.mu());
+  if (AppendableFull(segments_.appendable(), *config)) {
+    segments_.SealAppendable();
+  }
 }
 
 void Optimizer::Run(std::stop_token stop) {
   while (!stop.stop_requested()) {
-    std::shared_ptr<Segment> frozen;
+    std::optional<PlannedOptimization> next;
     {
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, stop, std::chrono::seconds(1), [&] {
+        const std::shared_ptr<const CollectionConfig> config = config_.get();
+        if (config->optimizers.max_optimization_threads == uint64_t{0}) {
+          return false;  // optimizations disabled
+        }
         std::shared_lock state(segments_.mu());
-        frozen = NextToIndex();
-        return frozen != nullptr;
+        if (AppendableFull(segments_.appendable(), *config)) {
+          return true;
+        }
+        std::vector<PlannedOptimization> plans = Plan(*config);
+        if (!plans.empty()) {
+          next = std::move(plans.front());
+        }
+        return next.has_value();
       });
     }
-    if (frozen == nullptr || stop.stop_requested()) {
-      continue;
+    if (stop.stop_requested()) {
+      return;
     }
-    if (Status s = IndexSegment(std::move(frozen)); !s.ok()) {
-      TESSERA_LOG(kError) << "collection " << name_ << ": indexing failed: " << s.ToString();
+    SealIfFull();
+    if (!next) {
+      continue;  // sealed: plan again
+    }
+    if (Status s = Execute(*next); !s.ok()) {
+      TESSERA_LOG(kError) << "collection " << name_ << ": " << OptimizerName(next->kind)
+                          << " failed: " << s.ToString();
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, stop, std::chrono::seconds(10), [] { return false; });
     }
@@ -88,76 +265,122 @@ Status Optimizer::OptimizeNow() {
     }
   }
   for (;;) {
-    std::shared_ptr<Segment> frozen;
+    std::vector<PlannedOptimization> plans;
     {
+      const std::shared_ptr<const CollectionConfig> config = config_.get();
       std::shared_lock state(segments_.mu());
-      frozen = NextToIndex();
+      plans = Plan(*config);
     }
-    if (frozen == nullptr) {
+    if (plans.empty()) {
       return Status::Ok();
     }
-    TESSERA_RETURN_IF_ERROR(IndexSegment(std::move(frozen)));
+    TESSERA_RETURN_IF_ERROR(Execute(plans.front()));
   }
 }
 
-Status Optimizer::IndexSegment(std::shared_ptr<Segment> frozen) {
-  running_ = true;
-  size_t live = 0;
+Status Optimizer::Execute(const PlannedOptimization& plan) {
+  std::vector<std::shared_ptr<Segment>> sources;
+  uint64_t copy_id = 0;
+  OptimizationStatus::Task task{plan.kind, {}};
   {
-    std::shared_lock state(segments_.mu());  // the update worker still tombstones `frozen`
-    live = frozen->live_count();
+    std::unique_lock state(segments_.mu());  // exclusive for AllocateId only
+    const auto& segments = segments_.segments();
+    for (uint64_t id : plan.segments) {
+      auto it = std::find_if(segments.begin(), segments.end(),
+                             [&](const auto& s) { return s->id() == id && s->sealed(); });
+      if (it == segments.end()) {
+        return Status::Ok();  // replaced meanwhile: plan again
+      }
+      if ((*it)->specs() != segments.front()->specs()) {
+        return Status::FailedPrecondition("segments " + std::to_string(segments.front()->id()) +
+                                          " and " + std::to_string(id) +
+                                          " hold different vectors");
+      }
+      sources.push_back(*it);
+      task.segments.push_back({id, (*it)->live_count()});
+    }
+    if (sources.empty()) {
+      return Status::Ok();
+    }
+    copy_id = segments_.AllocateId();
   }
+  running_ = true;
   {
     std::lock_guard lock(status_mu_);
-    running_segment_ = OptimizationStatus::SegmentInfo{frozen->id(), live};
+    running_task_ = task;
     running_since_ = std::chrono::system_clock::now();
   }
   struct Reset {
     Optimizer* o;
     ~Reset() {
       std::lock_guard lock(o->status_mu_);
-      o->running_segment_.reset();
+      o->running_task_.reset();
       o->running_ = false;
     }
   } reset{this};
   const std::shared_ptr<const CollectionConfig> config = config_.get();
-  std::shared_ptr<Segment> copy;
+  const auto started = Clock::now();
+
+  // A vacuumed copy: live points only, a chunk of offsets per hold of the lock (shared: the
+  // sources are sealed, only tombstones change, and those made meanwhile are applied below).
+  auto copy = std::make_shared<Segment>(copy_id, sources.front()->specs());
+  struct Origin {
+    uint32_t source;
+    Offset offset;
+  };
+  std::vector<Origin> origin;  // copy offset -> where the point came from
   {
-    // A vacuumed copy: live points only. (Exclusive: AllocateId; the copy is a read.)
-    std::unique_lock state(segments_.mu());
-    copy = std::make_shared<Segment>(segments_.AllocateId(), frozen->specs());
-    copy->Reserve(frozen->live_count());  // one allocation per column, no growth slack
-    for (Offset o = 0; o < frozen->size(); ++o) {
-      if (!frozen->deleted(o)) {
-        copy->Put(frozen->point_id(o), frozen->version(o), frozen->vectors_of(o),
-                  frozen->payload(o));
+    size_t live = 0;
+    std::shared_lock state(segments_.mu());
+    for (const auto& s : sources) {
+      live += s->live_count();
+    }
+    copy->Reserve(live);  // one allocation per column, no growth slack
+    origin.reserve(live);
+  }
+  for (uint32_t i = 0; i < sources.size(); ++i) {
+    const Segment& source = *sources[i];
+    const size_t size = source.size();  // a sealed segment's offsets do not grow
+    for (size_t begin = 0; begin < size; begin += kCopyChunk) {
+      std::shared_lock state(segments_.mu());
+      for (size_t o = begin; o < std::min(size, begin + kCopyChunk); ++o) {
+        const auto off = static_cast<Offset>(o);
+        if (!source.deleted(off)) {
+          copy->Put(source.point_id(off), source.version(off), source.vectors_of(off),
+                    source.payload(off));
+          origin.push_back({i, off});
+        }
       }
     }
   }
   copy->Seal();
   index::HnswParams params{.m = config->hnsw.m, .ef_construct = config->hnsw.ef_construct};
-  const auto started = Clock::now();
   const std::clock_t cpu_started = std::clock();  // the whole process's CPU time
-  TESSERA_RETURN_IF_ERROR(copy->BuildGraphs(params, indexing_threads_));
+  const bool builds = copy->needs_graphs();
+  if (builds) {
+    TESSERA_RETURN_IF_ERROR(copy->BuildGraphs(params, indexing_threads_));
+  }
   const double build_cpu_s = static_cast<double>(std::clock() - cpu_started) / CLOCKS_PER_SEC;
   {
     std::unique_lock state(segments_.mu());
-    // Points deleted from, or moved out of, the frozen segment during the build.
-    for (Offset o = 0; o < copy->size(); ++o) {
-      const auto f = frozen->Find(copy->point_id(o));
-      if (f && frozen->deleted(*f)) {
-        copy->Delete(o, frozen->version(*f));
+    // Points deleted from, or moved out of, a source during the build.
+    for (Offset o = 0; o < origin.size(); ++o) {
+      const Segment& source = *sources[origin[o].source];
+      if (source.deleted(origin[o].offset)) {
+        copy->Delete(o, source.version(origin[o].offset));
       }
     }
-    if (!segments_.Replace(frozen, copy)) {
+    if (!segments_.Replace(sources, copy)) {
       return Status::Ok();
     }
   }
-  ++graphs_built_;
-  frozen.reset();  // the last reference but a search's: its points now live in the copy
+  graphs_built_ += builds ? 1 : 0;
+  ++done_;
+  sources.clear();  // the last references but a search's: their points now live in the copy
   ReleaseFreeMemory();
   TESSERA_LOG(kInfo)
-      << "collection " << name_ << ": indexed segment " << copy->id() << " (" << copy->live_count()
+      << "collection " << name_ << ": " << OptimizerName(plan.kind) << " of " << task.segments.size()
+      << " segment(s) into segment " << copy->id() << " (" << copy->live_count()
       << " points) in "
       << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()
       << " ms (process CPU during the build " << build_cpu_s << " s, " << indexing_threads_
@@ -169,21 +392,52 @@ OptimizationStatus Optimizer::Optimizations() const {
   OptimizationStatus status;
   {
     std::lock_guard lock(status_mu_);
-    status.running = running_segment_;
+    status.running = running_task_;
     status.running_since = running_since_;
   }
   const std::shared_ptr<const CollectionConfig> config = config_.get();
+  status.enabled = config->optimizers.max_optimization_threads != uint64_t{0};
   std::shared_lock state(segments_.mu());
   const auto& segments = segments_.segments();
-  for (size_t i = 0; i < segments.size(); ++i) {
-    const Segment& s = *segments[i];
-    const OptimizationStatus::SegmentInfo info{s.id(), s.live_count()};
-    if (status.running && status.running->id == s.id()) {
-      continue;
+  auto info = [&](uint64_t id) {
+    for (const auto& s : segments) {
+      if (s->id() == id) {
+        return OptimizationStatus::SegmentInfo{id, s->live_count()};
+      }
     }
-    const bool appendable = i + 1 == segments.size() && !s.sealed();
-    const bool pending = appendable ? AppendableFull(s, *config) : NeedsIndexing(s);
-    (pending ? status.queued : status.idle).push_back(info);
+    return OptimizationStatus::SegmentInfo{id, 0};
+  };
+  auto busy = [&](uint64_t id) {
+    if (status.running) {
+      for (const auto& s : status.running->segments) {
+        if (s.id == id) {
+          return true;
+        }
+      }
+    }
+    return false;
+  };
+  std::vector<uint64_t> planned;
+  for (const PlannedOptimization& p : Plan(*config)) {
+    if (std::any_of(p.segments.begin(), p.segments.end(), busy)) {
+      continue;  // the running one
+    }
+    OptimizationStatus::Task task{p.kind, {}};
+    for (uint64_t id : p.segments) {
+      task.segments.push_back(info(id));
+      planned.push_back(id);
+    }
+    status.queued.push_back(std::move(task));
+  }
+  if (AppendableFull(segments_.appendable(), *config)) {
+    status.queued.push_back({OptimizerKind::kIndexing, {info(segments_.appendable().id())}});
+    planned.push_back(segments_.appendable().id());
+  }
+  for (const auto& s : segments) {
+    if (!busy(s->id()) &&
+        std::find(planned.begin(), planned.end(), s->id()) == planned.end()) {
+      status.idle.push_back({s->id(), s->live_count()});
+    }
   }
   return status;
 }

@@ -1,14 +1,24 @@
 #pragma once
 
-// Background optimization of a collection's segments. Policies decide what to do; one
-// mechanism does it: copy the chosen segment's live points (vacuumed) under the segment lock,
-// build the copy's HNSW graphs without it, then swap the copy in (points deleted from the
-// original meanwhile are tombstoned in the copy first).
+// Background optimization of a collection's segments, as Qdrant's optimizers: policies plan
+// what to do over the segment set (PlanOptimizations, a pure function of the segments' facts
+// and the thresholds, unit-tested on its own), and one mechanism does every plan: copy the
+// chosen sealed segments' live points (vacuumed) into one new segment, a few thousand points
+// per hold of the segment lock (shared), build the copy's HNSW graphs without any lock, then
+// swap the copy in for its sources (points deleted from, or moved out of, a source meanwhile
+// are tombstoned in the copy first).
 //
-// Policies today: seal the appendable segment once it holds `indexing_threshold` KB of
-// vectors (AppendableFull, consulted by the update worker after each record), and index every
-// sealed segment without graphs (NextToIndex). Merge, vacuum and rebuild-on-config-change are
-// the optimizer issue's (#18).
+// Policies (Qdrant 1.19's, with Tessera's appendable segment outside them):
+//   - vacuum: a sealed segment with at least `vacuum_min_vector_number` tombstones making more
+//     than `deleted_threshold` of it is rewritten without them;
+//   - indexing: a sealed segment without its graphs is indexed, and merged on the way with the
+//     smallest sealed segment that fits `max_segment_size` when the collection already has
+//     `default_segment_number` sealed segments (0: CPUs / 2, clamped to 2..8);
+//   - merge: while there are more sealed segments than that, the smallest are merged (their
+//     sum under `max_segment_size`, default indexing threads x 256,000 KB).
+// The appendable segment is sealed once it holds `indexing_threshold` KB of vectors
+// (AppendableFull: by the update worker after each record, and by the optimizer thread, so a
+// PATCH lowering the threshold seals what is there).
 //
 // Thread-safety: every method from any thread. Lock order: optimizer_mu_ and status_mu_ are
 // leaves, except that the optimizer thread's wait predicate takes the segment lock shared
@@ -21,7 +31,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -31,22 +43,65 @@
 
 namespace tessera::engine {
 
+enum class OptimizerKind { kVacuum, kIndexing, kMerge };
+std::string_view OptimizerName(OptimizerKind kind);  // Qdrant's: "vacuum", "indexing", "merge"
+
+// What the planner sees of a segment.
+struct SegmentFacts {
+  uint64_t id = 0;
+  uint64_t bytes = 0;    // vector bytes of its live points
+  uint64_t live = 0;     // live points
+  uint64_t deleted = 0;  // tombstoned offsets
+  bool appendable = false;
+  bool indexed = false;  // sealed with every graph it needs
+};
+
+// The optimizers' settings, resolved (OptimizerThresholdsFor).
+struct OptimizerThresholds {
+  size_t segment_number = 2;      // sealed segments to aim for
+  uint64_t max_segment_bytes = 0;  // a merge's result stays under this
+  double deleted_threshold = 0.2;
+  uint64_t vacuum_min_vectors = 1000;
+};
+// From the collection's config: default_segment_number 0 = cpus / 2 clamped to 2..8;
+// max_segment_size unset = indexing_threads x 256,000 KB.
+OptimizerThresholds OptimizerThresholdsFor(const CollectionConfig& config, size_t indexing_threads,
+                                           size_t cpus);
+
+struct PlannedOptimization {
+  OptimizerKind kind = OptimizerKind::kIndexing;
+  std::vector<uint64_t> segments;  // ids; their live points become one new segment
+  bool operator==(const PlannedOptimization&) const = default;
+};
+// Every optimization the segments need now, in the order they should run (vacuum, indexing,
+// merge); no segment is in two plans. `segments` in the set's order, the appendable one last
+// (never planned).
+std::vector<PlannedOptimization> PlanOptimizations(std::span<const SegmentFacts> segments,
+                                                   const OptimizerThresholds& thresholds);
+
 // What the optimizer has to do (GET /collections/{name}/optimizations).
 struct OptimizationStatus {
   struct SegmentInfo {
     uint64_t id = 0;
     uint64_t points = 0;  // live points
   };
-  std::vector<SegmentInfo> queued;     // sealed without a graph yet, or appendable and full
-  std::vector<SegmentInfo> idle;       // nothing to do
-  std::optional<SegmentInfo> running;  // the segment being indexed now
+  struct Task {
+    OptimizerKind kind = OptimizerKind::kIndexing;
+    std::vector<SegmentInfo> segments;
+  };
+  std::vector<Task> queued;          // planned, not started
+  std::vector<SegmentInfo> idle;     // in no plan
+  std::optional<Task> running;       // the optimization running now
   std::chrono::system_clock::time_point running_since;
+  bool enabled = true;  // false: max_optimization_threads is 0, plans wait
 };
 
 // Policy: the appendable segment is full and should be sealed (and then indexed).
 bool AppendableFull(const Segment& appendable, const CollectionConfig& config);
 // Policy: a sealed segment that still needs its graphs. requires the segment lock.
 bool NeedsIndexing(const Segment& segment);
+// requires the segment lock
+SegmentFacts FactsOf(const Segment& segment, bool appendable);
 
 class Optimizer {
  public:
@@ -57,31 +112,41 @@ class Optimizer {
 
   void Start();
   void Stop();
-  // Wakes the thread (a segment was sealed).
+  // Wakes the thread (a segment was sealed, or the config changed).
   void Notify() { cv_.notify_all(); }
-  // Seals the appendable segment and indexes everything now, in this thread.
+  // Seals the appendable segment (if it holds points) and runs every plan now, in this thread,
+  // until none is left (whatever max_optimization_threads says).
   Status OptimizeNow();
 
   OptimizationStatus Optimizations() const;
+  // Whether an optimization runs, or one is planned and waits (the collection's status).
   bool running() const { return running_.load(); }
+  bool pending() const;
   uint64_t graphs_built() const { return graphs_built_.load(); }
+  uint64_t optimizations_done() const { return done_.load(); }
+  OptimizerThresholds thresholds() const;
 
  private:
   // requires the segment lock
-  std::shared_ptr<Segment> NextToIndex() const;
-  Status IndexSegment(std::shared_ptr<Segment> frozen);
+  std::vector<PlannedOptimization> Plan(const CollectionConfig& config) const;
+  // Seals the appendable segment if it is full (by the config now). Takes the segment lock.
+  void SealIfFull();
+  // Runs one plan; Ok (doing nothing) if its segments changed meanwhile.
+  Status Execute(const PlannedOptimization& plan);
   void Run(std::stop_token stop);
 
   const std::string name_;
   SegmentSet& segments_;
   const SharedConfig& config_;
   const size_t indexing_threads_;
+  const size_t cpus_;
 
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> graphs_built_{0};
+  std::atomic<uint64_t> done_{0};
   mutable RankedMutex status_mu_{LockRank::kLeaf, "Optimizer::status_mu_"};
-  std::optional<OptimizationStatus::SegmentInfo> running_segment_;  // guarded by status_mu_
-  std::chrono::system_clock::time_point running_since_;             // guarded by status_mu_
+  std::optional<OptimizationStatus::Task> running_task_;  // guarded by status_mu_
+  std::chrono::system_clock::time_point running_since_;   // guarded by status_mu_
   RankedMutex mu_{LockRank::kOptimizer, "Optimizer::mu_"};
   std::condition_variable_any cv_;
   std::jthread thread_;  // last: started after, and joined before, the rest

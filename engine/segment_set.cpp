@@ -52,12 +52,24 @@ void SegmentSet::SealAppendable() {
   AddAppendable();
 }
 
-bool SegmentSet::Replace(const std::shared_ptr<Segment>& old, std::shared_ptr<Segment> copy) {
-  auto it = std::find(segments_.begin(), segments_.end(), old);
-  if (it == segments_.end()) {
+bool SegmentSet::Replace(std::span<const std::shared_ptr<Segment>> old,
+                         std::shared_ptr<Segment> copy) {
+  std::vector<size_t> at;
+  for (const auto& o : old) {
+    auto it = std::find(segments_.begin(), segments_.end(), o);
+    if (it == segments_.end()) {
+      return false;
+    }
+    at.push_back(static_cast<size_t>(it - segments_.begin()));
+  }
+  if (at.empty()) {
     return false;
   }
-  *it = std::move(copy);
+  std::sort(at.begin(), at.end());
+  segments_[at[0]] = std::move(copy);
+  for (size_t i = at.size(); i-- > 1;) {
+    segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(at[i]));
+  }
   return true;
 }
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -54,8 +55,9 @@ class SegmentSet {
   void SealAppendable();
   // A fresh segment id (for an optimized copy).
   uint64_t AllocateId() { return next_segment_id_++; }
-  // Puts `copy` where `old` is; false if `old` is no longer in the set.
-  bool Replace(const std::shared_ptr<Segment>& old, std::shared_ptr<Segment> copy);
+  // Puts `copy` where the first of `old` is and removes the others; false (changing nothing)
+  // if one of `old` is no longer in the set.
+  bool Replace(std::span<const std::shared_ptr<Segment>> old, std::shared_ptr<Segment> copy);
 
  private:
   void AddAppendable();

@@ -541,5 +541,135 @@ TEST(CollectionTest, AWriteAfterAQueuedFilterDeleteSeesItsEffect) {
   }
 }
 
+
+std::vector<float> RandomVector(std::mt19937& rng, size_t dim) {
+  std::normal_distribution<float> g(0, 1);
+  std::vector<float> v(dim);
+  for (float& x : v) {
+    x = g(rng);
+  }
+  return v;
+}
+
+// Every point is retrievable with its vector, and an HNSW search for it finds it first.
+void ExpectAllFound(const Collection& c, const std::map<uint64_t, std::vector<float>>& points) {
+  ASSERT_EQ(c.Count(nullptr), points.size());
+  size_t found = 0;
+  for (const auto& [id, v] : points) {
+    const auto rec = c.Retrieve({PointId::Num(id)}, false, true);
+    ASSERT_EQ(rec.size(), 1u) << "id " << id;
+    ASSERT_EQ(rec[0].vectors.at(""), VectorInput(v)) << "id " << id;
+    auto hits = c.Search(SearchRequest{.vector_name = "", .query = v, .limit = 1});
+    ASSERT_TRUE(hits.ok());
+    found += !hits->empty() && (*hits)[0].record.id == PointId::Num(id);
+  }
+  EXPECT_GE(found, points.size() * 98 / 100);  // approximate search: nearly all
+}
+
+// Segments sealed every few dozen points are merged down to default_segment_number sealed
+// segments (plus the appendable one), indexed, with every point kept; deletes past
+// deleted_threshold are vacuumed away; a restart finds the same.
+TEST(CollectionTest, OptimizersMergeSegmentsAndVacuumDeletes) {
+  TempDir dir;
+  CollectionConfig config = SmallConfig(Distance::kEuclid, 8);  // 1 KB: 32 points a segment
+  config.optimizers.default_segment_number = 2;
+  config.optimizers.vacuum_min_vector_number = 100;
+  auto c = CreateOrDie(dir.path(), config);
+  std::mt19937 rng(3);
+  std::map<uint64_t, std::vector<float>> model;
+  for (uint64_t batch = 0; batch < 30; ++batch) {
+    UpsertOp upsert;
+    for (uint64_t i = 0; i < 40; ++i) {
+      const uint64_t id = batch * 40 + i;
+      model[id] = RandomVector(rng, 8);
+      upsert.points.push_back(Point(id, model[id]));
+    }
+    SubmitAndWait(*c, {upsert});
+  }
+  ASSERT_TRUE(c->OptimizeNow().ok());
+  CollectionInfo info = c->Info();
+  EXPECT_LE(info.segments_count, 3u);  // two sealed and the appendable one
+  EXPECT_EQ(info.indexed_vectors_count, model.size());
+  EXPECT_EQ(info.status, CollectionStatus::kGreen);
+  ExpectAllFound(*c, model);
+
+  // Delete 60%: each sealed segment is over deleted_threshold and vacuumed.
+  OperationList deletes;
+  for (auto it = model.begin(); it != model.end();) {
+    if (rng() % 10 < 6) {
+      deletes.push_back(DeletePointsOp{{PointId::Num(it->first)}});
+      it = model.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  SubmitAndWait(*c, deletes);
+  const uint64_t built = c->graphs_built();
+  const OptimizationStatus queued = c->Optimizations();
+  // The sealed segments holding 100 or more deletes (the thread may have started one).
+  const size_t vacuums = queued.queued.size() + (queued.running ? 1 : 0);
+  ASSERT_GE(vacuums, 1u);
+  for (const OptimizationStatus::Task& t : queued.queued) {
+    EXPECT_EQ(t.kind, OptimizerKind::kVacuum);
+  }
+  ASSERT_TRUE(c->OptimizeNow().ok());
+  EXPECT_GE(c->graphs_built(), built + vacuums);
+  EXPECT_TRUE(c->Optimizations().queued.empty());
+  EXPECT_EQ(c->Info().indexed_vectors_count, model.size());
+  ExpectAllFound(*c, model);
+  ASSERT_TRUE(c->Flush().ok());
+  c.reset();
+  auto reopened = OpenOrDie(dir.path());
+  EXPECT_LE(reopened->Info().segments_count, 3u);
+  ExpectAllFound(*reopened, model);
+}
+
+// The optimizer thread does the same on its own while writes go on, and a PATCH lowering
+// indexing_threshold seals and indexes what the appendable segment holds.
+TEST(CollectionTest, TheOptimizerThreadMergesAndFollowsAThresholdChange) {
+  TempDir dir;
+  CollectionConfig config = SmallConfig(Distance::kEuclid, 8);
+  config.optimizers.indexing_threshold = 0;  // never seal
+  config.optimizers.default_segment_number = 2;
+  auto c = CreateOrDie(dir.path(), config);
+  std::mt19937 rng(5);
+  std::map<uint64_t, std::vector<float>> model;
+  UpsertOp upsert;
+  for (uint64_t id = 0; id < 300; ++id) {
+    model[id] = RandomVector(rng, 8);
+    upsert.points.push_back(Point(id, model[id]));
+  }
+  SubmitAndWait(*c, {upsert});
+  EXPECT_EQ(c->Info().indexed_vectors_count, 0u);
+  EXPECT_EQ(c->Info().status, CollectionStatus::kGreen);
+  CollectionUpdate update;
+  update.optimizers = OptimizersConfigDiff{.indexing_threshold = 1};
+  ASSERT_TRUE(c->Update(update).ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (c->Info().indexed_vectors_count < model.size() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(c->Info().indexed_vectors_count, model.size());
+  // More writes, sealed every 32 points now, merged in the background.
+  for (uint64_t batch = 0; batch < 20; ++batch) {
+    UpsertOp more;
+    for (uint64_t i = 0; i < 40; ++i) {
+      const uint64_t id = 1000 + batch * 40 + i;
+      model[id] = RandomVector(rng, 8);
+      more.points.push_back(Point(id, model[id]));
+    }
+    SubmitAndWait(*c, {more});
+  }
+  while ((c->Info().status != CollectionStatus::kGreen || c->Info().segments_count > 3) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(c->Info().status, CollectionStatus::kGreen);
+  EXPECT_LE(c->Info().segments_count, 3u);
+  ExpectAllFound(*c, model);
+}
+
+
 }  // namespace
 }  // namespace tessera::engine

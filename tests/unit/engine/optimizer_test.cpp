@@ -1,0 +1,140 @@
+#include "engine/optimizer.h"
+
+#include <random>
+#include <set>
+
+#include <gtest/gtest.h>
+
+namespace tessera::engine {
+namespace {
+
+constexpr uint64_t kMb = 1 << 20;
+
+SegmentFacts Indexed(uint64_t id, uint64_t mb, uint64_t live = 1000, uint64_t deleted = 0) {
+  return {.id = id, .bytes = mb * kMb, .live = live, .deleted = deleted, .indexed = true};
+}
+SegmentFacts Unindexed(uint64_t id, uint64_t mb) {
+  return {.id = id, .bytes = mb * kMb, .live = 1000, .indexed = false};
+}
+SegmentFacts Appendable(uint64_t id, uint64_t mb = 1, uint64_t deleted = 0) {
+  return {.id = id, .bytes = mb * kMb, .live = 10, .deleted = deleted, .appendable = true};
+}
+OptimizerThresholds Target(size_t segments, uint64_t max_mb = 500) {
+  return {.segment_number = segments, .max_segment_bytes = max_mb * kMb};
+}
+using Plans = std::vector<PlannedOptimization>;
+
+TEST(OptimizerThresholdsTest, ResolvesQdrantsDefaults) {
+  CollectionConfig c;
+  EXPECT_EQ(OptimizerThresholdsFor(c, 2, 2).segment_number, 2u);    // cpus / 2, at least 2
+  EXPECT_EQ(OptimizerThresholdsFor(c, 2, 8).segment_number, 4u);
+  EXPECT_EQ(OptimizerThresholdsFor(c, 2, 64).segment_number, 8u);   // at most 8
+  EXPECT_EQ(OptimizerThresholdsFor(c, 2, 2).max_segment_bytes, 2u * 256'000 * 1024);
+  EXPECT_EQ(OptimizerThresholdsFor(c, 3, 2).max_segment_bytes, 3u * 256'000 * 1024);
+  c.optimizers.default_segment_number = 5;
+  c.optimizers.max_segment_size = 1000;
+  c.optimizers.deleted_threshold = 0.5;
+  c.optimizers.vacuum_min_vector_number = 100;
+  const OptimizerThresholds t = OptimizerThresholdsFor(c, 2, 64);
+  EXPECT_EQ(t.segment_number, 5u);
+  EXPECT_EQ(t.max_segment_bytes, 1000u * 1024);
+  EXPECT_EQ(t.deleted_threshold, 0.5);
+  EXPECT_EQ(t.vacuum_min_vectors, 100u);
+}
+
+TEST(PlanOptimizationsTest, NothingToDoForIndexedSegmentsWithinTheTarget) {
+  const std::vector<SegmentFacts> s{Indexed(1, 10), Indexed(2, 10), Appendable(3)};
+  EXPECT_TRUE(PlanOptimizations(s, Target(2)).empty());
+  EXPECT_TRUE(PlanOptimizations(std::vector<SegmentFacts>{Appendable(1)}, Target(2)).empty());
+}
+
+TEST(PlanOptimizationsTest, IndexesAloneWhileUnderTheTarget) {
+  const std::vector<SegmentFacts> s{Indexed(1, 10), Unindexed(2, 10), Appendable(3)};
+  EXPECT_EQ(PlanOptimizations(s, Target(2)), (Plans{{OptimizerKind::kIndexing, {2}}}));
+}
+
+TEST(PlanOptimizationsTest, IndexingMergesIntoTheSmallestIndexedSegmentOverTheTarget) {
+  const std::vector<SegmentFacts> s{Indexed(1, 30), Indexed(2, 20), Unindexed(3, 10),
+                                    Appendable(4)};
+  EXPECT_EQ(PlanOptimizations(s, Target(2)), (Plans{{OptimizerKind::kIndexing, {3, 2}}}));
+  // ... unless the two would pass max_segment_size.
+  EXPECT_EQ(PlanOptimizations(s, Target(2, 25)), (Plans{{OptimizerKind::kIndexing, {3}}}));
+}
+
+TEST(PlanOptimizationsTest, IndexingPairsTheLargestAndSmallestUnindexedSegments) {
+  const std::vector<SegmentFacts> s{Indexed(1, 30), Unindexed(2, 10), Unindexed(3, 5),
+                                    Unindexed(4, 7), Appendable(5)};
+  // 4 sealed, target 2: 2 (largest) with 3 (smallest), then 4 alone (3 segments would remain
+  // otherwise: it merges with the smallest indexed one, 1).
+  EXPECT_EQ(PlanOptimizations(s, Target(2)),
+            (Plans{{OptimizerKind::kIndexing, {2, 3}}, {OptimizerKind::kIndexing, {4, 1}}}));
+}
+
+TEST(PlanOptimizationsTest, MergesTheSmallestSegmentsDownToTheTarget) {
+  const std::vector<SegmentFacts> s{Indexed(1, 100), Indexed(2, 3), Indexed(3, 1), Indexed(4, 4),
+                                    Indexed(5, 2), Appendable(6)};
+  // 5 sealed, target 2: the 4 smallest become one.
+  EXPECT_EQ(PlanOptimizations(s, Target(2)), (Plans{{OptimizerKind::kMerge, {3, 5, 2, 4}}}));
+  // Under a 7 MB cap only 1 + 2 + 3 fit; 4 and 100 would not.
+  EXPECT_EQ(PlanOptimizations(s, Target(2, 7)), (Plans{{OptimizerKind::kMerge, {3, 5, 2}}}));
+  // A cap nothing fits under: nothing to merge.
+  EXPECT_TRUE(PlanOptimizations(s, Target(2, 2)).empty());
+  // Target 4: two of them.
+  EXPECT_EQ(PlanOptimizations(s, Target(4)), (Plans{{OptimizerKind::kMerge, {3, 5}}}));
+}
+
+TEST(PlanOptimizationsTest, VacuumsLitteredSegmentsMostLitteredFirst) {
+  OptimizerThresholds t = Target(8);
+  t.deleted_threshold = 0.2;
+  t.vacuum_min_vectors = 1000;
+  const std::vector<SegmentFacts> s{
+      Indexed(1, 10, 4000, 1000),   // 20%: not over the threshold
+      Indexed(2, 10, 3000, 1200),   // 28.6%
+      Indexed(3, 10, 100, 900),     // 90%, but fewer than 1000 deleted
+      Indexed(4, 10, 1000, 9000),   // 90%
+      Appendable(5, 1, 100'000)};   // the appendable segment is never planned
+  EXPECT_EQ(PlanOptimizations(s, t),
+            (Plans{{OptimizerKind::kVacuum, {4}}, {OptimizerKind::kVacuum, {2}}}));
+}
+
+// Random segment sets: no segment is in two plans, the appendable one in none, and every
+// merge stays under max_segment_size.
+TEST(PlanOptimizationsTest, PlansAreDisjointAndWithinTheirLimits) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<SegmentFacts> s;
+    const size_t n = rng() % 12;
+    for (size_t i = 0; i < n; ++i) {
+      SegmentFacts f{.id = i + 1,
+                     .bytes = (rng() % 200) * kMb,
+                     .live = rng() % 5000,
+                     .deleted = rng() % 3000,
+                     .indexed = rng() % 3 != 0};
+      s.push_back(f);
+    }
+    s.push_back(Appendable(n + 1));
+    OptimizerThresholds t = Target(1 + rng() % 4, 50 + rng() % 400);
+    std::set<uint64_t> seen;
+    for (const PlannedOptimization& p : PlanOptimizations(s, t)) {
+      ASSERT_FALSE(p.segments.empty());
+      uint64_t bytes = 0;
+      for (uint64_t id : p.segments) {
+        ASSERT_TRUE(seen.insert(id).second) << "round " << round << ": segment " << id << " twice";
+        ASSERT_NE(id, n + 1) << "round " << round << ": the appendable segment was planned";
+        bytes += s[id - 1].bytes;
+      }
+      if (p.segments.size() > 1) {
+        EXPECT_LT(bytes, t.max_segment_bytes) << "round " << round;
+      }
+      if (p.kind == OptimizerKind::kMerge) {
+        EXPECT_GE(p.segments.size(), 2u);
+        for (uint64_t id : p.segments) {
+          EXPECT_TRUE(s[id - 1].indexed);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tessera::engine
