@@ -27,6 +27,9 @@ Flusher::Flusher(std::string name, fs::path segments_dir, SegmentSet& segments, 
   for (size_t i = 0; i < recovered.segments.size() && i < loaded.size(); ++i) {
     // Generation 0: the segment as its files hold it (replay since then moved it on).
     durable_[loaded[i]->id()] = DurableFiles{recovered.segments[i], 0, 0};
+    for (std::string& g : loaded[i]->graph_files()) {
+      manifest_graphs_.push_back(std::move(g));
+    }
   }
 }
 
@@ -92,6 +95,7 @@ Status Flusher::FlushLocked() {
   };
   std::vector<Pending> pending;
   std::vector<uint64_t> ids;
+  std::vector<std::shared_ptr<const Segment>> listed;  // the manifest's segments
   {
     std::shared_lock state(segments_.mu());
     manifest.persisted_seq = applied_seq_();
@@ -109,6 +113,7 @@ Status Flusher::FlushLocked() {
     const std::string suffix = "-" + std::to_string(manifest.persisted_seq);
     for (const auto& s : segments) {
       ids.push_back(s->id());
+      listed.push_back(s);
       auto it = durable_.find(s->id());
       if (it != durable_.end() && it->second.generation == s->generation()) {
         manifest.segments.push_back(it->second.files);
@@ -148,6 +153,14 @@ Status Flusher::FlushLocked() {
     return std::find(ids.begin(), ids.end(), kv.first) == ids.end();
   });
   manifest_ = manifest;
+  // The graphs its bodies name (Serialize above named those of the bodies just written; only
+  // this thread writes a segment's graph names).
+  manifest_graphs_.clear();
+  for (const auto& s : listed) {
+    for (std::string& g : s->graph_files()) {
+      manifest_graphs_.push_back(std::move(g));
+    }
+  }
   persisted_seq_ = manifest.persisted_seq;
   // The manifest is durable: older segment files and WAL records below it can go.
   RemoveUnreferencedLocked(manifest.files());
@@ -162,6 +175,7 @@ void Flusher::RemoveUnreferenced() {
 void Flusher::RemoveUnreferencedLocked(const std::vector<std::string>& files) {
   std::set<std::string> keep(files.begin(), files.end());
   keep.insert(kManifestFile);
+  keep.insert(manifest_graphs_.begin(), manifest_graphs_.end());
   {
     std::shared_lock state(segments_.mu());
     for (const auto& s : segments_.segments()) {

@@ -85,6 +85,9 @@ class Flusher {
 
   RankedMutex flush_mu_{LockRank::kFlush, "Flusher::flush_mu_"};
   Manifest manifest_;                                  // guarded by flush_mu_: the durable one
+  // Graph files the durable manifest's bodies name: kept even once the optimizer has replaced
+  // their segments in memory, until a manifest without them is durable.
+  std::vector<std::string> manifest_graphs_;  // guarded by flush_mu_
   std::unordered_map<uint64_t, DurableFiles> durable_;  // guarded by flush_mu_; by segment id
   size_t failures_ = 0;                                // guarded by flush_mu_; in a row
   std::atomic<SeqNo> persisted_seq_{0};
