@@ -1,7 +1,9 @@
 // Tessera over HTTP, as a client measures it:
-//   http_bench NAME PORT SERVER_PID BASE QUERIES GT M EFC EF,EF,... BATCH UPLOADERS CLIENTS
-// Creates collection `bench` (Euclid, m, ef_construct, indexing_threshold sized so that the
-// points form one indexed segment), uploads BATCH points per request from UPLOADERS keep-alive
+//   http_bench NAME PORT SERVER_PID BASE QUERIES GT M EFC EF,EF,... BATCH UPLOADERS CLIENTS [LAYOUT]
+// Creates collection `bench` (Euclid, m, ef_construct; LAYOUT `default`, the default: every
+// other setting as a user's create leaves it, so the optimizers choose the segments, reported
+// as system `tessera-http`; `one-segment`: indexing_threshold sized so that the points form
+// one indexed segment, reported as `tessera-http-1seg`), uploads BATCH points per request from UPLOADERS keep-alive
 // connections with wait=false, reports points/s and the time until the collection is green
 // with every point counted; the server's resident memory after load; then for each ef,
 // single-query /points/query requests from 1 and from CLIENTS connections, and
@@ -92,10 +94,10 @@ void Fail(const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 13) {
+  if (argc != 13 && argc != 14) {
     std::fprintf(stderr,
                  "usage: http_bench NAME PORT SERVER_PID BASE QUERIES GT M EFC EF,EF,... BATCH "
-                 "UPLOADERS CLIENTS\n");
+                 "UPLOADERS CLIENTS [default|one-segment]\n");
     return 2;
   }
   const char* name = argv[1];
@@ -114,17 +116,24 @@ int main(int argc, char** argv) {
   Client admin(port);
   const uint64_t rss_empty = bench::RssBytes(pid);
   const uint64_t threshold_kb = uint64_t{base.n} * base.dim * sizeof(float) / 1024;
+  const std::string layout = argc == 14 ? argv[13] : "default";
+  if (layout != "default" && layout != "one-segment")
+    Fail("layout: default or one-segment");
+  const bool one_segment = layout == "one-segment";
+  const char* system = one_segment ? "tessera-http-1seg" : "tessera-http";
   const std::string create =
       "{\"vectors\":{\"size\":" + std::to_string(base.dim) +
       ",\"distance\":\"Euclid\"},\"hnsw_config\":{\"m\":" + std::to_string(m) +
-      ",\"ef_construct\":" + std::to_string(efc) +
-      ",\"full_scan_threshold\":10},\"optimizers_config\":{\"indexing_threshold\":" +
-      std::to_string(threshold_kb) + "}}";
+      ",\"ef_construct\":" + std::to_string(efc) + "}" +
+      (one_segment ? ",\"optimizers_config\":{\"indexing_threshold\":" +
+                         std::to_string(threshold_kb) + "}"
+                   : std::string()) +
+      "}";
 
   // Upload and index Rounds() times, each into a fresh collection: the fastest round is
   // reported (as for every system), the last one is searched, memory is the first round's.
   double indexed = 0, uploaded = 0;
-  uint64_t rss_loaded = 0, points = 0;
+  uint64_t rss_loaded = 0, points = 0, segments = 0;
   for (int round = 0; round < bench::Rounds(); ++round) {
     admin.Send(http::verb::delete_, "/collections/bench");
     auto [status, body] = admin.Send(http::verb::put, "/collections/bench", create);
@@ -163,6 +172,7 @@ int main(int argc, char** argv) {
         Fail("collection info: " + reply);
       const json::value info = json::parse(reply).at("result");
       points = info.at("points_count").to_number<uint64_t>();
+      segments = info.at("segments_count").to_number<uint64_t>();
       if (info.at("status").as_string() == "green" && points == base.n)
         break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -182,12 +192,13 @@ int main(int argc, char** argv) {
     }
   }
   std::printf(
-      "{\"kind\":\"build\",\"dataset\":\"%s\",\"system\":\"tessera-http\",\"seconds\":%.3f,"
+      "{\"kind\":\"build\",\"dataset\":\"%s\",\"system\":\"%s\",\"seconds\":%.3f,"
       "\"upload_seconds\":%.3f,\"points_per_s\":%.0f,\"batch\":%u,\"uploaders\":%d,"
-      "\"rss_empty\":%llu,\"rss_loaded\":%llu,\"points\":%llu,\"rounds\":%d}\n",
-      name, indexed, uploaded, base.n / uploaded, batch, uploaders,
+      "\"rss_empty\":%llu,\"rss_loaded\":%llu,\"points\":%llu,\"segments\":%llu,\"rounds\":%d}\n",
+      name, system, indexed, uploaded, base.n / uploaded, batch, uploaders,
       static_cast<unsigned long long>(rss_empty), static_cast<unsigned long long>(rss_loaded),
-      static_cast<unsigned long long>(points), bench::Rounds());
+      static_cast<unsigned long long>(points), static_cast<unsigned long long>(segments),
+      bench::Rounds());
   std::fflush(stdout);
 
   for (int ef : efs) {
@@ -223,7 +234,7 @@ int main(int argc, char** argv) {
         p.seconds = bench::Seconds(t0);
         return p;
       });
-      bench::PrintSearch(name, "tessera-http",
+      bench::PrintSearch(name, system,
                          "single, " + std::to_string(conns) + (conns == 1 ? " client" : " clients"),
                          ef, queries.n, pass, gt);
     }
@@ -255,7 +266,7 @@ int main(int argc, char** argv) {
         p.seconds = bench::Seconds(t0);
         return p;
       });
-      bench::PrintSearch(name, "tessera-http",
+      bench::PrintSearch(name, system,
                          "batch of " + std::to_string(kPerRequest) + ", 1 client", ef, queries.n,
                          pass, gt);
     }

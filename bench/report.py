@@ -84,6 +84,9 @@ def report(rows, commit, machine):
         http_b = at.get(("tessera-http", "batch of 100, 1 client"))
         faiss_1 = at.get(("faiss-hnsw", "1 thread"))
         th = builds.get("tessera-http", {})
+        t1 = builds.get("tessera-http-1seg", {})
+        tuned_1 = at.get(("tessera-http-1seg", "single, 1 client"))
+        tuned_b = at.get(("tessera-http-1seg", "batch of 100, 1 client"))
         te = builds.get("tessera-engine", {})
         mem = None
         if th.get("rss_loaded") and hn.get("index_bytes"):
@@ -98,14 +101,22 @@ def report(rows, commit, machine):
                 f"({fmt(http_2, 0)} QPS) | ≥ 0.6x: {verdict(ratio(http_2, eng_1), 0.6)} |",
                 f"| HTTP single-query, 2 clients / in-process 2 threads | {fmt(ratio(http_2, eng_2))}x "
                 f"({fmt(eng_2, 0)} QPS in-process) | |",
-                f"| HTTP single-query, 1 client | {fmt(http_1, 0)} QPS | |",
-                f"| HTTP batch of 100, 1 client | {fmt(http_b, 0)} QPS | |",
+                f"| HTTP single-query, 1 client, default config / raw hnswlib 1 thread | "
+                f"{fmt(ratio(http_1, hnsw_1))}x ({fmt(http_1, 0)} QPS; {th.get('segments', '?')} "
+                f"segments) | ≥ 1.0x: {verdict(ratio(http_1, hnsw_1), 1.0)} |",
+                f"| HTTP batch of 100, 1 client, default config / raw hnswlib 1 thread | "
+                f"{fmt(ratio(http_b, hnsw_1))}x ({fmt(http_b, 0)} QPS) | ≥ 1.5x: "
+                f"{verdict(ratio(http_b, hnsw_1), 1.5)} |",
                 f"| FAISS HNSW / raw hnswlib, 1 thread | {fmt(ratio(faiss_1, hnsw_1))}x | (reference) |",
                 f"| upload over HTTP to fully indexed / raw hnswlib build | "
                 f"{fmt(ratio(th.get('seconds'), hn.get('seconds')))}x ({fmt(th.get('seconds'))} s vs "
                 f"{fmt(hn.get('seconds'))} s; upload alone {fmt(th.get('upload_seconds'))} s, "
                 f"{fmt(th.get('points_per_s'), 0)} points/s) | ≤ 1.3x: "
                 f"{verdict(ratio(th.get('seconds'), hn.get('seconds')), 1.3, False)} |",
+                *([f"| tuned layout (one segment): HTTP single 1 client / batch of 100 / upload to "
+                   f"green, against raw hnswlib | {fmt(ratio(tuned_1, hnsw_1))}x / "
+                   f"{fmt(ratio(tuned_b, hnsw_1))}x / {fmt(ratio(t1.get('seconds'), hn.get('seconds')))}x | |"]
+                  if t1 else []),
                 f"| in-process upload to fully indexed / raw hnswlib build | "
                 f"{fmt(ratio(te.get('seconds'), hn.get('seconds')))}x ({fmt(te.get('seconds'))} s) | |",
                 f"| server memory after load (RSS growth) / raw hnswlib index | {fmt(mem)}x "

@@ -327,6 +327,14 @@ uint64_t Collection::graphs_built() const {
   return optimizer_->graphs_built();
 }
 
+uint64_t Collection::graph_nodes_reused() const {
+  return optimizer_->nodes_reused();
+}
+
+uint64_t Collection::graph_nodes_inserted() const {
+  return optimizer_->nodes_inserted();
+}
+
 Status Collection::Flush() {
   return flusher_->Flush();
 }

@@ -134,6 +134,9 @@ class Collection {
   wal::Log& wal() { return *wal_; }
   // How many segments this process has indexed (HNSW graphs built) since it opened.
   uint64_t graphs_built() const;
+  // Graph nodes optimizations took from an earlier graph, and inserted anew (Optimizer).
+  uint64_t graph_nodes_reused() const;
+  uint64_t graph_nodes_inserted() const;
 
   // Persists every segment now (also done on an interval and at shutdown).
   Status Flush();

@@ -109,7 +109,7 @@ std::vector<PlannedOptimization> PlanOptimizations(std::span<const SegmentFacts>
   }
 
   // Indexing: the largest unindexed segment first, merged on the way with the smallest
-  // unindexed or indexed one that fits when there are enough segments already.
+  // unindexed ones, or an indexed one, that fit when there are enough segments already.
   std::vector<const SegmentFacts*> unindexed, indexed;
   for (const SegmentFacts* s : open) {
     (s->indexed ? indexed : unindexed).push_back(s);
@@ -121,19 +121,28 @@ std::vector<PlannedOptimization> PlanOptimizations(std::span<const SegmentFacts>
     unindexed.pop_back();
     take(selected);
     PlannedOptimization plan{OptimizerKind::kIndexing, {selected->id}};
-    if (expected > t.segment_number) {
-      if (!unindexed.empty() && selected->bytes + unindexed.front()->bytes < t.max_segment_bytes) {
+    // Over the target, the smallest unindexed segments join it while they fit (a bulk upload's
+    // sealed segments become one graph build, not pairwise builds and then merges), then at
+    // most one indexed segment, whose graph the build grows from.
+    uint64_t bytes = selected->bytes;
+    bool took_indexed = false;
+    while (expected > t.segment_number) {
+      if (!unindexed.empty() && bytes + unindexed.front()->bytes < t.max_segment_bytes) {
+        bytes += unindexed.front()->bytes;
         plan.segments.push_back(unindexed.front()->id);
         take(unindexed.front());
         unindexed.erase(unindexed.begin());
-        --expected;
-      } else if (!indexed.empty() &&
-                 selected->bytes + indexed.front()->bytes < t.max_segment_bytes) {
+      } else if (!took_indexed && !indexed.empty() &&
+                 bytes + indexed.front()->bytes < t.max_segment_bytes) {
+        bytes += indexed.front()->bytes;
         plan.segments.push_back(indexed.front()->id);
         take(indexed.front());
         indexed.erase(indexed.begin());
-        --expected;
+        took_indexed = true;
+      } else {
+        break;
       }
+      --expected;
     }
     plans.push_back(std::move(plan));
   }
@@ -357,8 +366,32 @@ Status Optimizer::Execute(const PlannedOptimization& plan) {
   index::HnswParams params{.m = config->hnsw.m, .ef_construct = config->hnsw.ef_construct};
   const std::clock_t cpu_started = std::clock();  // the whole process's CPU time
   const bool builds = copy->needs_graphs();
+  index::HnswBuildStats stats;
   if (builds) {
-    TESSERA_RETURN_IF_ERROR(copy->BuildGraphs(params, indexing_threads_));
+    // Each graph grows from the largest source graph built with this m (Qdrant 1.14's
+    // incremental HNSW): its nodes are renumbered to the copy's offsets; the rest are inserted.
+    std::vector<index::HnswSeed> seeds(copy->specs().size());
+    for (size_t v = 0; v < seeds.size(); ++v) {
+      size_t best = sources.size();
+      for (size_t i = 0; i < sources.size(); ++i) {
+        const index::HnswGraph* g = sources[i]->graph(v);
+        if (g != nullptr && g->m() == params.m &&
+            (best == sources.size() || g->size() > sources[best]->graph(v)->size())) {
+          best = i;
+        }
+      }
+      if (best == sources.size()) {
+        continue;
+      }
+      seeds[v].graph = sources[best]->graph(v);
+      seeds[v].row_of.assign(seeds[v].graph->rows(), index::HnswSeed::kNoRow);
+      for (Offset o = 0; o < origin.size(); ++o) {
+        if (origin[o].source == best && origin[o].offset < seeds[v].row_of.size()) {
+          seeds[v].row_of[origin[o].offset] = o;
+        }
+      }
+    }
+    TESSERA_RETURN_IF_ERROR(copy->BuildGraphs(params, indexing_threads_, seeds, &stats));
   }
   const double build_cpu_s = static_cast<double>(std::clock() - cpu_started) / CLOCKS_PER_SEC;
   {
@@ -375,6 +408,8 @@ Status Optimizer::Execute(const PlannedOptimization& plan) {
     }
   }
   graphs_built_ += builds ? 1 : 0;
+  nodes_reused_ += stats.reused;
+  nodes_inserted_ += stats.inserted;
   ++done_;
   sources.clear();  // the last references but a search's: their points now live in the copy
   ReleaseFreeMemory();
@@ -384,7 +419,8 @@ Status Optimizer::Execute(const PlannedOptimization& plan) {
       << " points) in "
       << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()
       << " ms (process CPU during the build " << build_cpu_s << " s, " << indexing_threads_
-      << " threads)";
+      << " threads; graph nodes reused " << stats.reused << ", healed " << stats.healed
+      << ", inserted " << stats.inserted << ")";
   return Status::Ok();
 }
 

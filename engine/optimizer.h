@@ -6,14 +6,17 @@
 // chosen sealed segments' live points (vacuumed) into one new segment, a few thousand points
 // per hold of the segment lock (shared), build the copy's HNSW graphs without any lock, then
 // swap the copy in for its sources (points deleted from, or moved out of, a source meanwhile
-// are tombstoned in the copy first).
+// are tombstoned in the copy first). Each graph of the copy grows from the largest source
+// graph (index::HnswSeed: its links kept, gone points healed around, the rest inserted).
 //
 // Policies (Qdrant 1.19's, with Tessera's appendable segment outside them):
 //   - vacuum: a sealed segment with at least `vacuum_min_vector_number` tombstones making more
 //     than `deleted_threshold` of it is rewritten without them;
-//   - indexing: a sealed segment without its graphs is indexed, and merged on the way with the
-//     smallest sealed segment that fits `max_segment_size` when the collection already has
-//     `default_segment_number` sealed segments (0: CPUs / 2, clamped to 2..8);
+//   - indexing: a sealed segment without its graphs is indexed, and merged on the way, while
+//     the collection has more than `default_segment_number` sealed segments (0: CPUs / 2,
+//     clamped to 2..8), with the smallest unindexed ones and then one indexed one that fit
+//     `max_segment_size` (Qdrant takes one at a time; taking every unindexed one that fits
+//     makes a bulk upload one graph build instead of pairwise builds and merges);
 //   - merge: while there are more sealed segments than that, the smallest are merged (their
 //     sum under `max_segment_size`, default indexing threads x 256,000 KB).
 // The appendable segment is sealed once it holds `indexing_threshold` KB of vectors
@@ -124,6 +127,9 @@ class Optimizer {
   bool pending() const;
   uint64_t graphs_built() const { return graphs_built_.load(); }
   uint64_t optimizations_done() const { return done_.load(); }
+  // Graph nodes the builds took from a source graph, and inserted anew, since the start.
+  uint64_t nodes_reused() const { return nodes_reused_.load(); }
+  uint64_t nodes_inserted() const { return nodes_inserted_.load(); }
   OptimizerThresholds thresholds() const;
 
  private:
@@ -144,6 +150,8 @@ class Optimizer {
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> graphs_built_{0};
   std::atomic<uint64_t> done_{0};
+  std::atomic<uint64_t> nodes_reused_{0};
+  std::atomic<uint64_t> nodes_inserted_{0};
   mutable RankedMutex status_mu_{LockRank::kLeaf, "Optimizer::status_mu_"};
   std::optional<OptimizationStatus::Task> running_task_;  // guarded by status_mu_
   std::chrono::system_clock::time_point running_since_;   // guarded by status_mu_

@@ -149,11 +149,16 @@ class Segment {
     BodyChanged();
   }
   bool has_graph(size_t vec) const { return vectors_[vec].index != nullptr; }
+  // Vector `vec`'s graph; null if it has none.
+  const index::HnswGraph* graph(size_t vec) const { return vectors_[vec].index.get(); }
   // Whether a dense vector still lacks its graph (sparse and multivectors build none).
   bool needs_graphs() const;
-  // Builds one graph per vector over the live points (without any lock: call on a segment
-  // nobody else can see yet).
-  Status BuildGraphs(const index::HnswParams& params, size_t threads);
+  // Builds one graph per dense vector over the live points (without any lock: call on a
+  // segment nobody else can see yet), each grown from seeds[vec] when there is one with a
+  // graph (see index::HnswSeed). Adds what the builds did to `stats` when given.
+  Status BuildGraphs(const index::HnswParams& params, size_t threads,
+                     std::span<const index::HnswSeed> seeds = {},
+                     index::HnswBuildStats* stats = nullptr);
   // Indexed vectors: points with a vector in a graph.
   size_t indexed_vectors() const;
   // Bytes the segment's vector storages hold (allocated, not just used); graphs not counted.

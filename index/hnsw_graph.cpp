@@ -222,6 +222,141 @@ struct HnswGraph::Impl {
     return g;
   }
 
+  // Copies this graph into the empty `h` as `seed` maps it (see HnswSeed): nodes kept get
+  // internal ids 0.., their links among kept nodes, their levels; `taken[row]` is set for each
+  // row taken, and the nodes healed (level 0) are listed. False (h untouched) if the seed is
+  // not usable.
+  bool SeedInto(hnswlib::HierarchicalNSW<float>& h, const DenseStorage& storage,
+                const AcceptFn& accept, const HnswSeed& seed, std::vector<uint8_t>* taken,
+                std::vector<hnswlib::tableint>* heal) const {
+    if (seed.row_of.size() != rows || max0 != h.maxM0_ || max_upper != h.maxM_) {
+      return false;
+    }
+    std::vector<Node> internal(rows, kNoNode);
+    size_t kept = 0, gone = 0;
+    for (size_t n = 0; n < rows; ++n) {
+      if (!in_graph[n]) {
+        continue;
+      }
+      const Offset row = seed.row_of[n];
+      if (row == HnswSeed::kNoRow || row >= storage.size() || !storage.has(row) ||
+          (accept && !accept(row)) || (*taken)[row]) {
+        ++gone;
+        continue;
+      }
+      (*taken)[row] = 1;
+      internal[n] = static_cast<Node>(kept++);
+    }
+    if (kept == 0 || static_cast<double>(gone) > seed.max_missing * static_cast<double>(kept + gone)) {
+      std::fill(taken->begin(), taken->end(), uint8_t{0});
+      return false;
+    }
+    int top = -1;
+    hnswlib::tableint top_node = 0;
+    for (size_t n = 0; n < rows; ++n) {  // vectors, labels and levels first: healing reads them
+      if (internal[n] == kNoNode) {
+        continue;
+      }
+      const auto id = static_cast<hnswlib::tableint>(internal[n]);
+      const auto label = static_cast<hnswlib::labeltype>(seed.row_of[n]);
+      std::memset(h.data_level0_memory_ + id * h.size_data_per_element_ + h.offsetLevel0_, 0,
+                  h.size_data_per_element_);
+      std::memcpy(h.getExternalLabeLp(id), &label, sizeof(label));
+      std::memcpy(h.getDataByInternalId(id), storage.row(seed.row_of[n]), h.data_size_);
+      h.label_lookup_[label] = id;
+      const int level = levels[n];
+      h.element_levels_[id] = level;
+      if (level > 0) {
+        h.linkLists_[id] = static_cast<char*>(std::malloc(h.size_links_per_element_ * level + 1));
+        if (h.linkLists_[id] == nullptr) {
+          throw std::bad_alloc();
+        }
+        std::memset(h.linkLists_[id], 0, h.size_links_per_element_ * level + 1);
+      }
+      if (level > top) {
+        top = level;
+        top_node = id;
+      }
+    }
+    using Candidates = std::priority_queue<std::pair<float, hnswlib::tableint>,
+                                           std::vector<std::pair<float, hnswlib::tableint>>,
+                                           hnswlib::HierarchicalNSW<float>::CompareByFirst>;
+    auto links_of = [&](Node n, int level) -> std::span<const Node> {
+      if (level == 0) {
+        return {level0(n), degree0[n]};
+      }
+      const Node* list = upper_list(n, level);
+      return {list + 1, list[0]};
+    };
+    std::vector<hnswlib::tableint> seen;
+    for (size_t n = 0; n < rows; ++n) {
+      if (internal[n] == kNoNode) {
+        continue;
+      }
+      const auto id = static_cast<hnswlib::tableint>(internal[n]);
+      for (int level = 0; level <= levels[n]; ++level) {
+        unsigned int* list = level == 0 ? h.get_linklist0(id) : h.get_linklist(id, level);
+        auto* out = reinterpret_cast<hnswlib::tableint*>(list + 1);
+        const std::span<const Node> links = links_of(static_cast<Node>(n), level);
+        unsigned short count = 0;
+        bool lost = false;
+        for (Node l : links) {
+          if (internal[l] != kNoNode) {
+            out[count++] = internal[l];
+          } else {
+            lost = true;
+          }
+        }
+        if (lost) {
+          // Healing: the links left and the kept links of the gone neighbours are the
+          // candidates; hnswlib's neighbour heuristic picks the list from them.
+          seen.assign(out, out + count);
+          for (Node l : links) {
+            if (internal[l] != kNoNode || levels[l] < level) {
+              continue;
+            }
+            for (Node ll : links_of(l, level)) {
+              if (ll != n && internal[ll] != kNoNode) {
+                seen.push_back(internal[ll]);
+              }
+            }
+          }
+          std::sort(seen.begin(), seen.end());
+          seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+          Candidates candidates;
+          const char* self = h.getDataByInternalId(id);
+          for (hnswlib::tableint c : seen) {
+            candidates.emplace(h.fstdistfunc_(self, h.getDataByInternalId(c), h.dist_func_param_),
+                               c);
+          }
+          const size_t slots = level == 0 ? h.maxM0_ : h.maxM_;
+          while (candidates.size() > std::max<size_t>(slots, h.ef_construction_)) {
+            candidates.pop();  // the farthest
+          }
+          h.getNeighborsByHeuristic2(candidates, slots);
+          count = 0;
+          while (!candidates.empty() && count < slots) {
+            out[count++] = candidates.top().second;
+            candidates.pop();
+          }
+          if (level == 0) {
+            heal->push_back(id);
+          }
+        }
+        h.setListCount(list, count);
+      }
+    }
+    h.cur_element_count = kept;
+    if (entry != kNoNode && internal[entry] != kNoNode) {
+      h.enterpoint_node_ = internal[entry];
+      h.maxlevel_ = max_level;
+    } else {
+      h.enterpoint_node_ = top_node;
+      h.maxlevel_ = top;
+    }
+    return true;
+  }
+
   std::string Serialize(Metric metric, size_t dim) const {
     std::string out(kMagic);
     PutFixed32(&out, kVersion);
@@ -381,7 +516,8 @@ HnswGraph::~HnswGraph() = default;
 
 Result<std::unique_ptr<HnswGraph>> HnswGraph::Build(const HnswParams& params,
                                                     const DenseStorage& storage, size_t threads,
-                                                    const AcceptFn& accept) {
+                                                    const AcceptFn& accept, const HnswSeed* seed,
+                                                    HnswBuildStats* stats) {
   const size_t rows = storage.size();
   const size_t dim = storage.dim();
   auto space = MakeSpace(storage.metric(), dim);
@@ -395,33 +531,57 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Build(const HnswParams& params,
   }
   AdviseHugePages(*h);
 
+  std::vector<uint8_t> taken(rows, 0);  // rows already in `h` (from the seed)
+  std::vector<hnswlib::tableint> heal;  // seeded nodes re-linked
+  bool seeded = false;
+  if (seed != nullptr && seed->graph != nullptr && seed->graph->dim() == dim &&
+      seed->graph->metric() == storage.metric()) {
+    try {
+      seeded = seed->graph->impl_->SeedInto(*h, storage, accept, *seed, &taken, &heal);
+    } catch (const std::bad_alloc&) {
+      return Status::ResourceExhausted("hnsw: out of memory seeding the graph");
+    }
+  }
+  HnswBuildStats done;
+  done.reused = seeded ? h->cur_element_count : 0;
+  done.healed = heal.size();
+
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
+  std::atomic<size_t> inserted{0};
   Status first_error;
   std::mutex error_mu;
-  auto work = [&] {
+  auto fail = [&](const std::exception& e) {
+    std::lock_guard lock(error_mu);
+    first_error = Status::ResourceExhausted(std::string("hnsw: add failed: ") + e.what());
+    failed = true;
+  };
+  auto insert_work = [&] {
     for (size_t row = next++; row < rows && !failed; row = next++) {
       const auto o = static_cast<Offset>(row);
-      if (!storage.has(o) || (accept && !accept(o))) {
+      if (taken[row] || !storage.has(o) || (accept && !accept(o))) {
         continue;
       }
       try {
         h->addPoint(storage.row(o), row);  // reads the row's first dim floats
+        ++inserted;
       } catch (const std::exception& e) {
-        std::lock_guard lock(error_mu);
-        first_error = Status::ResourceExhausted(std::string("hnsw: add failed: ") + e.what());
-        failed = true;
+        fail(e);
       }
     }
   };
   {
     std::vector<std::jthread> pool;
     for (size_t t = 1; t < std::max<size_t>(threads, 1); ++t) {
-      pool.emplace_back(work);
+      pool.emplace_back(insert_work);
     }
-    work();
+    insert_work();
   }
   TESSERA_RETURN_IF_ERROR(first_error);
+  done.inserted = inserted.load();
+  if (stats != nullptr) {
+    *stats = done;
+  }
   try {
     auto impl = Impl::Freeze(*h, rows);
     if (impl == nullptr) {
@@ -590,6 +750,10 @@ size_t HnswGraph::size() const {
 
 size_t HnswGraph::rows() const {
   return impl_->rows;
+}
+
+size_t HnswGraph::m() const {
+  return impl_->max_upper;
 }
 
 }  // namespace tessera::index

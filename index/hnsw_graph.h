@@ -35,13 +35,37 @@ struct HnswParams {
   size_t seed = 100;
 };
 
+class HnswGraph;
+
+// A built graph to grow from instead of building from nothing (Qdrant 1.14's incremental
+// HNSW): node n of `graph` is row row_of[n] of the new storage, kNoRow if its point is gone.
+// Its links among the points kept are taken as they are; a kept node that lost a quarter or
+// more of its level-0 links to gone points is re-linked (healed, as Qdrant 1.15 does); then
+// the rows the graph lacks are inserted. Used when the graph was built with the same m and
+// no more than `max_missing` of its nodes are gone (Qdrant's healing_threshold, 0.3).
+struct HnswSeed {
+  static constexpr Offset kNoRow = ~Offset{0};
+  const HnswGraph* graph = nullptr;
+  std::vector<Offset> row_of;
+  double max_missing = 0.3;
+};
+
+// What a build did (for logs and tests).
+struct HnswBuildStats {
+  size_t reused = 0;    // nodes taken from the seed with their links
+  size_t healed = 0;    // of those, re-linked
+  size_t inserted = 0;  // rows inserted anew
+};
+
 class HnswGraph {
  public:
   // Builds a graph over the present rows of `storage` that `accept` allows (empty: all), on
-  // `threads` threads.
+  // `threads` threads; from `seed` when it is given and usable (see HnswSeed).
   static Result<std::unique_ptr<HnswGraph>> Build(const HnswParams& params,
                                                   const DenseStorage& storage, size_t threads,
-                                                  const AcceptFn& accept);
+                                                  const AcceptFn& accept,
+                                                  const HnswSeed* seed = nullptr,
+                                                  HnswBuildStats* stats = nullptr);
   // Loads a file written by SaveTo for a storage of `rows` rows; `crc32c` is the value SaveTo
   // returned. Reads the files of earlier versions too (version 1, which held the vectors, and
   // hnswlib's own format); their vectors are not kept: the storage has them.
@@ -63,6 +87,7 @@ class HnswGraph {
   size_t rows() const;  // nodes: the storage's rows when it was built
   size_t dim() const { return dim_; }
   Metric metric() const { return metric_; }
+  size_t m() const;  // links per node on the upper levels (twice that on level 0)
 
  private:
   struct Impl;

@@ -3,11 +3,16 @@
 # on the same data with the same m / ef_construct / ef, in one run. Writes the tables to
 # bench/RESULTS.md (between the e2e markers) and the QPS/recall plot to bench/qps_recall.png.
 #
-#   scripts/bench.sh            full run: synthetic 100k x 128 and 20k x 960, Fashion-MNIST
-#                               60k x 784 (about 10 minutes on 2 cores)
+#   scripts/bench.sh            full run: synthetic 50k, 200k x 128 and 20k x 960, Fashion-MNIST
+#                               60k x 784 (about 15 minutes on 2 cores)
 #   scripts/bench.sh --quick    10k x 128 only, under a minute; results go to build/bench-quick/
 #                               (the CI smoke test: checks the harness works, not the numbers)
+# Tessera over HTTP runs at the default collection config (the optimizers choose the segments,
+# as for a user's collection); --tuned adds a column with indexing_threshold sized so that all
+# points form one segment (system tessera-http-1seg).
 # Options: --build-dir DIR (default build; skips setup and build when --no-build is given),
+#          --datasets LIST (of synth-10k-128 synth-50k-128 synth-100k-128 synth-200k-128
+#          synth-20k-960 fashion-mnist-784), --tuned,
 #          --batch N (upsert batch, 500), --uploaders N (2), --clients N (2), --m N (16),
 #          --efc N (100), --efs LIST (16,24,32,48,64,96,128,256)
 set -euo pipefail
@@ -15,12 +20,15 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 quick=0; build=1; build_dir=build; batch=500; uploaders=2; clients=2; m=16; efc=100
+datasets="synth-50k-128 synth-200k-128 synth-20k-960 fashion-mnist-784"; tuned=0
 efs=16,24,32,48,64,96,128,256
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --no-build) build=0 ;;
     --build-dir) build_dir=$2; shift ;;
+    --datasets) datasets=$2; shift ;;
+    --tuned) tuned=1 ;;
     --batch) batch=$2; shift ;;
     --uploaders) uploaders=$2; shift ;;
     --clients) clients=$2; shift ;;
@@ -65,7 +73,9 @@ prepare() {
   log "preparing $name"
   case "$name" in
     synth-10k-128) "$bin/bench/bench_prep" synth 10000 200 128 42 "$data/$name.base.fbin" "$data/$name.q.fbin" ;;
+    synth-50k-128) "$bin/bench/bench_prep" synth 50000 1000 128 42 "$data/$name.base.fbin" "$data/$name.q.fbin" ;;
     synth-100k-128) "$bin/bench/bench_prep" synth 100000 1000 128 42 "$data/$name.base.fbin" "$data/$name.q.fbin" ;;
+    synth-200k-128) "$bin/bench/bench_prep" synth 200000 1000 128 42 "$data/$name.base.fbin" "$data/$name.q.fbin" ;;
     synth-20k-960) "$bin/bench/bench_prep" synth 20000 500 960 42 "$data/$name.base.fbin" "$data/$name.q.fbin" ;;
     fashion-mnist-784)
       local src=/usr/share/datasets/fashion-mnist
@@ -88,27 +98,31 @@ run_dataset() {
   "$bin/bench/reference_bench" run "$name" "$base" "$q" "$gt" "$m" "$efc" "$efs" "$threads" >> "$results"
   log "$name: Tessera engine in-process"
   "$bin/bench/engine_bench" "$name" "$base" "$q" "$gt" "$m" "$efc" "$efs" "$batch" >> "$results"
-  log "$name: Tessera over HTTP (batch $batch, $uploaders uploaders, $clients clients)"
-  local storage; storage=$(mktemp -d /tmp/tessera-bench-XXXXXX)
-  local port; port=$(free_port)
-  "$bin/tessera" --port "$port" --storage-path "$storage/storage" --snapshots-path "$storage/snapshots" \
-    --log-level warn > "$out_dir/server-$name.log" 2>&1 &
-  local pid=$!
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
+  local layouts=default
+  [ "$tuned" = 1 ] && layouts="default one-segment"
+  for layout in $layouts; do
+    log "$name: Tessera over HTTP, $layout layout (batch $batch, $uploaders uploaders, $clients clients)"
+    local storage; storage=$(mktemp -d /tmp/tessera-bench-XXXXXX)
+    local port; port=$(free_port)
+    "$bin/tessera" --port "$port" --storage-path "$storage/storage" --snapshots-path "$storage/snapshots" \
+      --log-level warn > "$out_dir/server-$name-$layout.log" 2>&1 &
+    local pid=$!
+    for _ in $(seq 100); do
+      curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    "$bin/bench/http_bench" "$name" "$port" "$pid" "$base" "$q" "$gt" "$m" "$efc" "$efs" "$batch" \
+      "$uploaders" "$clients" "$layout" >> "$results" || { kill "$pid"; rm -rf "$storage"; exit 1; }
+    kill "$pid"; wait "$pid" || true
+    rm -rf "$storage"
   done
-  "$bin/bench/http_bench" "$name" "$port" "$pid" "$base" "$q" "$gt" "$m" "$efc" "$efs" "$batch" \
-    "$uploaders" "$clients" >> "$results" || { kill "$pid"; rm -rf "$storage"; exit 1; }
-  kill "$pid"; wait "$pid" || true
-  rm -rf "$storage"
 }
 
 started=$(date +%s)
 if [ "$quick" = 1 ]; then
   run_dataset synth-10k-128
 else
-  for name in synth-100k-128 synth-20k-960 fashion-mnist-784; do run_dataset "$name"; done
+  for name in $datasets; do run_dataset "$name"; done
 fi
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -593,6 +593,25 @@ TEST(CollectionTest, OptimizersMergeSegmentsAndVacuumDeletes) {
   EXPECT_EQ(info.status, CollectionStatus::kGreen);
   ExpectAllFound(*c, model);
 
+  // More points: their segments are indexed into an indexed one, whose graph grows (its
+  // nodes reused, only the new points inserted).
+  const uint64_t reused = c->graph_nodes_reused();
+  const uint64_t inserted = c->graph_nodes_inserted();
+  for (uint64_t batch = 0; batch < 3; ++batch) {
+    UpsertOp upsert;
+    for (uint64_t i = 0; i < 40; ++i) {
+      const uint64_t id = 5000 + batch * 40 + i;
+      model[id] = RandomVector(rng, 8);
+      upsert.points.push_back(Point(id, model[id]));
+    }
+    SubmitAndWait(*c, {upsert});
+  }
+  ASSERT_TRUE(c->OptimizeNow().ok());
+  EXPECT_LE(c->Info().segments_count, 3u);
+  EXPECT_GT(c->graph_nodes_reused(), reused);
+  EXPECT_LT(c->graph_nodes_inserted() - inserted, model.size() / 2);  // no rebuild
+  ExpectAllFound(*c, model);
+
   // Delete 60%: each sealed segment is over deleted_threshold and vacuumed.
   OperationList deletes;
   for (auto it = model.begin(); it != model.end();) {

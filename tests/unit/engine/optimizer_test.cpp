@@ -61,13 +61,27 @@ TEST(PlanOptimizationsTest, IndexingMergesIntoTheSmallestIndexedSegmentOverTheTa
   EXPECT_EQ(PlanOptimizations(s, Target(2, 25)), (Plans{{OptimizerKind::kIndexing, {3}}}));
 }
 
-TEST(PlanOptimizationsTest, IndexingPairsTheLargestAndSmallestUnindexedSegments) {
+TEST(PlanOptimizationsTest, IndexingTakesTheSmallestUnindexedSegmentsDownToTheTarget) {
   const std::vector<SegmentFacts> s{Indexed(1, 30), Unindexed(2, 10), Unindexed(3, 5),
                                     Unindexed(4, 7), Appendable(5)};
-  // 4 sealed, target 2: 2 (largest) with 3 (smallest), then 4 alone (3 segments would remain
-  // otherwise: it merges with the smallest indexed one, 1).
-  EXPECT_EQ(PlanOptimizations(s, Target(2)),
-            (Plans{{OptimizerKind::kIndexing, {2, 3}}, {OptimizerKind::kIndexing, {4, 1}}}));
+  // 4 sealed, target 2: the largest unindexed segment takes the two others.
+  EXPECT_EQ(PlanOptimizations(s, Target(2)), (Plans{{OptimizerKind::kIndexing, {2, 3, 4}}}));
+  // Under a 16 MB cap only 3 fits with it; 4 would pass the cap with the indexed segment
+  // too, so it is indexed alone.
+  EXPECT_EQ(PlanOptimizations(s, Target(2, 16)),
+            (Plans{{OptimizerKind::kIndexing, {2, 3}}, {OptimizerKind::kIndexing, {4}}}));
+  // Target 3: one is enough.
+  EXPECT_EQ(PlanOptimizations(s, Target(3)),
+            (Plans{{OptimizerKind::kIndexing, {2, 3}}, {OptimizerKind::kIndexing, {4}}}));
+  // A bulk upload: nine sealed segments, none indexed, become one build.
+  std::vector<SegmentFacts> bulk;
+  for (uint64_t id = 1; id <= 9; ++id) {
+    bulk.push_back(Unindexed(id, 10));
+  }
+  bulk.push_back(Appendable(10));
+  EXPECT_EQ(PlanOptimizations(bulk, Target(2)),
+            (Plans{{OptimizerKind::kIndexing, {9, 1, 2, 3, 4, 5, 6, 7}},
+                   {OptimizerKind::kIndexing, {8}}}));
 }
 
 TEST(PlanOptimizationsTest, MergesTheSmallestSegmentsDownToTheTarget) {

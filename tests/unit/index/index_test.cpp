@@ -243,6 +243,70 @@ TEST(HnswGraphTest, RowsLeftOutOfTheGraphAreNeverReturned) {
   }
 }
 
+// A graph grown from another one (a merge of segments): the old nodes keep their links under
+// their new rows, the gone ones are dropped and their neighbours healed, the new rows are
+// inserted; recall is that of a graph built from nothing. A seed missing too much, or built
+// with another m, is not used.
+TEST(HnswGraphTest, AGraphGrownFromASeedSearchesLikeOneBuiltFromNothing) {
+  const size_t dim = 16, n_old = 3000, n_new = 1000;
+  const auto all = Clustered(n_old + n_new, dim, 31, false);
+  const auto queries = Clustered(200, dim, 32, false);
+  const std::vector<float> old_data(all.begin(), all.begin() + n_old * dim);
+  const Indexed old_index(Metric::kEuclid, dim, old_data, {}, 1);  // 1 thread: deterministic
+  // The new storage: the new rows first, then the old ones but every 10th, so that every kept
+  // node moves to another row.
+  for (size_t gone_every : {size_t{100000}, size_t{10}, size_t{2}}) {
+    std::vector<float> data(all.begin() + n_old * dim, all.end());
+    HnswSeed seed{.graph = old_index.graph.get(), .row_of = {}};
+    for (size_t i = 0; i < n_old; ++i) {
+      if (i % gone_every == 0) {
+        seed.row_of.push_back(HnswSeed::kNoRow);
+        continue;
+      }
+      seed.row_of.push_back(static_cast<Offset>(data.size() / dim));
+      data.insert(data.end(), old_data.begin() + i * dim, old_data.begin() + (i + 1) * dim);
+    }
+    const size_t rows = data.size() / dim;
+    const DenseStorage storage = DenseStorage::FromMatrix(Metric::kEuclid, dim, data);
+    HnswBuildStats stats;
+    auto grown = HnswGraph::Build({}, storage, 1, {}, &seed, &stats);
+    ASSERT_TRUE(grown.ok()) << grown.status().ToString();
+    EXPECT_EQ((*grown)->size(), rows);
+    const Indexed scratch(Metric::kEuclid, dim, data, {}, 1);
+    const double recall_grown = Recall(scratch, data, queries, dim, Metric::kEuclid, 64, {},
+                                       grown->get());
+    const double recall_scratch = Recall(scratch, data, queries, dim, Metric::kEuclid, 64, {});
+    std::printf("1/%zu gone: reused %zu, healed %zu, inserted %zu; recall@10 at ef=64 %.3f "
+                "(from nothing %.3f)\n",
+                gone_every, stats.reused, stats.healed, stats.inserted, recall_grown,
+                recall_scratch);
+    EXPECT_GE(recall_grown, recall_scratch - 0.03);
+    if (gone_every != 2) {  // one node or 10% gone: the seed is used
+      EXPECT_EQ(stats.reused, n_old - (n_old + gone_every - 1) / gone_every);
+      EXPECT_GT(stats.healed, 0u);
+      EXPECT_EQ(stats.inserted, n_new);
+    } else {  // 50% gone, over max_missing: built from nothing
+      EXPECT_EQ(stats.reused, 0u);
+      EXPECT_EQ(stats.inserted, rows);
+    }
+  }
+  // Another m: not used.
+  HnswSeed seed{.graph = old_index.graph.get(), .row_of = {}};
+  for (size_t i = 0; i < n_old; ++i) {
+    seed.row_of.push_back(static_cast<Offset>(i));
+  }
+  const DenseStorage storage = DenseStorage::FromMatrix(Metric::kEuclid, dim, old_data);
+  HnswBuildStats stats;
+  ASSERT_TRUE(HnswGraph::Build({.m = 8}, storage, 2, {}, &seed, &stats).ok());
+  EXPECT_EQ(stats.reused, 0u);
+  EXPECT_EQ(stats.inserted, n_old);
+  // The same m and every node kept: all reused, nothing healed or inserted.
+  ASSERT_TRUE(HnswGraph::Build({}, storage, 2, {}, &seed, &stats).ok());
+  EXPECT_EQ(stats.reused, n_old);
+  EXPECT_EQ(stats.healed, 0u);
+  EXPECT_EQ(stats.inserted, 0u);
+}
+
 TEST(HnswGraphTest, SaveAndLoadGiveTheSameResults) {
   TempDir dir;
   const size_t dim = 8, n = 1000;  // rows padded to 16 floats in memory
