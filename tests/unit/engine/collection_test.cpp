@@ -2,6 +2,8 @@
 #include "engine/manifest.h"
 
 #include <map>
+#include <numeric>
+#include <set>
 #include <random>
 
 #include <boost/json/parse.hpp>
@@ -641,6 +643,75 @@ TEST(CollectionTest, OptimizersMergeSegmentsAndVacuumDeletes) {
   auto reopened = OpenOrDie(dir.path());
   EXPECT_LE(reopened->Info().segments_count, 3u);
   ExpectAllFound(*reopened, model);
+}
+
+// Recall@10 of HNSW searches at `ef` against exact ones, over `queries` random queries.
+double CollectionRecall(const Collection& c, std::mt19937& rng, size_t dim, size_t queries,
+                        size_t ef) {
+  size_t found = 0, total = 0;
+  for (size_t q = 0; q < queries; ++q) {
+    const std::vector<float> v = RandomVector(rng, dim);
+    auto exact = c.Search(SearchRequest{.vector_name = "", .query = v, .limit = 10, .exact = true});
+    auto approx = c.Search(SearchRequest{.vector_name = "", .query = v, .limit = 10, .ef = ef});
+    EXPECT_TRUE(exact.ok() && approx.ok());
+    std::set<PointId> truth;
+    for (const ScoredPoint& p : *exact) {
+      truth.insert(p.record.id);
+    }
+    for (const ScoredPoint& p : *approx) {
+      found += truth.count(p.record.id);
+    }
+    total += truth.size();
+  }
+  return static_cast<double>(found) / static_cast<double>(std::max<size_t>(total, 1));
+}
+
+// Overwriting a quarter of the points (#18's case: 20% or more): the littered segments are
+// rewritten with their graphs grown from the old ones (healed around the overwritten points),
+// not rebuilt, and recall at the same ef stays.
+TEST(CollectionTest, OverwritesAreOptimizedWithoutARebuildAndKeepRecall) {
+  TempDir dir;
+  const size_t dim = 16, n = 6000;
+  CollectionConfig config = SmallConfig(Distance::kEuclid, dim);
+  config.optimizers.indexing_threshold = 64;  // KB: 1024 points a segment
+  config.optimizers.default_segment_number = 2;
+  config.optimizers.vacuum_min_vector_number = 100;
+  config.hnsw.m = 16;
+  config.hnsw.ef_construct = 100;
+  config.hnsw.full_scan_threshold = 10;  // KB (the least allowed): search the graphs
+  auto c = CreateOrDie(dir.path(), config);
+  std::mt19937 rng(9);
+  std::map<uint64_t, std::vector<float>> model;
+  auto upsert = [&](const std::vector<uint64_t>& ids) {
+    for (size_t at = 0; at < ids.size(); at += 500) {
+      UpsertOp op;
+      for (size_t i = at; i < std::min(ids.size(), at + 500); ++i) {
+        model[ids[i]] = RandomVector(rng, dim);
+        op.points.push_back(Point(ids[i], model[ids[i]]));
+      }
+      SubmitAndWait(*c, {op});
+    }
+  };
+  std::vector<uint64_t> all(n);
+  std::iota(all.begin(), all.end(), 0);
+  upsert(all);
+  ASSERT_TRUE(c->OptimizeNow().ok());
+  const double before = CollectionRecall(*c, rng, dim, 100, 12);
+  std::shuffle(all.begin(), all.end(), rng);
+  const uint64_t inserted = c->graph_nodes_inserted();
+  const uint64_t reused = c->graph_nodes_reused();
+  upsert(std::vector<uint64_t>(all.begin(), all.begin() + n / 4));
+  ASSERT_TRUE(c->OptimizeNow().ok());
+  const double after = CollectionRecall(*c, rng, dim, 100, 12);
+  std::printf("recall@10 at ef=12: %.3f before, %.3f after overwriting 25%%; graph nodes "
+              "reused %llu, inserted %llu\n",
+              before, after, static_cast<unsigned long long>(c->graph_nodes_reused() - reused),
+              static_cast<unsigned long long>(c->graph_nodes_inserted() - inserted));
+  EXPECT_GE(after, before - 0.03);
+  EXPECT_GT(c->graph_nodes_reused(), reused);
+  EXPECT_LT(c->graph_nodes_inserted() - inserted, n / 2);  // not a rebuild of all n
+  EXPECT_LE(c->Info().segments_count, 3u);
+  ExpectAllFound(*c, model);
 }
 
 // The optimizer thread does the same on its own while writes go on, and a PATCH lowering
