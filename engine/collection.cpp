@@ -210,7 +210,8 @@ Status Collection::Recover() {
       flush_options);
   // Files from a flush that a crash cut short are not in the manifest: remove them.
   flusher_->RemoveUnreferenced();
-  optimizer_ = std::make_unique<Optimizer>(name_, *segments_, config_, options_.indexing_threads);
+  optimizer_ = std::make_unique<Optimizer>(name_, *segments_, config_, options_.indexing_threads,
+                                           options_.tail_quiet_period);
   return Status::Ok();
 }
 

@@ -90,6 +90,9 @@ struct CollectionOptions {
   // Segment flush interval; unset: the config's optimizers.flush_interval_sec.
   std::optional<std::chrono::milliseconds> flush_interval;
   size_t indexing_threads = 0;  // 0: one per core
+  // How long the appendable segment must go unchanged before the optimizer seals and indexes
+  // a tail worth indexing (Optimizer, AppendableWorthIndexing).
+  std::chrono::milliseconds tail_quiet_period{1000};
   // A flush that fails is retried (after at most a second); this many failures in a row latch
   // the collection: writes are refused (503) until it is opened again, reads serve, and the
   // WAL keeps every record the segments on disk lack.

@@ -33,17 +33,32 @@ std::string_view OptimizerName(OptimizerKind kind) {
   return ToName(kind);
 }
 
-bool AppendableFull(const Segment& appendable, const CollectionConfig& c) {
-  if (c.optimizers.indexing_threshold == 0 || c.hnsw.m == 0 || c.vectors.empty() ||
-      appendable.size() == 0) {
-    return false;
+namespace {
+
+// The dense vector bytes the appendable segment holds (its offsets x the vectors' floats); 0
+// when indexing is off (indexing_threshold 0, m 0, or no dense vectors).
+uint64_t IndexableBytes(const Segment& appendable, const CollectionConfig& c) {
+  if (c.optimizers.indexing_threshold == 0 || c.hnsw.m == 0 || c.vectors.empty()) {
+    return 0;
   }
   uint64_t floats = 0;
   for (const auto& [name, params] : c.vectors) {
     floats += params.size;
   }
+  return appendable.size() * floats * sizeof(float);
+}
+
+}  // namespace
+
+bool AppendableFull(const Segment& appendable, const CollectionConfig& c) {
+  const uint64_t bytes = IndexableBytes(appendable, c);
   // In bytes, as Qdrant compares them: indexing_threshold 1 seals 1 KB of vectors.
-  return appendable.size() * floats * sizeof(float) >= c.optimizers.indexing_threshold * 1024;
+  return bytes > 0 && bytes >= c.optimizers.indexing_threshold * 1024;
+}
+
+bool AppendableWorthIndexing(const Segment& appendable, const CollectionConfig& c) {
+  const uint64_t bytes = IndexableBytes(appendable, c);
+  return bytes > 0 && bytes >= c.optimizers.indexing_threshold * 1024 / kQuietTailFraction;
 }
 
 bool NeedsIndexing(const Segment& segment) {
@@ -172,13 +187,14 @@ std::vector<PlannedOptimization> PlanOptimizations(std::span<const SegmentFacts>
 }
 
 Optimizer::Optimizer(std::string name, SegmentSet& segments, const SharedConfig& config,
-                     size_t indexing_threads)
+                     size_t indexing_threads, std::chrono::milliseconds quiet_period)
     : name_(std::move(name)),
       segments_(segments),
       config_(config),
       indexing_threads_(indexing_threads > 0 ? indexing_threads
                                              : std::max(1u, std::thread::hardware_concurrency())),
-      cpus_(std::max(1u, std::thread::hardware_concurrency())) {}
+      cpus_(std::max(1u, std::thread::hardware_concurrency())),
+      quiet_period_(quiet_period) {}
 
 Optimizer::~Optimizer() {
   Stop();
@@ -212,19 +228,36 @@ std::vector<PlannedOptimization> Optimizer::Plan(const CollectionConfig& config)
 bool Optimizer::pending() const {
   const std::shared_ptr<const CollectionConfig> config = config_.get();
   std::shared_lock state(segments_.mu());
-  return AppendableFull(segments_.appendable(), *config) || !Plan(*config).empty();
+  // A tail worth indexing counts from the start: it will be indexed once writes go quiet.
+  return AppendableWorthIndexing(segments_.appendable(), *config) || !Plan(*config).empty();
 }
 
-void Optimizer::SealIfFull() {
+bool Optimizer::SealDue(const CollectionConfig& config) {
+  const Segment& appendable = segments_.appendable();
+  if (AppendableFull(appendable, config)) {
+    return true;
+  }
+  const auto now = Clock::now();
+  if (appendable.id() != seen_id_ || appendable.generation() != seen_generation_) {
+    seen_id_ = appendable.id();
+    seen_generation_ = appendable.generation();
+    seen_since_ = now;
+    return false;
+  }
+  return now - seen_since_ >= quiet_period_ && AppendableWorthIndexing(appendable, config);
+}
+
+void Optimizer::SealIfDue() {
   const std::shared_ptr<const CollectionConfig> config = config_.get();
+  std::lock_guard lock(mu_);
   {
     std::shared_lock state(segments_.mu());
-    if (!AppendableFull(segments_.appendable(), *config)) {
+    if (!SealDue(*config)) {
       return;
     }
   }
   std::unique_lock state(segments_.mu());
-  if (AppendableFull(segments_.appendable(), *config)) {
+  if (SealDue(*config)) {  // unchanged meanwhile
     segments_.SealAppendable();
   }
 }
@@ -240,7 +273,7 @@ void Optimizer::Run(std::stop_token stop) {
           return false;  // optimizations disabled
         }
         std::shared_lock state(segments_.mu());
-        if (AppendableFull(segments_.appendable(), *config)) {
+        if (SealDue(*config)) {
           return true;
         }
         std::vector<PlannedOptimization> plans = Plan(*config);
@@ -253,7 +286,7 @@ void Optimizer::Run(std::stop_token stop) {
     if (stop.stop_requested()) {
       return;
     }
-    SealIfFull();
+    SealIfDue();
     if (!next) {
       continue;  // sealed: plan again
     }
@@ -465,7 +498,7 @@ OptimizationStatus Optimizer::Optimizations() const {
     }
     status.queued.push_back(std::move(task));
   }
-  if (AppendableFull(segments_.appendable(), *config)) {
+  if (AppendableWorthIndexing(segments_.appendable(), *config)) {
     status.queued.push_back({OptimizerKind::kIndexing, {info(segments_.appendable().id())}});
     planned.push_back(segments_.appendable().id());
   }

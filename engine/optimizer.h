@@ -21,7 +21,9 @@
 //     sum under `max_segment_size`, default indexing threads x 256,000 KB).
 // The appendable segment is sealed once it holds `indexing_threshold` KB of vectors
 // (AppendableFull: by the update worker after each record, and by the optimizer thread, so a
-// PATCH lowering the threshold seals what is there).
+// PATCH lowering the threshold seals what is there), and by the optimizer thread once it has
+// not changed for `quiet_period` while holding a tenth of that or more (AppendableWorthIndexing;
+// the indexing policy then merges it into the smallest sealed segment, growing its graph).
 //
 // Thread-safety: every method from any thread. Lock order: optimizer_mu_ and status_mu_ are
 // leaves, except that the optimizer thread's wait predicate takes the segment lock shared
@@ -101,6 +103,11 @@ struct OptimizationStatus {
 
 // Policy: the appendable segment is full and should be sealed (and then indexed).
 bool AppendableFull(const Segment& appendable, const CollectionConfig& config);
+// Policy: the appendable segment holds enough to be sealed and indexed once writes have gone
+// quiet (a tenth of indexing_threshold or more), so that an upload that stops short of a full
+// segment does not leave its tail to an exact scan on every search.
+inline constexpr uint64_t kQuietTailFraction = 10;
+bool AppendableWorthIndexing(const Segment& appendable, const CollectionConfig& config);
 // Policy: a sealed segment that still needs its graphs. requires the segment lock.
 bool NeedsIndexing(const Segment& segment);
 // requires the segment lock
@@ -110,7 +117,8 @@ class Optimizer {
  public:
   // `segments` and `config` must outlive this.
   Optimizer(std::string name, SegmentSet& segments, const SharedConfig& config,
-            size_t indexing_threads);
+            size_t indexing_threads,
+            std::chrono::milliseconds quiet_period = std::chrono::seconds(1));
   ~Optimizer();  // Stop()
 
   void Start();
@@ -135,8 +143,11 @@ class Optimizer {
  private:
   // requires the segment lock
   std::vector<PlannedOptimization> Plan(const CollectionConfig& config) const;
-  // Seals the appendable segment if it is full (by the config now). Takes the segment lock.
-  void SealIfFull();
+  // Whether the appendable segment should be sealed now: full, or worth indexing and unchanged
+  // for quiet_period_. requires the segment lock and mu_
+  bool SealDue(const CollectionConfig& config);
+  // Seals the appendable segment if SealDue. Takes mu_, then the segment lock.
+  void SealIfDue();
   // Runs one plan; Ok (doing nothing) if its segments changed meanwhile.
   Status Execute(const PlannedOptimization& plan);
   void Run(std::stop_token stop);
@@ -146,6 +157,7 @@ class Optimizer {
   const SharedConfig& config_;
   const size_t indexing_threads_;
   const size_t cpus_;
+  const std::chrono::milliseconds quiet_period_;
 
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> graphs_built_{0};
@@ -156,6 +168,10 @@ class Optimizer {
   std::optional<OptimizationStatus::Task> running_task_;  // guarded by status_mu_
   std::chrono::system_clock::time_point running_since_;   // guarded by status_mu_
   RankedMutex mu_{LockRank::kOptimizer, "Optimizer::mu_"};
+  // The appendable segment as last seen (id, generation) and since when it has not changed.
+  uint64_t seen_id_ = 0;                                // guarded by mu_
+  uint64_t seen_generation_ = 0;                        // guarded by mu_
+  std::chrono::steady_clock::time_point seen_since_;  // guarded by mu_
   std::condition_variable_any cv_;
   std::jthread thread_;  // last: started after, and joined before, the rest
 };

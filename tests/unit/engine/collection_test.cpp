@@ -714,6 +714,49 @@ TEST(CollectionTest, OverwritesAreOptimizedWithoutARebuildAndKeepRecall) {
   ExpectAllFound(*c, model);
 }
 
+// An upload that stops short of a full segment: once writes are quiet, a tail of a tenth of
+// indexing_threshold or more is sealed and indexed (merged into a sealed segment), so no
+// search scans it; a smaller tail is left to the scan.
+TEST(CollectionTest, AQuietTailWorthIndexingIsIndexed) {
+  TempDir dir;
+  const size_t dim = 16;
+  CollectionConfig config = SmallConfig(Distance::kEuclid, dim);
+  config.optimizers.indexing_threshold = 64;  // KB: 1024 points a segment, a tenth 103
+  config.optimizers.default_segment_number = 2;
+  CollectionOptions options = QuietOptions();
+  options.tail_quiet_period = std::chrono::milliseconds(200);
+  auto created = Collection::Create("c", dir.path() / "c", config, options);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  auto c = std::move(created).value();
+  std::mt19937 rng(13);
+  std::map<uint64_t, std::vector<float>> model;
+  auto upsert = [&](uint64_t from, uint64_t to) {
+    UpsertOp op;
+    for (uint64_t id = from; id < to; ++id) {
+      model[id] = RandomVector(rng, dim);
+      op.points.push_back(Point(id, model[id]));
+    }
+    SubmitAndWait(*c, {op});
+  };
+  for (uint64_t at = 0; at < 2500; at += 500) {
+    upsert(at, at + 500);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while ((c->Info().indexed_vectors_count < model.size() ||
+          c->Info().status != CollectionStatus::kGreen) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(c->Info().indexed_vectors_count, model.size());
+  EXPECT_LE(c->Info().segments_count, 3u);
+  // 50 points: under a tenth, scanned.
+  upsert(10'000, 10'050);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(c->Info().indexed_vectors_count, 2500u);
+  EXPECT_EQ(c->Info().status, CollectionStatus::kGreen);
+  ExpectAllFound(*c, model);
+}
+
 // The optimizer thread does the same on its own while writes go on, and a PATCH lowering
 // indexing_threshold seals and indexes what the appendable segment holds.
 TEST(CollectionTest, TheOptimizerThreadMergesAndFollowsAThresholdChange) {
