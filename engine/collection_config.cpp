@@ -166,6 +166,15 @@ void HnswConfig::Apply(const HnswConfigDiff& d) {
   Take(payload_m, d.payload_m);
 }
 
+HnswConfig HnswFor(const CollectionConfig& config, std::string_view vector_name) {
+  HnswConfig hnsw = config.hnsw;
+  if (auto it = config.vectors.find(vector_name);
+      it != config.vectors.end() && it->second.hnsw_config) {
+    hnsw.Apply(*it->second.hnsw_config);
+  }
+  return hnsw;
+}
+
 void OptimizersConfig::Apply(const OptimizersConfigDiff& d) {
   Take(deleted_threshold, d.deleted_threshold);
   Take(vacuum_min_vector_number, d.vacuum_min_vector_number);

@@ -186,6 +186,10 @@ struct CollectionUpdate {
   std::optional<boost::json::object> metadata;
 };
 
+// The HNSW parameters of a dense vector: the collection's, with the vector's own hnsw_config
+// over them (m 0: the vector gets no graph). The collection's for an unknown name.
+HnswConfig HnswFor(const CollectionConfig& config, std::string_view vector_name);
+
 // Checks the constraints that hold across fields (kValidationFailed), e.g. at least one vector.
 Status ValidateConfig(const CollectionConfig& config);
 

@@ -23,6 +23,8 @@ std::string_view ToName(OptimizerKind kind) {
       return "indexing";
     case OptimizerKind::kMerge:
       return "merge";
+    case OptimizerKind::kConfigMismatch:
+      return "config mismatch";
   }
   return "indexing";
 }
@@ -36,16 +38,18 @@ std::string_view OptimizerName(OptimizerKind kind) {
 namespace {
 
 // The dense vector bytes the appendable segment holds (its offsets x the vectors' floats); 0
-// when indexing is off (indexing_threshold 0, m 0, or no dense vectors).
+// when indexing is off (indexing_threshold 0, or no dense vector the config gives a graph).
 uint64_t IndexableBytes(const Segment& appendable, const CollectionConfig& c) {
-  if (c.optimizers.indexing_threshold == 0 || c.hnsw.m == 0 || c.vectors.empty()) {
+  if (c.optimizers.indexing_threshold == 0) {
     return 0;
   }
   uint64_t floats = 0;
+  bool graphs = false;
   for (const auto& [name, params] : c.vectors) {
     floats += params.size;
+    graphs = graphs || (!params.multivector && HnswFor(c, name).m > 0);
   }
-  return appendable.size() * floats * sizeof(float);
+  return graphs ? appendable.size() * floats * sizeof(float) : 0;
 }
 
 }  // namespace
@@ -61,11 +65,49 @@ bool AppendableWorthIndexing(const Segment& appendable, const CollectionConfig& 
   return bytes > 0 && bytes >= c.optimizers.indexing_threshold * 1024 / kQuietTailFraction;
 }
 
-bool NeedsIndexing(const Segment& segment) {
-  return segment.sealed() && segment.needs_graphs();
+std::vector<index::HnswParams> GraphParamsFor(const Segment& segment,
+                                              const CollectionConfig& config) {
+  std::vector<index::HnswParams> params(segment.specs().size(), index::HnswParams{.m = 0});
+  for (size_t v = 0; v < params.size(); ++v) {
+    const VectorSpec& spec = segment.specs()[v];
+    if (spec.kind == VectorKind::kDense) {
+      const HnswConfig hnsw = HnswFor(config, spec.name);
+      params[v].m = hnsw.m;
+      params[v].ef_construct = hnsw.ef_construct;
+    }
+  }
+  return params;
 }
 
-SegmentFacts FactsOf(const Segment& s, bool appendable) {
+bool NeedsIndexing(const Segment& segment, const CollectionConfig& config) {
+  if (!segment.sealed()) {
+    return false;
+  }
+  const std::vector<index::HnswParams> params = GraphParamsFor(segment, config);
+  for (size_t v = 0; v < params.size(); ++v) {
+    if (params[v].m > 0 && !segment.has_graph(v)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool GraphsMismatch(const Segment& segment, const CollectionConfig& config) {
+  if (!segment.sealed()) {
+    return false;
+  }
+  const std::vector<index::HnswParams> params = GraphParamsFor(segment, config);
+  for (size_t v = 0; v < params.size(); ++v) {
+    const index::HnswGraph* g = segment.graph(v);
+    if (g != nullptr && (params[v].m == 0 || g->m() != params[v].m ||
+                         (g->ef_construct() != 0 && g->ef_construct() != params[v].ef_construct))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+SegmentFacts FactsOf(const Segment& s, bool appendable, const CollectionConfig& config) {
   SegmentFacts f;
   f.id = s.id();
   f.live = s.live_count();
@@ -73,7 +115,8 @@ SegmentFacts FactsOf(const Segment& s, bool appendable) {
   // The storages' bytes, in the share of live offsets (dense rows are all the same size).
   f.bytes = s.size() == 0 ? 0 : s.column_bytes() * f.live / s.size();
   f.appendable = appendable;
-  f.indexed = s.sealed() && !s.needs_graphs();
+  f.indexed = s.sealed() && !NeedsIndexing(s, config);
+  f.mismatch = GraphsMismatch(s, config);
   return f;
 }
 
@@ -120,6 +163,20 @@ std::vector<PlannedOptimization> PlanOptimizations(std::span<const SegmentFacts>
                    [](const auto& a, const auto& b) { return a.first > b.first; });
   for (const auto& [ratio, s] : littered) {
     plans.push_back({OptimizerKind::kVacuum, {s->id}});
+    take(s);
+  }
+
+  // Config mismatch: each segment rebuilt alone, the largest first (as Qdrant's).
+  std::vector<const SegmentFacts*> mismatched;
+  for (const SegmentFacts* s : open) {
+    if (s->mismatch) {
+      mismatched.push_back(s);
+    }
+  }
+  std::stable_sort(mismatched.begin(), mismatched.end(),
+                   [](const SegmentFacts* a, const SegmentFacts* b) { return a->bytes > b->bytes; });
+  for (const SegmentFacts* s : mismatched) {
+    plans.push_back({OptimizerKind::kConfigMismatch, {s->id}});
     take(s);
   }
 
@@ -220,7 +277,8 @@ std::vector<PlannedOptimization> Optimizer::Plan(const CollectionConfig& config)
   std::vector<SegmentFacts> facts;
   facts.reserve(segments.size());
   for (size_t i = 0; i < segments.size(); ++i) {
-    facts.push_back(FactsOf(*segments[i], i + 1 == segments.size() && !segments[i]->sealed()));
+    facts.push_back(
+        FactsOf(*segments[i], i + 1 == segments.size() && !segments[i]->sealed(), config));
   }
   return PlanOptimizations(facts, OptimizerThresholdsFor(config, indexing_threads_, cpus_));
 }
@@ -267,7 +325,10 @@ void Optimizer::Run(std::stop_token stop) {
     std::optional<PlannedOptimization> next;
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, stop, std::chrono::seconds(1), [&] {
+      // Often enough to seal a quiet tail soon after its quiet period (SealDue).
+      const auto poll = std::clamp<std::chrono::milliseconds>(
+          quiet_period_ / 4, std::chrono::milliseconds(10), std::chrono::seconds(1));
+      cv_.wait_for(lock, stop, poll, [&] {
         const std::shared_ptr<const CollectionConfig> config = config_.get();
         if (config->optimizers.max_optimization_threads == uint64_t{0}) {
           return false;  // optimizations disabled
@@ -396,19 +457,27 @@ Status Optimizer::Execute(const PlannedOptimization& plan) {
     }
   }
   copy->Seal();
-  index::HnswParams params{.m = config->hnsw.m, .ef_construct = config->hnsw.ef_construct};
+  const std::vector<index::HnswParams> params = GraphParamsFor(*copy, *config);
   const std::clock_t cpu_started = std::clock();  // the whole process's CPU time
-  const bool builds = copy->needs_graphs();
+  const bool builds = std::any_of(params.begin(), params.end(),
+                                  [](const index::HnswParams& p) { return p.m > 0; });
+  // hnsw_config.max_indexing_threads, when set, bounds a build's threads (Qdrant's).
+  const size_t threads = config->hnsw.max_indexing_threads > 0
+                             ? static_cast<size_t>(config->hnsw.max_indexing_threads)
+                             : indexing_threads_;
   index::HnswBuildStats stats;
   if (builds) {
-    // Each graph grows from the largest source graph built with this m (Qdrant 1.14's
-    // incremental HNSW): its nodes are renumbered to the copy's offsets; the rest are inserted.
+    // Each graph grows from the largest source graph built with these parameters (Qdrant
+    // 1.14's incremental HNSW): its nodes are renumbered to the copy's offsets; the rest are
+    // inserted. A graph of another m or ef_construct is not grown from (a config-mismatch
+    // rebuild starts from nothing).
     std::vector<index::HnswSeed> seeds(copy->specs().size());
     for (size_t v = 0; v < seeds.size(); ++v) {
       size_t best = sources.size();
       for (size_t i = 0; i < sources.size(); ++i) {
         const index::HnswGraph* g = sources[i]->graph(v);
-        if (g != nullptr && g->m() == params.m &&
+        if (g != nullptr && params[v].m > 0 && g->m() == params[v].m &&
+            (g->ef_construct() == 0 || g->ef_construct() == params[v].ef_construct) &&
             (best == sources.size() || g->size() > sources[best]->graph(v)->size())) {
           best = i;
         }
@@ -424,7 +493,7 @@ Status Optimizer::Execute(const PlannedOptimization& plan) {
         }
       }
     }
-    TESSERA_RETURN_IF_ERROR(copy->BuildGraphs(params, indexing_threads_, seeds, &stats));
+    TESSERA_RETURN_IF_ERROR(copy->BuildGraphs(params, threads, seeds, &stats));
   }
   const double build_cpu_s = static_cast<double>(std::clock() - cpu_started) / CLOCKS_PER_SEC;
   {
@@ -451,7 +520,7 @@ Status Optimizer::Execute(const PlannedOptimization& plan) {
       << " segment(s) into segment " << copy->id() << " (" << copy->live_count()
       << " points) in "
       << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()
-      << " ms (process CPU during the build " << build_cpu_s << " s, " << indexing_threads_
+      << " ms (process CPU during the build " << build_cpu_s << " s, " << threads
       << " threads; graph nodes reused " << stats.reused << ", healed " << stats.healed
       << ", inserted " << stats.inserted << ")";
   return Status::Ok();

@@ -18,7 +18,10 @@
 //     `max_segment_size` (Qdrant takes one at a time; taking every unindexed one that fits
 //     makes a bulk upload one graph build instead of pairwise builds and merges);
 //   - merge: while there are more sealed segments than that, the smallest are merged (their
-//     sum under `max_segment_size`, default indexing threads x 256,000 KB).
+//     sum under `max_segment_size`, default indexing threads x 256,000 KB);
+//   - config mismatch: a sealed segment whose graphs another config built (a PATCH of
+//     hnsw_config, the collection's or a vector's) is rebuilt with the config's now, the
+//     largest first, from nothing (a seed is used only when m and ef_construct both match).
 // The appendable segment is sealed once it holds `indexing_threshold` KB of vectors
 // (AppendableFull: by the update worker after each record, and by the optimizer thread, so a
 // PATCH lowering the threshold seals what is there), and by the optimizer thread once it has
@@ -48,8 +51,9 @@
 
 namespace tessera::engine {
 
-enum class OptimizerKind { kVacuum, kIndexing, kMerge };
-std::string_view OptimizerName(OptimizerKind kind);  // Qdrant's: "vacuum", "indexing", "merge"
+enum class OptimizerKind { kVacuum, kIndexing, kMerge, kConfigMismatch };
+// Qdrant's names: "vacuum", "indexing", "merge", "config mismatch"
+std::string_view OptimizerName(OptimizerKind kind);
 
 // What the planner sees of a segment.
 struct SegmentFacts {
@@ -59,6 +63,9 @@ struct SegmentFacts {
   uint64_t deleted = 0;  // tombstoned offsets
   bool appendable = false;
   bool indexed = false;  // sealed with every graph it needs
+  // Sealed with a graph built with other parameters than the config's now (or one the config
+  // no longer wants): rebuilt by the config-mismatch policy.
+  bool mismatch = false;
 };
 
 // The optimizers' settings, resolved (OptimizerThresholdsFor).
@@ -78,8 +85,8 @@ struct PlannedOptimization {
   std::vector<uint64_t> segments;  // ids; their live points become one new segment
   bool operator==(const PlannedOptimization&) const = default;
 };
-// Every optimization the segments need now, in the order they should run (vacuum, indexing,
-// merge); no segment is in two plans. `segments` in the set's order, the appendable one last
+// Every optimization the segments need now, in the order they should run (vacuum, config
+// mismatch, indexing, merge); no segment is in two plans. `segments` in the set's order, the appendable one last
 // (never planned).
 std::vector<PlannedOptimization> PlanOptimizations(std::span<const SegmentFacts> segments,
                                                    const OptimizerThresholds& thresholds);
@@ -108,10 +115,19 @@ bool AppendableFull(const Segment& appendable, const CollectionConfig& config);
 // segment does not leave its tail to an exact scan on every search.
 inline constexpr uint64_t kQuietTailFraction = 10;
 bool AppendableWorthIndexing(const Segment& appendable, const CollectionConfig& config);
-// Policy: a sealed segment that still needs its graphs. requires the segment lock.
-bool NeedsIndexing(const Segment& segment);
+// The graph parameters the config gives each of a segment's vectors (HnswFor: the collection's
+// HNSW with the vector's own over it); m 0 for a vector that gets no graph (m 0 configured,
+// or a sparse or multivector).
+std::vector<index::HnswParams> GraphParamsFor(const Segment& segment,
+                                              const CollectionConfig& config);
+// Policy: a sealed segment that still lacks a graph the config wants. requires the segment lock.
+bool NeedsIndexing(const Segment& segment, const CollectionConfig& config);
+// Policy: a sealed segment with a graph the config would build otherwise (another m or
+// ef_construct; a graph loaded from a file too old to record its ef_construct is compared by
+// m alone) or not at all (m 0 now). Qdrant's config-mismatch optimizer. requires the segment lock.
+bool GraphsMismatch(const Segment& segment, const CollectionConfig& config);
 // requires the segment lock
-SegmentFacts FactsOf(const Segment& segment, bool appendable);
+SegmentFacts FactsOf(const Segment& segment, bool appendable, const CollectionConfig& config);
 
 class Optimizer {
  public:

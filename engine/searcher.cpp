@@ -181,7 +181,9 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
     live += segment->live_count();
   }
   want = std::min(want, live);
-  const size_t ef = std::max(request.ef.value_or(c.hnsw.ef_construct), want);
+  // Qdrant's default ef is the vector's ef_construct.
+  const size_t ef =
+      std::max<size_t>(request.ef.value_or(HnswFor(c, request.vector_name).ef_construct), want);
   struct SegmentResult {
     std::vector<Candidate> hits;
     int path = -1;  // -1 not searched, 0 exact, 1 HNSW

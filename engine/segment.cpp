@@ -243,20 +243,30 @@ void Segment::RemoveVector(size_t vec, Offset o) {
   BodyChanged();
 }
 
-Status Segment::BuildGraphs(const index::HnswParams& params, size_t threads,
+Status Segment::BuildGraphs(std::span<const index::HnswParams> params, size_t threads,
                             std::span<const index::HnswSeed> seeds,
                             index::HnswBuildStats* stats) {
+  if (params.size() != specs_.size()) {
+    return Status::InvalidArgument("BuildGraphs: parameters for " +
+                                   std::to_string(params.size()) + " vectors, the segment has " +
+                                   std::to_string(specs_.size()));
+  }
   for (size_t v = 0; v < specs_.size(); ++v) {
     if (specs_[v].kind != VectorKind::kDense) {
       continue;  // a sparse vector's inverted index is kept as the points come; multivectors
                  // are searched exactly
+    }
+    if (params[v].m == 0) {  // searched exactly
+      vectors_[v].index.reset();
+      graph_files_[v] = {};
+      continue;
     }
     const index::HnswSeed* seed =
         v < seeds.size() && seeds[v].graph != nullptr ? &seeds[v] : nullptr;
     index::HnswBuildStats built;
     TESSERA_ASSIGN_OR_RETURN(
         vectors_[v].index,
-        index::HnswGraph::Build(params, vectors_[v].storage, threads,
+        index::HnswGraph::Build(params[v], vectors_[v].storage, threads,
                                 [&](Offset o) { return !ids_.deleted(o); }, seed, &built));
     if (stats != nullptr) {
       stats->reused += built.reused;

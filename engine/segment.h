@@ -154,11 +154,16 @@ class Segment {
   // Whether a dense vector still lacks its graph (sparse and multivectors build none).
   bool needs_graphs() const;
   // Builds one graph per dense vector over the live points (without any lock: call on a
-  // segment nobody else can see yet), each grown from seeds[vec] when there is one with a
-  // graph (see index::HnswSeed). Adds what the builds did to `stats` when given.
-  Status BuildGraphs(const index::HnswParams& params, size_t threads,
+  // segment nobody else can see yet) with params[vec] (m 0: none, and any it had is dropped),
+  // each grown from seeds[vec] when there is one with a graph (see index::HnswSeed). Adds what
+  // the builds did to `stats` when given.
+  Status BuildGraphs(std::span<const index::HnswParams> params, size_t threads,
                      std::span<const index::HnswSeed> seeds = {},
                      index::HnswBuildStats* stats = nullptr);
+  // The same with one set of parameters for every dense vector.
+  Status BuildGraphs(const index::HnswParams& params, size_t threads) {
+    return BuildGraphs(std::vector<index::HnswParams>(specs_.size(), params), threads);
+  }
   // Indexed vectors: points with a vector in a graph.
   size_t indexed_vectors() const;
   // Bytes the segment's vector storages hold (allocated, not just used); graphs not counted.

@@ -99,16 +99,18 @@ struct CloserFirst {  // min-heap on distance
   }
 };
 
-// File, version 2 (little-endian; the caller keeps the file's CRC32C):
-//   magic:"TSHG" version:fixed32(=2) metric:fixed32 dim:fixed64 rows:fixed64 max0:fixed64
-//   max_upper:fixed64 entry:fixed32 max_level:fixed32 in_graph:u8[rows] levels:u8[rows]
-//   degree0:u32[rows] links0:u32[sum degree0] upper:u32[sum levels*(1+max_upper)]
+// File, version 3 (little-endian; the caller keeps the file's CRC32C):
+//   magic:"TSHG" version:fixed32(=3) metric:fixed32 dim:fixed64 rows:fixed64 max0:fixed64
+//   max_upper:fixed64 ef_construct:fixed64 entry:fixed32 max_level:fixed32 in_graph:u8[rows]
+//   levels:u8[rows] degree0:u32[rows] links0:u32[sum degree0]
+//   upper:u32[sum levels*(1+max_upper)]
+// Version 2 is version 3 without ef_construct (read as 0, unknown).
 // Version 1 numbered only the points in the graph and held their vectors:
 //   ... count:fixed64 max0 max_upper entry max_level offsets:u32[count] levels:u8[count]
 //   vectors:f32[count*dim] degree0:u32[count] links0 upper
 // Files that do not start with the magic are hnswlib's own format, written before version 1.
 constexpr std::string_view kMagic = "TSHG";
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 
 template <typename T>
 void PutArray(std::string* out, const T* data, size_t n) {
@@ -135,6 +137,7 @@ struct HnswGraph::Impl {
   size_t inserted = 0;   // nodes in the graph
   size_t max0 = 0;       // link slots per node on level 0
   size_t max_upper = 0;  // link slots per node on each upper level
+  size_t ef_construct = 0;  // the build's candidate list; 0 if unknown (older files)
   Node entry = kNoNode;
   int max_level = 0;
   PageArray<Node> links0;          // rows x max0
@@ -180,6 +183,7 @@ struct HnswGraph::Impl {
   static std::unique_ptr<Impl> Freeze(const hnswlib::HierarchicalNSW<float>& h, size_t rows) {
     const size_t count = h.cur_element_count;
     auto g = Empty(rows, h.maxM0_, h.maxM_);
+    g->ef_construct = h.ef_construction_;
     std::vector<Node> node_of(count);
     for (size_t i = 0; i < count; ++i) {
       const size_t label = h.getExternalLabel(static_cast<hnswlib::tableint>(i));
@@ -365,6 +369,7 @@ struct HnswGraph::Impl {
     PutFixed64(&out, rows);
     PutFixed64(&out, max0);
     PutFixed64(&out, max_upper);
+    PutFixed64(&out, ef_construct);
     PutFixed32(&out, entry);
     PutFixed32(&out, static_cast<uint32_t>(max_level));
     PutArray(&out, in_graph.data(), rows);
@@ -410,17 +415,19 @@ struct HnswGraph::Impl {
     return true;
   }
 
-  // Parses a version 2 file (after the magic and version).
-  static std::unique_ptr<Impl> Parse(Decoder& d, size_t rows) {
-    uint64_t file_rows, max0, max_upper;
+  // Parses a version 2 or 3 file (after the magic and version).
+  static std::unique_ptr<Impl> Parse(Decoder& d, size_t rows, uint32_t version) {
+    uint64_t file_rows, max0, max_upper, ef_construct = 0;
     uint32_t entry, max_level;
     if (!d.GetFixed64(&file_rows) || file_rows != rows || !d.GetFixed64(&max0) ||
-        !d.GetFixed64(&max_upper) || !d.GetFixed32(&entry) || !d.GetFixed32(&max_level) ||
+        !d.GetFixed64(&max_upper) || (version >= 3 && !d.GetFixed64(&ef_construct)) ||
+        !d.GetFixed32(&entry) || !d.GetFixed32(&max_level) ||
         rows > d.remaining() / 6 || max_upper == 0 || max_upper > (uint64_t{1} << 30) ||
         max0 != 2 * max_upper || max_level > 255) {
       return nullptr;
     }
     auto g = Empty(rows, max0, max_upper);
+    g->ef_construct = ef_construct;
     g->entry = entry;
     g->max_level = static_cast<int>(max_level);
     if (!GetArray(&d, g->in_graph.data(), rows) || !GetArray(&d, g->levels.data(), rows) ||
@@ -608,8 +615,8 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const fs::path& file, Metric 
       if (d.GetFixed32(&version) && d.GetFixed32(&file_metric) &&
           file_metric == static_cast<uint32_t>(metric) && d.GetFixed64(&file_dim) &&
           file_dim == dim) {
-        if (version == kVersion) {
-          impl = Impl::Parse(d, rows);
+        if (version == kVersion || version == 2) {
+          impl = Impl::Parse(d, rows, version);
         } else if (version == 1) {
           impl = Impl::ParseVersion1(d, dim, rows);
         }
@@ -754,6 +761,10 @@ size_t HnswGraph::rows() const {
 
 size_t HnswGraph::m() const {
   return impl_->max_upper;
+}
+
+size_t HnswGraph::ef_construct() const {
+  return impl_->ef_construct;
 }
 
 }  // namespace tessera::index

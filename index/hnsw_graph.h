@@ -88,6 +88,9 @@ class HnswGraph {
   size_t dim() const { return dim_; }
   Metric metric() const { return metric_; }
   size_t m() const;  // links per node on the upper levels (twice that on level 0)
+  // The candidate list the graph was built with; 0 for a graph loaded from a file written
+  // before it was recorded.
+  size_t ef_construct() const;
 
  private:
   struct Impl;

@@ -757,6 +757,98 @@ TEST(CollectionTest, AQuietTailWorthIndexingIsIndexed) {
   ExpectAllFound(*c, model);
 }
 
+// A PATCH of the HNSW parameters rebuilds the graphs built with the old ones (Qdrant's
+// config-mismatch optimizer), from nothing; a vector whose hnsw_config says m 0 gets no graph,
+// and gets one when a PATCH gives it an m.
+TEST(CollectionTest, AnHnswChangeRebuildsTheGraphsItConcerns) {
+  TempDir dir;
+  const size_t dim = 8, n = 600;
+  CollectionConfig config;
+  config.single_unnamed_vector = false;
+  config.vectors["a"] = VectorParams{.size = dim, .distance = Distance::kEuclid};
+  config.vectors["b"] = VectorParams{.size = dim, .distance = Distance::kEuclid,
+                                     .hnsw_config = HnswConfigDiff{.m = 0}};
+  config.optimizers.indexing_threshold = 0;  // sealed by the PATCH below
+  config.optimizers.default_segment_number = 1;
+  config.hnsw.m = 8;
+  config.hnsw.ef_construct = 32;
+  auto c = CreateOrDie(dir.path(), config);
+  std::mt19937 rng(17);
+  std::map<uint64_t, std::vector<float>> model;
+  UpsertOp op;
+  for (uint64_t id = 0; id < n; ++id) {
+    model[id] = RandomVector(rng, dim);
+    op.points.push_back(PointStruct{PointId::Num(id),
+                                    {{"a", model[id]}, {"b", RandomVector(rng, dim)}},
+                                    json::object{}});
+  }
+  SubmitAndWait(*c, {op});
+  auto settle = [&](uint64_t built_before) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while ((c->graphs_built() == built_before || c->Info().status != CollectionStatus::kGreen) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(c->Info().status, CollectionStatus::kGreen);
+  };
+  auto patch = [&](CollectionUpdate update) {
+    const uint64_t built = c->graphs_built();
+    ASSERT_TRUE(c->Update(update).ok());
+    settle(built);
+  };
+  CollectionUpdate seal;
+  seal.optimizers = OptimizersConfigDiff{.indexing_threshold = 1};
+  patch(seal);
+  EXPECT_EQ(c->Info().indexed_vectors_count, n) << "only a has a graph";
+  const uint64_t inserted = c->graph_nodes_inserted();
+  EXPECT_EQ(inserted, n);
+
+  // A new m for the collection: a's graph is rebuilt from nothing, b still has none.
+  CollectionUpdate m12;
+  m12.hnsw = HnswConfigDiff{.m = 12};
+  patch(m12);
+  EXPECT_EQ(c->graph_nodes_inserted(), inserted + n);
+  EXPECT_EQ(c->graph_nodes_reused(), 0u);
+  EXPECT_EQ(c->Info().indexed_vectors_count, n);
+
+  // b gets an m: b is built; a's graph, which matches, is grown from as it is.
+  CollectionUpdate b_on;
+  b_on.vectors["b"] = VectorParamsDiff{.hnsw_config = HnswConfigDiff{.m = 8}};
+  patch(b_on);
+  EXPECT_EQ(c->Info().indexed_vectors_count, 2 * n);
+  EXPECT_EQ(c->graph_nodes_reused(), n);
+  EXPECT_EQ(c->graph_nodes_inserted(), inserted + 2 * n);
+
+  // An ef_construct change rebuilds too; m 0 again drops b's graph.
+  CollectionUpdate ef_and_off;
+  ef_and_off.hnsw = HnswConfigDiff{.ef_construct = 48};
+  ef_and_off.vectors["b"] = VectorParamsDiff{.hnsw_config = HnswConfigDiff{.m = 0}};
+  patch(ef_and_off);
+  EXPECT_EQ(c->Info().indexed_vectors_count, n);
+  EXPECT_EQ(c->graph_nodes_reused(), n);
+  EXPECT_EQ(c->graph_nodes_inserted(), inserted + 3 * n);
+
+  // Nothing more to do, also after a restart (the graph files record their parameters).
+  const uint64_t built = c->graphs_built();
+  ASSERT_TRUE(c->Flush().ok());
+  c.reset();
+  c = OpenOrDie(dir.path());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(c->graphs_built(), 0u) << "built " << built << " before the restart";
+  EXPECT_EQ(c->Info().status, CollectionStatus::kGreen);
+  EXPECT_EQ(c->Info().indexed_vectors_count, n);
+  SearchRequest request;
+  request.vector_name = "a";
+  request.limit = 1;
+  for (uint64_t id = 0; id < n; id += 37) {
+    request.query = model[id];
+    auto hits = c->Search(request);
+    ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+    ASSERT_EQ(hits->size(), 1u);
+    EXPECT_EQ((*hits)[0].record.id, PointId::Num(id));
+  }
+}
+
 // The optimizer thread does the same on its own while writes go on, and a PATCH lowering
 // indexing_threshold seals and indexes what the appendable segment holds.
 TEST(CollectionTest, TheOptimizerThreadMergesAndFollowsAThresholdChange) {

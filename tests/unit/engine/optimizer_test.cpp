@@ -113,6 +113,21 @@ TEST(PlanOptimizationsTest, VacuumsLitteredSegmentsMostLitteredFirst) {
 
 // Random segment sets: no segment is in two plans, the appendable one in none, and every
 // merge stays under max_segment_size.
+TEST(PlanOptimizationsTest, RebuildsMismatchedSegmentsAloneLargestFirstAfterVacuum) {
+  SegmentFacts littered = Indexed(1, 10, 1000, 2000);
+  littered.mismatch = true;
+  SegmentFacts small = Indexed(2, 10);
+  small.mismatch = true;
+  SegmentFacts large = Indexed(3, 40);
+  large.mismatch = true;
+  const std::vector<SegmentFacts> s{littered, small, large, Indexed(4, 20), Appendable(5)};
+  EXPECT_EQ(PlanOptimizations(s, Target(4)),
+            (Plans{{OptimizerKind::kVacuum, {1}},
+                   {OptimizerKind::kConfigMismatch, {3}},
+                   {OptimizerKind::kConfigMismatch, {2}}}));
+  EXPECT_EQ(OptimizerName(OptimizerKind::kConfigMismatch), "config mismatch");
+}
+
 TEST(PlanOptimizationsTest, PlansAreDisjointAndWithinTheirLimits) {
   std::mt19937 rng(7);
   for (int round = 0; round < 2000; ++round) {

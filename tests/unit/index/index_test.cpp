@@ -333,16 +333,32 @@ TEST(HnswGraphTest, SaveAndLoadGiveTheSameResults) {
   EXPECT_FALSE(HnswGraph::Load(dir.path() / "missing", Metric::kDot, dim, 0, n).ok());
 }
 
+// The files' grammar (hnsw_graph.cpp): ef_construct is the fixed64 at byte 44 of version 3.
+constexpr size_t kEfConstructAt = 44;
+
+// Version 2 of the file is version 3 without ef_construct.
+std::string AsVersion2(const std::string& v3) {
+  std::string out = v3.substr(0, kEfConstructAt) + v3.substr(kEfConstructAt + 8);
+  out.replace(4, 4, std::string("\x02\0\0\0", 4));
+  return out;
+}
+
+// A version 3 file with ef_construct 0, as a graph read from an older file is saved.
+std::string WithUnknownEfConstruct(std::string v3) {
+  v3.replace(kEfConstructAt, 8, std::string(8, '\0'));
+  return v3;
+}
+
 // Version 1 of the file numbered only the points in the graph and held their vectors. Written
-// here from a version 2 file by its documented grammar (hnsw_graph.cpp), over a storage with
+// here from a version 3 file by its documented grammar (hnsw_graph.cpp), over a storage with
 // rows left out, so that loading must renumber every node and link by its offset.
-std::string AsVersion1(const std::string& v2, const std::vector<float>& data, size_t dim) {
-  Decoder d(std::string_view(v2).substr(8));  // magic, version
+std::string AsVersion1(const std::string& v3, const std::vector<float>& data, size_t dim) {
+  Decoder d(std::string_view(v3).substr(8));  // magic, version
   uint32_t metric = 0, entry = 0, max_level = 0;
-  uint64_t file_dim = 0, rows = 0, max0 = 0, max_upper = 0;
+  uint64_t file_dim = 0, rows = 0, max0 = 0, max_upper = 0, ef_construct = 0;
   EXPECT_TRUE(d.GetFixed32(&metric) && d.GetFixed64(&file_dim) && d.GetFixed64(&rows) &&
-              d.GetFixed64(&max0) && d.GetFixed64(&max_upper) && d.GetFixed32(&entry) &&
-              d.GetFixed32(&max_level));
+              d.GetFixed64(&max0) && d.GetFixed64(&max_upper) && d.GetFixed64(&ef_construct) &&
+              d.GetFixed32(&entry) && d.GetFixed32(&max_level));
   std::string_view in_graph, levels, degrees;
   EXPECT_TRUE(d.GetBytes(rows, &in_graph) && d.GetBytes(rows, &levels) &&
               d.GetBytes(rows * 4, &degrees));
@@ -410,10 +426,40 @@ TEST(HnswGraphTest, LoadsAVersion1FileByRenumberingItsNodes) {
     std::span<const float> query(queries.data() + q * dim, dim);
     EXPECT_EQ(index.Search(query, 10, 64, {}, loaded->get()), index.Search(query, 10, 64, {}));
   }
-  // Saved again, it is the version 2 file it came from.
+  // Saved again, it is the file it came from, but for the ef_construct version 1 lacks.
+  EXPECT_EQ((*loaded)->ef_construct(), 0u);
   ASSERT_TRUE((*loaded)->SaveTo(dir.path() / "again.hnsw").ok());
   EXPECT_EQ(ReadFileToString(dir.path() / "again.hnsw").value(),
-            ReadFileToString(dir.path() / "g.hnsw").value());
+            WithUnknownEfConstruct(ReadFileToString(dir.path() / "g.hnsw").value()));
+}
+
+TEST(HnswGraphTest, RecordsItsEfConstructAndLoadsAVersion2FileWithout) {
+  TempDir dir;
+  const size_t dim = 12, n = 1500;
+  const auto data = Clustered(n, dim, 41, false);
+  const Indexed index(Metric::kCosine, dim, data, {.m = 8, .ef_construct = 40}, 1);
+  EXPECT_EQ(index.graph->m(), 8u);
+  EXPECT_EQ(index.graph->ef_construct(), 40u);
+  Result<uint32_t> crc = index.graph->SaveTo(dir.path() / "g.hnsw");
+  ASSERT_TRUE(crc.ok());
+  auto same = HnswGraph::Load(dir.path() / "g.hnsw", Metric::kCosine, dim, *crc, n);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_EQ((*same)->ef_construct(), 40u);
+
+  const std::string v3 = ReadFileToString(dir.path() / "g.hnsw").value();
+  const std::string v2 = AsVersion2(v3);
+  ASSERT_TRUE(WriteFileAtomically(dir.path() / "v2.hnsw", v2).ok());
+  auto old = HnswGraph::Load(dir.path() / "v2.hnsw", Metric::kCosine, dim, crc32c::Value(v2), n);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ((*old)->ef_construct(), 0u) << "unknown";
+  EXPECT_EQ((*old)->m(), 8u);
+  const auto queries = Clustered(10, dim, 42, false);
+  for (size_t q = 0; q < 10; ++q) {
+    std::span<const float> query(queries.data() + q * dim, dim);
+    EXPECT_EQ(index.Search(query, 10, 32, {}, old->get()), index.Search(query, 10, 32, {}));
+  }
+  ASSERT_TRUE((*old)->SaveTo(dir.path() / "again.hnsw").ok());
+  EXPECT_EQ(ReadFileToString(dir.path() / "again.hnsw").value(), WithUnknownEfConstruct(v3));
 }
 
 // Collections may set any m; the file format has no cap of its own on the link slots.
@@ -440,8 +486,9 @@ TEST(HnswGraphTest, LoadRefusesAnInconsistentFileWithAMatchingChecksum) {
   const Indexed index(Metric::kEuclid, dim, data, {.m = 4}, 1, [](Offset o) { return o != 7; });
   ASSERT_TRUE(index.graph->SaveTo(dir.path() / "g.hnsw").ok());
   const std::string good = ReadFileToString(dir.path() / "g.hnsw").value();
-  // The first level-0 link: after the 52-byte header, in_graph, levels and degrees.
-  const size_t first_link = 52 + n + n + n * 4;
+  // The first level-0 link: after the 60-byte header, in_graph, levels and degrees.
+  const size_t header = 60;
+  const size_t first_link = header + n + n + n * 4;
   ASSERT_LT(first_link + 4, good.size());
   auto load = [&](const std::string& bytes) {
     EXPECT_TRUE(WriteFileAtomically(dir.path() / "bad.hnsw", bytes).ok());
@@ -457,10 +504,10 @@ TEST(HnswGraphTest, LoadRefusesAnInconsistentFileWithAMatchingChecksum) {
   bad.replace(first_link, 4, std::string("\x07\0\0\0", 4));  // a neighbour not in the graph
   EXPECT_EQ(load(bad), Code::kCorruption);
   bad = good;
-  bad[52 + n + 7] = 1;  // a level for row 7, which is not in the graph
+  bad[header + n + 7] = 1;  // a level for row 7, which is not in the graph
   EXPECT_EQ(load(bad), Code::kCorruption);
   bad = good;
-  bad[52 + n] = static_cast<char>(200);  // a level above the graph's top level
+  bad[header + n] = static_cast<char>(200);  // a level above the graph's top level
   EXPECT_EQ(load(bad), Code::kCorruption);
   bad = good;
   bad.replace(28, 8, std::string("\x07\0\0\0\0\0\0\0", 8));  // level-0 slots: not 2 m
