@@ -104,7 +104,9 @@ int main(int argc, char** argv) {
       });
     }
   }
-  {  // FAISS HNSW (its own threads for the build; one thread per query for search)
+  // FAISS HNSW (its own threads for the build; one thread per query for search); skipped with
+  // BENCH_SKIP_FAISS_HNSW=1 (the scale run: its build would take longer than the rest).
+  if (const char* skip = std::getenv("BENCH_SKIP_FAISS_HNSW"); skip == nullptr || *skip != '1') {
     omp_set_num_threads(threads);
     faiss::IndexHNSWFlat index(static_cast<int>(dim), m);
     index.hnsw.efConstruction = efc;

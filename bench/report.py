@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns scripts/bench.sh's JSON lines into the tables of bench/RESULTS.md (between the
-<!-- e2e:begin --> and <!-- e2e:end --> markers) and a QPS/recall plot drawn with gnuplot.
-Python standard library only."""
+<!-- SECTION:begin --> and <!-- SECTION:end --> markers; SECTION e2e, or scale for the
+1,000,000-point run) and a QPS/recall plot drawn with gnuplot. Python standard library only."""
 
 import argparse
 import datetime
@@ -12,8 +12,17 @@ import shutil
 import subprocess
 import tempfile
 
-BEGIN, END = "<!-- e2e:begin -->", "<!-- e2e:end -->"
 TARGET_RECALL = 0.95
+# The issue's targets (#18): single-query and batch QPS against raw hnswlib's 1-thread QPS,
+# upload to green against raw hnswlib's build.
+TARGETS = {"e2e": {"single": 1.0, "batch": 1.5, "upload": 1.3},
+           "scale": {"single": 0.8, "batch": 1.5, "upload": 1.5}}
+TITLES = {"e2e": "End-to-end benchmark (`scripts/bench.sh`)",
+          "scale": "Scale run (`scripts/bench.sh --scale`)"}
+
+
+def markers(section):
+    return f"<!-- {section}:begin -->", f"<!-- {section}:end -->"
 
 
 def qps_at(points, target):
@@ -46,10 +55,12 @@ def verdict(value, target, higher_is_better=True):
     return "met" if ok else "**not met**"
 
 
-def report(rows, commit, machine):
+def report(rows, commit, machine, section="e2e"):
+    BEGIN, END = markers(section)
+    target = TARGETS[section]
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
     rounds = max([r.get("rounds", 1) for r in rows if r["kind"] == "build"], default=1)
-    out = [BEGIN, "", f"## End-to-end benchmark (`scripts/bench.sh`)", "",
+    out = [BEGIN, "", f"## {TITLES[section]}", "",
            f"Run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, commit `{commit}`, {machine}. "
            "All systems on the same files with the same `m`, `ef_construct` and `ef`; searches "
            "one query at a time unless the mode says otherwise, each search figure the fastest of "
@@ -63,6 +74,7 @@ def report(rows, commit, machine):
         builds = {r["system"]: r for r in d if r["kind"] == "build"}
         searches = [r for r in d if r["kind"] == "search"]
         brute = [r for r in d if r["kind"] == "bruteforce"]
+        restarts = [r for r in d if r["kind"] == "restart"]
         hn = builds.get("hnswlib", {})
         out += [f"### {ds} ({hn.get('points', '?')} x {hn.get('dim', '?')})", ""]
 
@@ -103,16 +115,16 @@ def report(rows, commit, machine):
                 f"({fmt(eng_2, 0)} QPS in-process) | |",
                 f"| HTTP single-query, 1 client, default config / raw hnswlib 1 thread | "
                 f"{fmt(ratio(http_1, hnsw_1))}x ({fmt(http_1, 0)} QPS; {th.get('segments', '?')} "
-                f"segments) | ≥ 1.0x: {verdict(ratio(http_1, hnsw_1), 1.0)} |",
+                f"segments) | ≥ {target['single']}x: {verdict(ratio(http_1, hnsw_1), target['single'])} |",
                 f"| HTTP batch of 100, 1 client, default config / raw hnswlib 1 thread | "
-                f"{fmt(ratio(http_b, hnsw_1))}x ({fmt(http_b, 0)} QPS) | ≥ 1.5x: "
-                f"{verdict(ratio(http_b, hnsw_1), 1.5)} |",
+                f"{fmt(ratio(http_b, hnsw_1))}x ({fmt(http_b, 0)} QPS) | ≥ {target['batch']}x: "
+                f"{verdict(ratio(http_b, hnsw_1), target['batch'])} |",
                 f"| FAISS HNSW / raw hnswlib, 1 thread | {fmt(ratio(faiss_1, hnsw_1))}x | (reference) |",
                 f"| upload over HTTP to fully indexed / raw hnswlib build | "
                 f"{fmt(ratio(th.get('seconds'), hn.get('seconds')))}x ({fmt(th.get('seconds'))} s vs "
                 f"{fmt(hn.get('seconds'))} s; upload alone {fmt(th.get('upload_seconds'))} s, "
-                f"{fmt(th.get('points_per_s'), 0)} points/s) | ≤ 1.3x: "
-                f"{verdict(ratio(th.get('seconds'), hn.get('seconds')), 1.3, False)} |",
+                f"{fmt(th.get('points_per_s'), 0)} points/s) | ≤ {target['upload']}x: "
+                f"{verdict(ratio(th.get('seconds'), hn.get('seconds')), target['upload'], False)} |",
                 *([f"| tuned layout (one segment): HTTP single 1 client / batch of 100 / upload to "
                    f"green, against raw hnswlib | {fmt(ratio(tuned_1, hnsw_1))}x / "
                    f"{fmt(ratio(tuned_b, hnsw_1))}x / {fmt(ratio(t1.get('seconds'), hn.get('seconds')))}x | |"]
@@ -124,6 +136,11 @@ def report(rows, commit, machine):
                 f"{fmt(hn.get('index_bytes', 0) / 2**20, 1)} MiB; "
                 f"{fmt((th.get('rss_loaded', 0) - th.get('rss_empty', 0)) / max(1, th.get('points', 1)), 0)} "
                 f"bytes/point; no payload) | ≤ 1.25x: {verdict(mem, 1.25, False)} |"]
+        for r in restarts:
+            out.append(f"| restart (SIGTERM, start again) to green | {r['seconds']:.2f} s; "
+                       f"{r['points']} points; optimizations run after it: {r['optimizations']}; "
+                       f"RSS {r['rss'] / 2**20:.0f} MiB | no graph rebuilt: "
+                       f"{'met' if r['optimizations'] == 0 else '**not met**'} |")
         for b in brute:
             out.append(f"| brute force (FAISS flat), all {b['threads']} threads, batched | "
                        f"{b['qps']:.0f} QPS, {b['scan_gb_per_s']:.1f} GB/s effective scan | ceiling |")
@@ -167,13 +184,15 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("results")
     p.add_argument("--markdown", required=True)
-    p.add_argument("--plot", required=True)
+    p.add_argument("--plot")
+    p.add_argument("--section", default="e2e", choices=sorted(TARGETS))
     p.add_argument("--commit", default="unknown")
     p.add_argument("--machine", default="")
     a = p.parse_args()
     with open(a.results) as f:
         rows = [json.loads(line) for line in f if line.strip()]
-    section = report(rows, a.commit, a.machine)
+    section = report(rows, a.commit, a.machine, a.section)
+    BEGIN, END = markers(a.section)
     text = ""
     if os.path.exists(a.markdown):
         with open(a.markdown) as f:
@@ -184,7 +203,8 @@ def main():
         text = (text.rstrip() + "\n\n" if text else "") + section + "\n"
     with open(a.markdown, "w") as f:
         f.write(text)
-    plot(rows, a.plot)
+    if a.plot:
+        plot(rows, a.plot)
     print(section)
 
 

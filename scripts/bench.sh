@@ -7,6 +7,11 @@
 #                               60k x 784 (about 15 minutes on 2 cores)
 #   scripts/bench.sh --quick    10k x 128 only, under a minute; results go to build/bench-quick/
 #                               (the CI smoke test: checks the harness works, not the numbers)
+#   scripts/bench.sh --scale    1,000,000 x 128 at the default config, one round (about 20
+#                               minutes): raw hnswlib and brute force, Tessera over HTTP from
+#                               upload to green, searches, memory, then a restart of the server
+#                               timed to green with the optimizations it ran counted (none:
+#                               graphs load from disk). Tables in bench/RESULTS.md (scale section)
 # Tessera over HTTP runs at the default collection config (the optimizers choose the segments,
 # as for a user's collection); --tuned adds a column with indexing_threshold sized so that all
 # points form one segment (system tessera-http-1seg).
@@ -19,12 +24,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-quick=0; build=1; build_dir=build; batch=500; uploaders=2; clients=2; m=16; efc=100
+quick=0; scale=0; build=1; build_dir=build; batch=500; uploaders=2; clients=2; m=16; efc=100
 datasets="synth-50k-128 synth-200k-128 synth-20k-960 fashion-mnist-784"; tuned=0
 efs=16,24,32,48,64,96,128,256
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
+    --scale) scale=1; datasets=synth-1m-128; efs=32,64,128,256 ;;
     --no-build) build=0 ;;
     --build-dir) build_dir=$2; shift ;;
     --datasets) datasets=$2; shift ;;
@@ -58,6 +64,9 @@ case "$build_dir" in /*) bin="$build_dir" ;; *) bin="$root/$build_dir" ;; esac
 
 if [ "$quick" = 1 ]; then
   out_dir="$bin/bench-quick"; efs=16,32,64
+elif [ "$scale" = 1 ]; then
+  out_dir="$bin/bench-scale"
+  export BENCH_SKIP_FAISS_HNSW=1 BENCH_ROUNDS=${BENCH_ROUNDS:-1}
 else
   out_dir="$bin/bench-out"
 fi
@@ -76,6 +85,7 @@ prepare() {
     synth-50k-128) "$bin/bench/bench_prep" synth 50000 1000 128 42 "$data/$name.base.fbin" "$data/$name.q.fbin" ;;
     synth-100k-128) "$bin/bench/bench_prep" synth 100000 1000 128 42 "$data/$name.base.fbin" "$data/$name.q.fbin" ;;
     synth-200k-128) "$bin/bench/bench_prep" synth 200000 1000 128 42 "$data/$name.base.fbin" "$data/$name.q.fbin" ;;
+    synth-1m-128) "$bin/bench/bench_prep" synth 1000000 1000 128 42 "$data/$name.base.fbin" "$data/$name.q.fbin" ;;
     synth-20k-960) "$bin/bench/bench_prep" synth 20000 500 960 42 "$data/$name.base.fbin" "$data/$name.q.fbin" ;;
     fashion-mnist-784)
       local src=/usr/share/datasets/fashion-mnist
@@ -96,8 +106,10 @@ run_dataset() {
   local base="$data/$name.base.fbin" q="$data/$name.q.fbin" gt="$data/$name.gt.ibin"
   log "$name: raw hnswlib, FAISS HNSW and brute force (m=$m ef_construct=$efc, $threads threads)"
   "$bin/bench/reference_bench" run "$name" "$base" "$q" "$gt" "$m" "$efc" "$efs" "$threads" >> "$results"
-  log "$name: Tessera engine in-process"
-  "$bin/bench/engine_bench" "$name" "$base" "$q" "$gt" "$m" "$efc" "$efs" "$batch" >> "$results"
+  if [ "$scale" = 0 ]; then
+    log "$name: Tessera engine in-process"
+    "$bin/bench/engine_bench" "$name" "$base" "$q" "$gt" "$m" "$efc" "$efs" "$batch" >> "$results"
+  fi
   local layouts=default
   [ "$tuned" = 1 ] && layouts="default one-segment"
   for layout in $layouts; do
@@ -114,6 +126,27 @@ run_dataset() {
     "$bin/bench/http_bench" "$name" "$port" "$pid" "$base" "$q" "$gt" "$m" "$efc" "$efs" "$batch" \
       "$uploaders" "$clients" "$layout" >> "$results" || { kill "$pid"; rm -rf "$storage"; exit 1; }
     kill "$pid"; wait "$pid" || true
+    if [ "$scale" = 1 ] && [ "$layout" = default ]; then
+      # Restart on the same storage: time to a green collection with every point, then count
+      # the optimizations the restarted server runs (a graph rebuilt would be one).
+      log "$name: restart"
+      local restart_log="$out_dir/server-$name-restart.log" t0 t1
+      t0=$(date +%s.%N)
+      "$bin/tessera" --port "$port" --storage-path "$storage/storage" \
+        --snapshots-path "$storage/snapshots" --log-level info > "$restart_log" 2>&1 &
+      pid=$!
+      until curl -sf "http://127.0.0.1:$port/collections/bench" 2>/dev/null | grep -q '"status":"green"'; do
+        sleep 0.05
+      done
+      t1=$(date +%s.%N)
+      sleep 5
+      local points built rss
+      points=$(curl -sf "http://127.0.0.1:$port/collections/bench" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["points_count"])')
+      built=$(grep -cE " (indexing|merge|vacuum|config mismatch) of " "$restart_log" || true)
+      rss=$(awk '/VmRSS/ {print $2 * 1024}' "/proc/$pid/status")
+      echo "{\"kind\":\"restart\",\"dataset\":\"$name\",\"system\":\"tessera-http\",\"seconds\":$(python3 -c "print(round($t1 - $t0, 3))"),\"points\":$points,\"optimizations\":$built,\"rss\":$rss}" >> "$results"
+      kill "$pid"; wait "$pid" || true
+    fi
     rm -rf "$storage"
   done
 }
@@ -129,6 +162,9 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 if [ "$quick" = 1 ]; then
   python3 bench/report.py "$results" --markdown "$out_dir/RESULTS.md" --plot "$out_dir/qps_recall.png" \
+    --commit "$commit" --machine "$machine"
+elif [ "$scale" = 1 ]; then
+  python3 bench/report.py "$results" --markdown bench/RESULTS.md --section scale \
     --commit "$commit" --machine "$machine"
 else
   python3 bench/report.py "$results" --markdown bench/RESULTS.md --plot bench/qps_recall.png \
