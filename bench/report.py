@@ -16,7 +16,7 @@ TARGET_RECALL = 0.95
 # The targets (#18): single-query and batch QPS against raw hnswlib's 1-thread QPS,
 # upload to green against raw hnswlib's build.
 TARGETS = {"e2e": {"single": 1.0, "batch": 1.5, "upload": 1.3},
-           "scale": {"single": 0.8, "batch": 1.5, "upload": 1.5}}
+           "scale": {"single": 0.8, "batch": None, "upload": 1.5, "segments": 3}}
 TITLES = {"e2e": "End-to-end benchmark (`scripts/bench.sh`)",
           "scale": "Scale run (`scripts/bench.sh --scale`)"}
 
@@ -117,8 +117,13 @@ def report(rows, commit, machine, section="e2e"):
                 f"{fmt(ratio(http_1, hnsw_1))}x ({fmt(http_1, 0)} QPS; {th.get('segments', '?')} "
                 f"segments) | ≥ {target['single']}x: {verdict(ratio(http_1, hnsw_1), target['single'])} |",
                 f"| HTTP batch of 100, 1 client, default config / raw hnswlib 1 thread | "
-                f"{fmt(ratio(http_b, hnsw_1))}x ({fmt(http_b, 0)} QPS) | ≥ {target['batch']}x: "
-                f"{verdict(ratio(http_b, hnsw_1), target['batch'])} |",
+                f"{fmt(ratio(http_b, hnsw_1))}x ({fmt(http_b, 0)} QPS) | "
+                + (f"≥ {target['batch']}x: {verdict(ratio(http_b, hnsw_1), target['batch'])} |"
+                   if target["batch"] else "|"),
+                *([f"| segments once optimized (the appendable one included) | "
+                   f"{th.get('segments', '?')} | ≤ {target['segments']}: "
+                   f"{verdict(th.get('segments'), target['segments'], False)} |"]
+                  if target.get("segments") else []),
                 f"| FAISS HNSW / raw hnswlib, 1 thread | {fmt(ratio(faiss_1, hnsw_1))}x | (reference) |",
                 f"| upload over HTTP to fully indexed / raw hnswlib build | "
                 f"{fmt(ratio(th.get('seconds'), hn.get('seconds')))}x ({fmt(th.get('seconds'))} s vs "
@@ -136,6 +141,9 @@ def report(rows, commit, machine, section="e2e"):
                 f"{fmt(hn.get('index_bytes', 0) / 2**20, 1)} MiB; "
                 f"{fmt((th.get('rss_loaded', 0) - th.get('rss_empty', 0)) / max(1, th.get('points', 1)), 0)} "
                 f"bytes/point; no payload) | ≤ 1.25x: {verdict(mem, 1.25, False)} |"]
+        # A measure the run did not take (--scale skips the in-process engine and FAISS HNSW).
+        out = [line for line in out if not line.split("|")[2:3] or
+               not line.split("|")[2].strip().startswith("n/a")]
         for r in restarts:
             out.append(f"| restart (SIGTERM, start again) to green | {r['seconds']:.2f} s; "
                        f"{r['points']} points; optimizations run after it: {r['optimizations']}; "
