@@ -7,7 +7,7 @@
 #                               60k x 784 (about 15 minutes on 2 cores)
 #   scripts/bench.sh --quick    10k x 128 only, under a minute; results go to build/bench-quick/
 #                               (the CI smoke test: checks the harness works, not the numbers)
-#   scripts/bench.sh --scale    1,000,000 x 128 at the default config, one round (about 20
+#   scripts/bench.sh --scale    1,000,000 x 128 at the default config, one round (about 7
 #                               minutes): raw hnswlib and brute force, Tessera over HTTP from
 #                               upload to green, searches, memory, then a restart of the server
 #                               timed to green with the optimizations it ran counted (none:
@@ -135,8 +135,14 @@ run_dataset() {
       "$bin/tessera" --port "$port" --storage-path "$storage/storage" \
         --snapshots-path "$storage/snapshots" --log-level info > "$restart_log" 2>&1 &
       pid=$!
+      local waited=0
       until curl -sf "http://127.0.0.1:$port/collections/bench" 2>/dev/null | grep -q '"status":"green"'; do
-        sleep 0.05
+        # a server that died or never turns green fails the run instead of hanging it
+        if ! kill -0 "$pid" 2>/dev/null || [ "$waited" -ge 12000 ]; then
+          log "$name: restarted server not green after $((waited / 20)) s (log: $restart_log)"
+          kill "$pid" 2>/dev/null || true; rm -rf "$storage"; exit 1
+        fi
+        sleep 0.05; waited=$((waited + 1))
       done
       t1=$(date +%s.%N)
       sleep 5
