@@ -12,65 +12,24 @@
 // the clock starts). One JSON line per measurement.
 
 #include <atomic>
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <thread>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
 #include "bench/bench_data.h"
+#include "bench/http_client.h"
 
 namespace {
 
-namespace asio = boost::asio;
+using bench::AppendVector;
+using bench::Client;
 namespace http = boost::beast::http;
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
-
-class Client {
- public:
-  explicit Client(uint16_t port) : socket_(io_) {
-    socket_.connect({asio::ip::make_address("127.0.0.1"), port});
-    socket_.set_option(asio::ip::tcp::no_delay(true));
-  }
-  // Returns the status and the body; throws on a transport error.
-  std::pair<int, std::string> Send(http::verb method, const std::string& target,
-                                   std::string body = {}) {
-    http::request<http::string_body> req{method, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    req.set(http::field::content_type, "application/json");
-    req.keep_alive(true);
-    req.body() = std::move(body);
-    req.prepare_payload();
-    http::write(socket_, req);
-    http::response<http::string_body> res;
-    http::read(socket_, buffer_, res);
-    return {res.result_int(), std::move(res.body())};
-  }
-
- private:
-  asio::io_context io_;
-  asio::ip::tcp::socket socket_;
-  boost::beast::flat_buffer buffer_;
-};
-
-void AppendVector(std::string* out, const float* v, size_t dim) {
-  char buf[32];
-  *out += '[';
-  for (size_t i = 0; i < dim; ++i) {
-    if (i > 0)
-      *out += ',';
-    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v[i]);
-    out->append(buf, end);
-  }
-  *out += ']';
-}
 
 std::string QueryBody(const bench::Matrix& q, uint32_t i, int ef) {
   std::string body = "{\"query\":";

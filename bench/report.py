@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns scripts/bench.sh's JSON lines into the tables of bench/RESULTS.md (between the
-<!-- SECTION:begin --> and <!-- SECTION:end --> markers; SECTION e2e, or scale for the
-1,000,000-point run) and a QPS/recall plot drawn with gnuplot. Python standard library only."""
+<!-- SECTION:begin --> and <!-- SECTION:end --> markers; SECTION e2e, scale for the
+1,000,000-point run, or filtered for the filtered-search run) and a QPS/recall plot drawn with gnuplot. Python standard library only."""
 
 import argparse
 import datetime
@@ -16,9 +16,13 @@ TARGET_RECALL = 0.95
 # The issue's targets (#18): single-query and batch QPS against raw hnswlib's 1-thread QPS,
 # upload to green against raw hnswlib's build.
 TARGETS = {"e2e": {"single": 1.0, "batch": 1.5, "upload": 1.3},
-           "scale": {"single": 0.8, "batch": None, "upload": 1.5, "segments": 3}}
+           "scale": {"single": 0.8, "batch": None, "upload": 1.5, "segments": 3},
+           # #17: each filter against raw hnswlib's unfiltered 1-thread QPS; exact count of the
+           # 0.1% filter in requests/s; all payload indexes' memory over the payload bytes.
+           "filtered": {"filtered": 0.5, "count": 3000, "index_memory": 0.20}}
 TITLES = {"e2e": "End-to-end benchmark (`scripts/bench.sh`)",
-          "scale": "Scale run (`scripts/bench.sh --scale`)"}
+          "scale": "Scale run (`scripts/bench.sh --scale`)",
+          "filtered": "Filtered search (`scripts/bench.sh --filtered`)"}
 
 
 def markers(section):
@@ -42,6 +46,10 @@ def qps_at(points, target):
 
 def fmt(v, digits=2):
     return "n/a" if v is None else f"{v:.{digits}f}"
+
+
+def fmt_x(v):
+    return "n/a" if v is None else f"{v:.2f}x"
 
 
 def ratio(a, b):
@@ -162,6 +170,75 @@ def report(rows, commit, machine, section="e2e"):
     return "\n".join(out)
 
 
+def report_filtered(rows, commit, machine):
+    BEGIN, END = markers("filtered")
+    target = TARGETS["filtered"]
+    out = [BEGIN, "", f"## {TITLES['filtered']}", "",
+           f"Run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, commit `{commit}`, {machine}. "
+           "Tessera over HTTP at the default collection config, the points uploaded with a "
+           "payload (`n` integer 0..999, `k` keyword k0..k49, `r` integer 0..99, `t` text "
+           "\"w<0..299> alpha beta\", each drawn from the point id), then one payload index per "
+           "field. Single `/points/query` requests with the filter from one client, each figure "
+           "the fastest of `BENCH_ROUNDS` passes; recall@10 against exact search over the points "
+           "the filter matches. Raw hnswlib (built `-march=native`, same `m`, `ef_construct`) "
+           "searches the same vectors unfiltered, one thread, in the same run; ratios at "
+           f"recall@10 = {TARGET_RECALL} (QPS interpolated on each sweep). Count: "
+           "`/points/count` with `exact: true`; scroll: `/points/scroll`, limit 10, no payload; "
+           "both from one client for 2 s, each answer checked.", ""]
+    for ds in dict.fromkeys(r["dataset"] for r in rows):
+        d = [r for r in rows if r["dataset"] == ds]
+        hn = next((r for r in d if r["kind"] == "build" and r["system"] == "hnswlib"), {})
+        th = next((r for r in d if r["kind"] == "build" and r["system"] == "tessera-http"), {})
+        searches = [r for r in d if r["kind"] == "search"]
+        hnsw_1 = qps_at([r for r in searches if r["system"] == "hnswlib"
+                         and r["mode"] == "1 thread"], TARGET_RECALL)
+        counts = {r["label"]: r for r in d if r["kind"] == "count"}
+        out += [f"### {ds} ({th.get('points', '?')} points, {th.get('segments', '?')} segments "
+                f"once optimized)", "",
+                f"Raw hnswlib unfiltered, 1 thread: {fmt(hnsw_1, 0)} QPS at recall "
+                f"{TARGET_RECALL}.", "",
+                "| filter | matches | QPS at recall 0.95 | / raw hnswlib unfiltered | target "
+                f"≥ {target['filtered']}x | best recall | exact count/s | scroll/s |",
+                "|---|---|---|---|---|---|---|---|"]
+        for f in (r for r in d if r["kind"] == "filter"):
+            curve = [r for r in searches if r["system"] == "tessera-http"
+                     and r["mode"] == f["label"]]
+            q = qps_at(curve, TARGET_RECALL)
+            best = max((r["recall"] for r in curve), default=None)
+            c = counts.get(f["label"], {})
+            out.append(f"| {f['label']} | {f['matches']} ({100 * f['share']:.2f}%) | {fmt(q, 0)} | "
+                       f"{fmt_x(ratio(q, hnsw_1))} | {verdict(ratio(q, hnsw_1), target['filtered'])} | "
+                       f"{fmt(best, 4)} | {fmt(c.get('count_rps'), 0)} | "
+                       f"{fmt(c.get('scroll_rps'), 0)} |")
+        small = min((r for r in d if r["kind"] == "filter" and r["label"] != "none"),
+                    key=lambda r: r["share"], default=None)
+        if small and small["label"] in counts:
+            rps = counts[small["label"]]["count_rps"]
+            out += ["", f"Exact count of the most selective filter ({small['label']}): "
+                    f"{rps:.0f} requests/s; target ≥ {target['count']}: "
+                    f"{verdict(rps, target['count'])}."]
+        indexes = [r for r in d if r["kind"] == "index"]
+        if indexes:
+            out += ["", "| payload index | schema | build, to its first count (s) |", "|---|---|---|"]
+            for r in indexes:
+                out.append(f"| {r['field']} | `{json.dumps(r['schema'])}` | {r['seconds']:.3f} |")
+        for m in (r for r in d if r["kind"] == "index_memory"):
+            share = (m["rss_after"] - m["rss_before"]) / m["payload_bytes"]
+            out += ["", f"Memory of the four payload indexes (server RSS growth as they are "
+                    f"built): {(m['rss_after'] - m['rss_before']) / 2**20:.1f} MiB, "
+                    f"{100 * share:.1f}% of the {m['payload_bytes'] / 2**20:.1f} MiB of payload "
+                    f"JSON uploaded; target ≤ {100 * target['index_memory']:.0f}%: "
+                    f"{verdict(share, target['index_memory'], False)}."]
+        out += ["", "| system | filter | ef | recall@10 | QPS | p50 µs | p99 µs |",
+                "|---|---|---|---|---|---|---|"]
+        for r in searches:
+            out.append(f"| {r['system']} | {r['mode']} | {r['ef'] or '-'} | {r['recall']:.4f} | "
+                       f"{r['qps']:.0f} | {r['p50_us']:.0f} | {r['p99_us']:.0f} |")
+        out.append("")
+    out.append(END)
+    return "\n".join(out)
+
+
 def plot(rows, path):
     if shutil.which("gnuplot") is None:
         print("report.py: gnuplot not found, no plot")
@@ -199,7 +276,8 @@ def main():
     a = p.parse_args()
     with open(a.results) as f:
         rows = [json.loads(line) for line in f if line.strip()]
-    section = report(rows, a.commit, a.machine, a.section)
+    section = (report_filtered(rows, a.commit, a.machine) if a.section == "filtered"
+               else report(rows, a.commit, a.machine, a.section))
     BEGIN, END = markers(a.section)
     text = ""
     if os.path.exists(a.markdown):

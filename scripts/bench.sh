@@ -12,6 +12,12 @@
 #                               upload to green, searches, memory, then a restart of the server
 #                               timed to green with the optimizations it ran counted (none:
 #                               graphs load from disk). Tables in bench/RESULTS.md (scale section)
+#   scripts/bench.sh --filtered filtered search at 200,000 x 128, default config (#17): raw
+#                               hnswlib unfiltered, then Tessera over HTTP with a payload and four
+#                               payload indexes: filters from 0.1% to 50%, recall@10 against exact
+#                               search over the matching points, exact count and filtered scroll
+#                               requests/s, index build time and memory (about 6 minutes). Tables
+#                               in bench/RESULTS.md (filtered section). --quick runs it at 10k too.
 # Tessera over HTTP runs at the default collection config (the optimizers choose the segments,
 # as for a user's collection); --tuned adds a column with indexing_threshold sized so that all
 # points form one segment (system tessera-http-1seg).
@@ -24,13 +30,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-quick=0; scale=0; build=1; build_dir=build; batch=500; uploaders=2; clients=2; m=16; efc=100
+quick=0; scale=0; filtered=0; build=1; build_dir=build; batch=500; uploaders=2; clients=2; m=16; efc=100
 datasets="synth-50k-128 synth-200k-128 synth-20k-960 fashion-mnist-784"; tuned=0
 efs=16,24,32,48,64,96,128,256
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --scale) scale=1; datasets=synth-1m-128; efs=32,64,128,256 ;;
+    --filtered) filtered=1; datasets=synth-200k-128; efs=16,32,64,128 ;;
     --no-build) build=0 ;;
     --build-dir) build_dir=$2; shift ;;
     --datasets) datasets=$2; shift ;;
@@ -50,7 +57,7 @@ log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
 
 if [ "$build" = 1 ]; then
   scripts/setup.sh
-  if [ "$quick" = 0 ] && [ ! -d /usr/share/datasets/fashion-mnist ]; then
+  if [ "$quick" = 0 ] && [ "$filtered" = 0 ] && [ ! -d /usr/share/datasets/fashion-mnist ]; then
     sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo
     log "installing dataset-fashion-mnist (Debian)"
     $sudo_cmd apt-get update -qq
@@ -67,13 +74,18 @@ if [ "$quick" = 1 ]; then
 elif [ "$scale" = 1 ]; then
   out_dir="$bin/bench-scale"
   export BENCH_SKIP_FAISS_HNSW=1 BENCH_ROUNDS=${BENCH_ROUNDS:-1}
+elif [ "$filtered" = 1 ]; then
+  out_dir="$bin/bench-filtered"
+  export BENCH_SKIP_FAISS_HNSW=1
 else
   out_dir="$bin/bench-out"
 fi
 data="$bin/bench-data"
 mkdir -p "$out_dir" "$data"
 results="$out_dir/results.jsonl"
+filtered_results="$out_dir/filtered.jsonl"
 : > "$results"
+: > "$filtered_results"
 
 # name base queries: prepared once, cached in $data, with FAISS exact ground truth.
 prepare() {
@@ -157,9 +169,37 @@ run_dataset() {
   done
 }
 
+# The filtered-search run of one dataset: raw hnswlib unfiltered (the reference), then Tessera
+# over HTTP with payloads and payload indexes (bench/filter_bench.cpp).
+run_filtered() {
+  local name=$1
+  prepare "$name"
+  local base="$data/$name.base.fbin" q="$data/$name.q.fbin" gt="$data/$name.gt.ibin"
+  log "$name: raw hnswlib unfiltered (m=$m ef_construct=$efc)"
+  BENCH_SKIP_FAISS_HNSW=1 "$bin/bench/reference_bench" run "$name" "$base" "$q" "$gt" "$m" "$efc" \
+    "$efs" "$threads" >> "$filtered_results"
+  log "$name: Tessera over HTTP, filtered search (batch $batch, $uploaders uploaders)"
+  local storage; storage=$(mktemp -d /tmp/tessera-bench-XXXXXX)
+  local port; port=$(free_port)
+  "$bin/tessera" --port "$port" --storage-path "$storage/storage" --snapshots-path "$storage/snapshots" \
+    --log-level warn > "$out_dir/server-$name-filtered.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  "$bin/bench/filter_bench" "$name" "$port" "$pid" "$base" "$q" "$gt" "$efs" "$batch" "$uploaders" \
+    >> "$filtered_results" || { kill "$pid"; rm -rf "$storage"; exit 1; }
+  kill "$pid"; wait "$pid" || true
+  rm -rf "$storage"
+}
+
 started=$(date +%s)
 if [ "$quick" = 1 ]; then
   run_dataset synth-10k-128
+  run_filtered synth-10k-128
+elif [ "$filtered" = 1 ]; then
+  for name in $datasets; do run_filtered "$name"; done
 else
   for name in $datasets; do run_dataset "$name"; done
 fi
@@ -169,11 +209,16 @@ machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /pro
 if [ "$quick" = 1 ]; then
   python3 bench/report.py "$results" --markdown "$out_dir/RESULTS.md" --plot "$out_dir/qps_recall.png" \
     --commit "$commit" --machine "$machine"
+  python3 bench/report.py "$filtered_results" --markdown "$out_dir/RESULTS.md" --section filtered \
+    --commit "$commit" --machine "$machine"
 elif [ "$scale" = 1 ]; then
   python3 bench/report.py "$results" --markdown bench/RESULTS.md --section scale \
+    --commit "$commit" --machine "$machine"
+elif [ "$filtered" = 1 ]; then
+  python3 bench/report.py "$filtered_results" --markdown bench/RESULTS.md --section filtered \
     --commit "$commit" --machine "$machine"
 else
   python3 bench/report.py "$results" --markdown bench/RESULTS.md --plot bench/qps_recall.png \
     --commit "$commit" --machine "$machine"
 fi
-log "done in $(( $(date +%s) - started )) s; results: $results"
+log "done in $(( $(date +%s) - started )) s; results: $results $filtered_results"
