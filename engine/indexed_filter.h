@@ -15,6 +15,7 @@
 
 #include "engine/collection_config.h"
 #include "engine/filter.h"
+#include "engine/records.h"
 #include "engine/segment.h"
 
 namespace tessera::engine {
@@ -27,5 +28,38 @@ struct IndexedCandidates {
 // Nullopt when no condition could be answered by an index.
 std::optional<IndexedCandidates> IndexedCandidatesFor(const Filter& filter, const Segment& segment,
                                                       const CollectionConfig& config);
+
+// Calls f(o) for each live offset of `segment` that `filter` accepts (every live offset when it
+// is null), ascending: only the payload indexes' candidates when they answer part of the filter
+// (each checked with the evaluator unless the answer is exact), else every offset. `config`
+// null: no indexes (every offset is checked). requires the segment lock (shared).
+template <typename F>
+void ForEachMatch(PointFilter filter, const Segment& segment, const CollectionConfig* config,
+                  F&& f) {
+  if (filter == nullptr) {
+    for (Offset o = 0; o < segment.size(); ++o) {
+      if (!segment.deleted(o)) {
+        f(o);
+      }
+    }
+    return;
+  }
+  if (config != nullptr) {
+    if (auto candidates = IndexedCandidatesFor(*filter, segment, *config)) {
+      for (Offset o : candidates->offsets) {
+        if (o < segment.size() && !segment.deleted(o) &&
+            (candidates->exact || Accepts(filter, segment, o))) {
+          f(o);
+        }
+      }
+      return;
+    }
+  }
+  for (Offset o = 0; o < segment.size(); ++o) {
+    if (!segment.deleted(o) && Accepts(filter, segment, o)) {
+      f(o);
+    }
+  }
+}
 
 }  // namespace tessera::engine

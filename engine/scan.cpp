@@ -1,6 +1,7 @@
 #include "engine/scan.h"
 
 #include <algorithm>
+#include <limits>
 #include <tuple>
 
 #include "engine/indexed_filter.h"
@@ -13,77 +14,73 @@ namespace json = boost::json;
 std::vector<PointRecord> Scans::Scroll(const std::optional<PointId>& from, size_t limit,
                                        PointFilter unbound_filter, bool with_payload,
                                        bool with_vectors, std::optional<PointId>* next) const {
-  const std::shared_ptr<const CollectionConfig> bind_config = config_.get();
-  const BoundFilter bound(unbound_filter, TextIndexesOf(*bind_config));
+  const std::shared_ptr<const CollectionConfig> config = config_.get();
+  const BoundFilter bound(unbound_filter, TextIndexesOf(*config));
   const PointFilter filter = bound.get();
   std::shared_lock state(segments_.mu());
   const auto& segments = segments_.segments();
-  std::vector<std::tuple<PointId, size_t, Offset>> live;
+  // The `limit` + 1 smallest matching ids from `from` on (the last one is `next`), kept in a
+  // max-heap on id, so that a page costs one pass over the matches and no more memory than it.
+  using Entry = std::tuple<PointId, size_t, Offset>;
+  auto by_id = [](const Entry& a, const Entry& b) { return std::get<0>(a) < std::get<0>(b); };
+  const size_t keep = limit == std::numeric_limits<size_t>::max() ? limit : limit + 1;
+  std::vector<Entry> heap;
   for (size_t i = 0; i < segments.size(); ++i) {
     const Segment& s = *segments[i];
-    for (Offset o = 0; o < s.size(); ++o) {
-      if (!s.deleted(o) && (!from || !(s.point_id(o) < *from)) && Accepts(filter, s, o)) {
-        live.emplace_back(s.point_id(o), i, o);
+    ForEachMatch(filter, s, config.get(), [&](Offset o) {
+      const PointId& id = s.point_id(o);
+      if (from && id < *from) {
+        return;
       }
-    }
+      if (heap.size() < keep) {
+        heap.emplace_back(id, i, o);
+        std::push_heap(heap.begin(), heap.end(), by_id);
+      } else if (keep > 0 && id < std::get<0>(heap.front())) {
+        std::pop_heap(heap.begin(), heap.end(), by_id);
+        heap.back() = {id, i, o};
+        std::push_heap(heap.begin(), heap.end(), by_id);
+      }
+    });
   }
-  const size_t n = std::min(live.size(), limit);
-  const size_t sorted = limit >= live.size() ? live.size() : limit + 1;  // and the next id
-  std::partial_sort(
-      live.begin(), live.begin() + static_cast<std::ptrdiff_t>(sorted), live.end(),
-      [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+  std::sort_heap(heap.begin(), heap.end(), by_id);
+  const size_t n = std::min(heap.size(), limit);
   std::vector<PointRecord> out;
+  out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    const auto& [id, seg, o] = live[i];
+    const auto& [id, seg, o] = heap[i];
     out.push_back(MakeRecord(*segments[seg], o, with_payload, with_vectors));
   }
   next->reset();
-  if (live.size() > limit) {
-    *next = std::get<0>(live[limit]);
+  if (heap.size() > limit) {
+    *next = std::get<0>(heap[limit]);
   }
   return out;
 }
 
 uint64_t Scans::Count(PointFilter unbound_filter) const {
-  const std::shared_ptr<const CollectionConfig> bind_config = config_.get();
-  const BoundFilter bound(unbound_filter, TextIndexesOf(*bind_config));
+  const std::shared_ptr<const CollectionConfig> config = config_.get();
+  const BoundFilter bound(unbound_filter, TextIndexesOf(*config));
   const PointFilter filter = bound.get();
   std::shared_lock state(segments_.mu());
-  const auto& segments = segments_.segments();
-  const std::shared_ptr<const CollectionConfig> config = config_.get();
   uint64_t n = 0;
-  for (const auto& s : segments) {
+  for (const auto& s : segments_.segments()) {
     if (filter == nullptr) {
       n += s->live_count();
-      continue;
-    }
-    // The payload indexes' candidates, when they have some: only those are counted or checked.
-    if (auto candidates = IndexedCandidatesFor(*filter, *s, *config)) {
-      for (Offset o : candidates->offsets) {
-        n += !s->deleted(o) && (candidates->exact || Accepts(filter, *s, o));
-      }
-      continue;
-    }
-    for (Offset o = 0; o < s->size(); ++o) {
-      n += !s->deleted(o) && Accepts(filter, *s, o);
+    } else {
+      ForEachMatch(filter, *s, config.get(), [&](Offset) { ++n; });
     }
   }
   return n;
 }
 
 std::vector<PointId> Scans::MatchingIds(PointFilter unbound_filter) const {
-  const std::shared_ptr<const CollectionConfig> bind_config = config_.get();
-  const BoundFilter bound(unbound_filter, TextIndexesOf(*bind_config));
+  const std::shared_ptr<const CollectionConfig> config = config_.get();
+  const BoundFilter bound(unbound_filter, TextIndexesOf(*config));
   const PointFilter filter = bound.get();
   std::shared_lock state(segments_.mu());
-  const auto& segments = segments_.segments();
   std::vector<PointId> out;
-  for (const auto& s : segments) {
-    for (Offset o = 0; o < s->size(); ++o) {
-      if (!s->deleted(o) && Accepts(filter, *s, o)) {
-        out.push_back(s->point_id(o));
-      }
-    }
+  for (const auto& s : segments_.segments()) {
+    ForEachMatch(filter, *s, config.get(), [&](Offset o) { out.push_back(s->point_id(o)); });
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -108,11 +105,10 @@ Result<std::vector<PointRecord>> Scans::ScrollOrdered(const OrderBy& order, size
                                                       PointFilter unbound_filter,
                                                       bool with_payload,
                                                       bool with_vectors) const {
-  const std::shared_ptr<const CollectionConfig> bind_config = config_.get();
-  const BoundFilter bound(unbound_filter, TextIndexesOf(*bind_config));
-  const PointFilter filter = bound.get();
   const std::shared_ptr<const CollectionConfig> config = config_.get();
   const CollectionConfig& c = *config;
+  const BoundFilter bound(unbound_filter, TextIndexesOf(c));
+  const PointFilter filter = bound.get();
   auto index = c.payload_indexes.find(order.key);
   if (index == c.payload_indexes.end() || !index->second.IsRange()) {
     return Status::InvalidArgument(
@@ -132,10 +128,7 @@ Result<std::vector<PointRecord>> Scans::ScrollOrdered(const OrderBy& order, size
   const auto& segments = segments_.segments();
   for (size_t i = 0; i < segments.size(); ++i) {
     const Segment& s = *segments[i];
-    for (Offset o = 0; o < s.size(); ++o) {
-      if (s.deleted(o) || !Accepts(filter, s, o)) {
-        continue;
-      }
+    ForEachMatch(filter, s, &c, [&](Offset o) {
       std::optional<double> best;
       for (const json::value* v : ValuesAt(s.payload(o), order.key)) {
         if (auto x = OrderValue(*v)) {
@@ -146,7 +139,7 @@ Result<std::vector<PointRecord>> Scans::ScrollOrdered(const OrderBy& order, size
                    (order.descending ? *best <= *order.start_from : *best >= *order.start_from))) {
         items.push_back({*best, s.point_id(o), i, o});
       }
-    }
+    });
   }
   std::sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
     if (a.value != b.value) {

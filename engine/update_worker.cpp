@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "common/logging.h"
+#include "engine/indexed_filter.h"
 #include "engine/payload.h"
 #include "engine/records.h"
 
@@ -25,7 +26,8 @@ struct ModelPoint {
 // operation at a time (Qdrant's order) - while the segments stay untouched until the whole
 // list has passed its check. requires the segment lock.
 OperationList ResolveSelectors(const SegmentSet& set, const OperationList& ops,
-                               const TextIndexLookup& text) {
+                               const CollectionConfig* config) {
+  const TextIndexLookup text = config != nullptr ? TextIndexesOf(*config) : TextIndexLookup();
   std::unordered_map<PointId, std::optional<ModelPoint>, PointIdHash> model;
   auto current = [&](const PointId& id) -> std::optional<ModelPoint>* {
     auto it = model.find(id);
@@ -50,11 +52,11 @@ OperationList ResolveSelectors(const SegmentSet& set, const OperationList& ops,
     const Filter& filter = *bound.get();
     std::vector<PointId> ids;
     for (const auto& s : set.segments()) {
-      for (Offset o = 0; o < s->size(); ++o) {
-        if (!s->deleted(o) && !model.contains(s->point_id(o)) && Accepts(&filter, *s, o)) {
+      ForEachMatch(&filter, *s, config, [&](Offset o) {
+        if (!model.contains(s->point_id(o))) {
           ids.push_back(s->point_id(o));
         }
-      }
+      });
     }
     for (const auto& entry : model) {
       const auto& id = entry.first;
@@ -155,8 +157,7 @@ Status ApplyRecord(SegmentSet& set, SeqNo seq, const OperationList& listed,
   const bool by_filter = HasFilterSelector(listed);
   OperationList resolved;
   if (by_filter) {
-    resolved = ResolveSelectors(set, listed,
-                                config != nullptr ? TextIndexesOf(*config) : TextIndexLookup());
+    resolved = ResolveSelectors(set, listed, config);
   }
   const OperationList& ops = by_filter ? resolved : listed;
   std::unordered_map<PointId, bool, PointIdHash> skip;

@@ -1,7 +1,8 @@
 // Filters answered by a sealed segment's payload indexes (indexed_filter.h) against the plain
 // evaluator: on random payloads (arrays, mixed types, missing keys, floats in integer fields)
 // and random filters, an exact answer is exactly the evaluator's matches, and a partial one
-// holds them all. Then through a collection: search and count agree with and without an index.
+// holds them all. Then through a collection: search, count, scroll (by id and ordered), the ids
+// a filter matches and writes by filter agree with and without an index.
 
 #include "engine/indexed_filter.h"
 
@@ -185,30 +186,49 @@ TEST(IndexedFilterTest, AnswersAgreeWithTheEvaluatorOnRandomPayloads) {
   EXPECT_TRUE(live(*IndexedCandidatesFor(f, appendable, config)).empty());
 }
 
+// A collection of 4-d points that seals every few dozen, with payload indexes on "k" (keyword)
+// and "n" (integer) when `indexed`.
+std::unique_ptr<Collection> MakeCollection(const std::filesystem::path& dir, bool indexed) {
+  CollectionConfig config;
+  config.vectors[""] = VectorParams{.size = 4, .distance = Distance::kEuclid};
+  config.optimizers.indexing_threshold = 1;  // seal every few dozen points
+  config.hnsw.m = 8;
+  config.hnsw.ef_construct = 32;
+  config.hnsw.full_scan_threshold = 10;
+  if (indexed) {
+    config.payload_indexes["k"] = PayloadIndexInfo{};
+    config.payload_indexes["n"] = PayloadIndexInfo{.type = PayloadSchemaType::kInteger};
+  }
+  CollectionOptions options;
+  options.flush_interval = std::chrono::hours(1);
+  options.indexing_threads = 1;
+  auto c = Collection::Create(indexed ? "with" : "without", dir / (indexed ? "w" : "o"), config,
+                              options);
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return c.ok() ? std::move(c).value() : nullptr;
+}
+
+void Apply(Collection* c, const Operation& op) {
+  Result<SeqNo> seq = c->Submit({op}, Durability::kWritten);
+  ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+  ASSERT_TRUE(c->WaitApplied(*seq, std::chrono::steady_clock::now() + std::chrono::minutes(1)));
+}
+
+std::vector<PointId> IdsOf(const std::vector<PointRecord>& records) {
+  std::vector<PointId> ids;
+  for (const PointRecord& r : records) {
+    ids.push_back(r.id);
+  }
+  return ids;
+}
+
 // Through a collection: sealed, indexed segments answer filtered search and count as the same
 // collection without payload indexes does.
 TEST(IndexedFilterTest, SearchAndCountAgreeWithAndWithoutTheIndex) {
   testing::TempDir dir;
-  std::unique_ptr<Collection> with, without;
-  for (bool indexed : {true, false}) {
-    CollectionConfig config;
-    config.vectors[""] = VectorParams{.size = 4, .distance = Distance::kEuclid};
-    config.optimizers.indexing_threshold = 1;  // seal every few dozen points
-    config.hnsw.m = 8;
-    config.hnsw.ef_construct = 32;
-    config.hnsw.full_scan_threshold = 10;
-    if (indexed) {
-      config.payload_indexes["k"] = PayloadIndexInfo{};
-      config.payload_indexes["n"] = PayloadIndexInfo{};
-    }
-    CollectionOptions options;
-    options.flush_interval = std::chrono::hours(1);
-    options.indexing_threads = 1;
-    auto c = Collection::Create(indexed ? "with" : "without", dir.path() / (indexed ? "w" : "o"),
-                                config, options);
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    (indexed ? with : without) = std::move(c).value();
-  }
+  std::unique_ptr<Collection> with = MakeCollection(dir.path(), true);
+  std::unique_ptr<Collection> without = MakeCollection(dir.path(), false);
+  ASSERT_TRUE(with && without);
   std::mt19937 rng(29);
   UpsertOp upsert;
   for (uint64_t i = 0; i < 2000; ++i) {
@@ -264,6 +284,117 @@ TEST(IndexedFilterTest, SearchAndCountAgreeWithAndWithoutTheIndex) {
     indexed_segments += stats.index_estimates;
   }
   EXPECT_GT(indexed_segments, 0u) << "the indexes were never used";
+}
+
+// Scroll by id (paged, from a random id), scroll ordered by "n", the ids a filter matches, and
+// deletes and payload writes by filter: the same with the payload indexes as without, over
+// sealed segments and the appendable one, filters answered in full, in part, or not at all.
+TEST(IndexedFilterTest, ScrollAndWritesByFilterAgreeWithAndWithoutTheIndex) {
+  testing::TempDir dir;
+  std::unique_ptr<Collection> with = MakeCollection(dir.path(), true);
+  std::unique_ptr<Collection> without = MakeCollection(dir.path(), false);
+  ASSERT_TRUE(with && without);
+  std::mt19937 rng(31);
+  auto payload_of = [&] {
+    json::object payload{{"k", std::string(1, static_cast<char>('a' + rng() % 10))},
+                         {"n", static_cast<int64_t>(rng() % 50)}};
+    if (rng() % 4 == 0) {
+      payload["plain"] = static_cast<int64_t>(rng() % 3);  // not indexed
+    }
+    return payload;
+  };
+  UpsertOp upsert;
+  for (uint64_t i = 0; i < 1500; ++i) {
+    DenseVector v{static_cast<float>(rng() % 100), 1, 2, 3};
+    upsert.points.push_back(PointStruct{PointId::Num(i * 3), {{"", v}}, payload_of()});
+  }
+  for (Collection* c : {with.get(), without.get()}) {
+    Apply(c, upsert);
+    ASSERT_TRUE(c->OptimizeNow().ok());
+  }
+  UpsertOp more;  // into the appendable segment, some over sealed points
+  for (uint64_t i = 1200; i < 1700; ++i) {
+    more.points.push_back(PointStruct{PointId::Num(i * 3), {{"", DenseVector{1, 2, 3, 4}}},
+                                      payload_of()});
+  }
+  for (Collection* c : {with.get(), without.get()}) {
+    Apply(c, more);
+  }
+  auto random_filter = [&] {
+    auto f = std::make_shared<Filter>();
+    f->must.push_back(FieldCondition{
+        .key = "k", .match = MatchValue{std::string(1, static_cast<char>('a' + rng() % 10))}});
+    switch (rng() % 4) {
+      case 0:
+        f->must_not.push_back(
+            FieldCondition{.key = "n", .range = RangeBounds{.lt = static_cast<double>(rng() % 50)}});
+        break;
+      case 1:
+        f->must.push_back(FieldCondition{.key = "plain", .match = MatchValue{int64_t{1}}});
+        break;
+      case 2:
+        f->should.push_back(FieldCondition{.key = "n", .range = RangeBounds{.gte = 25.0}});
+        f->should.push_back(FieldCondition{.key = "k", .match = MatchValue{std::string("b")}});
+        break;
+      default:
+        break;
+    }
+    return f;
+  };
+  for (int q = 0; q < 30; ++q) {
+    std::shared_ptr<Filter> f = random_filter();
+    std::optional<PointId> from;
+    if (q % 3) {
+      from = PointId::Num(rng() % 5000);
+    }
+    const size_t limit = 1 + rng() % 40;
+    std::optional<PointId> next_with, next_without;
+    const auto a = with->Scroll(from, limit, f.get(), false, false, &next_with);
+    const auto b = without->Scroll(from, limit, f.get(), false, false, &next_without);
+    EXPECT_EQ(IdsOf(a), IdsOf(b)) << "scroll " << q;
+    EXPECT_EQ(next_with, next_without) << "scroll " << q;
+    EXPECT_EQ(with->MatchingIds(f.get()), without->MatchingIds(f.get())) << "filter " << q;
+    const OrderBy order{.key = "n", .descending = q % 2 == 1};
+    auto ordered = with->ScrollOrdered(order, limit, f.get(), false, false);
+    ASSERT_TRUE(ordered.ok()) << ordered.status().ToString();
+    std::vector<std::pair<double, PointId>> want;
+    for (const PointId& id : without->MatchingIds(f.get())) {
+      const auto records = without->Retrieve({id}, true, false);
+      ASSERT_EQ(records.size(), 1u);
+      want.emplace_back(records[0].payload.at("n").to_number<double>(), id);
+    }
+    std::sort(want.begin(), want.end(), [&](const auto& x, const auto& y) {
+      return x.first != y.first ? (order.descending ? x.first > y.first : x.first < y.first)
+                                : x.second < y.second;
+    });
+    want.resize(std::min(want.size(), limit));
+    ASSERT_EQ(ordered->size(), want.size()) << "ordered " << q;
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ((*ordered)[i].id, want[i].second) << "ordered " << q << " at " << i;
+    }
+  }
+  // Writes by filter, then the collections still hold the same points and payloads.
+  for (int w = 0; w < 12; ++w) {
+    std::shared_ptr<Filter> f = random_filter();
+    Operation op;
+    if (w % 3 == 0) {
+      op = DeletePointsOp{.filter = f};
+    } else {
+      op = SetPayloadOp{.payload = json::object{{"n", static_cast<int64_t>(w)}}, .filter = f};
+    }
+    for (Collection* c : {with.get(), without.get()}) {
+      Apply(c, op);
+    }
+    ASSERT_EQ(with->MatchingIds(nullptr), without->MatchingIds(nullptr)) << "write " << w;
+    EXPECT_EQ(with->Count(f.get()), without->Count(f.get())) << "write " << w;
+  }
+  const std::vector<PointId> ids = without->MatchingIds(nullptr);
+  const auto a = with->Retrieve(ids, true, false);
+  const auto b = without->Retrieve(ids, true, false);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].payload, b[i].payload) << "point " << a[i].id.ToString();
+  }
 }
 
 }  // namespace
