@@ -616,7 +616,19 @@ Status ParseSearchCommon(const FieldReader& r, SearchInput* in, uint64_t default
     // `quantization` is a no-op in Qdrant too for what a collection here can be (no quantized
     // vectors), so it is accepted (its shape is checked by the spec); `idf` "global" is the
     // default, a corpus filter is not supported yet.
-    TESSERA_RETURN_IF_ERROR(pr.Unsupported("acorn", "ACORN filtered search"));
+    if (const json::value* acorn = pr.Find("acorn")) {
+      // {enable, max_selectivity}: the two-hop walk where a filter's estimated share of a
+      // segment is at most max_selectivity (0.4 by default, as Qdrant).
+      FieldReader ar(*acorn, pr.PathOf("acorn"));
+      TESSERA_RETURN_IF_ERROR(ar.status());
+      std::optional<bool> enable;
+      std::optional<double> max_selectivity;
+      TESSERA_RETURN_IF_ERROR(ar.Get("enable", &enable));
+      TESSERA_RETURN_IF_ERROR(ar.Get("max_selectivity", &max_selectivity));
+      if (enable.value_or(false)) {
+        q.acorn_max_selectivity = max_selectivity.value_or(0.4);
+      }
+    }
     if (const json::value* idf = pr.Find("idf"); idf != nullptr && idf->is_object()) {
       // {corpus: filter}: IDF statistics over the matching points ("global" is the default).
       FieldReader ir(*idf, pr.PathOf("idf"));

@@ -11,6 +11,9 @@
 // connection (the fastest of bench::Rounds() passes), recall@10 against exact search over the
 // points the filter matches (computed here); exact count and filtered scroll requests/s, each
 // answer checked against the payload drawn here. One JSON line per measurement.
+// For experiments: FILTER_BENCH_REUSE=1 keeps a collection `bench` that already holds every
+// point (no upload, no index build, no build lines), FILTER_BENCH_ONLY=TEXT runs only the
+// filters whose label contains TEXT.
 
 #include <algorithm>
 #include <atomic>
@@ -61,8 +64,7 @@ Fields FieldsOf(uint32_t id) {
 
 std::string PayloadOf(const Fields& f) {
   return "{\"n\":" + std::to_string(f.n) + ",\"k\":\"k" + std::to_string(f.k) +
-         "\",\"r\":" + std::to_string(f.r) + ",\"t\":\"w" + std::to_string(f.t) +
-         " alpha beta\"}";
+         "\",\"r\":" + std::to_string(f.r) + ",\"t\":\"w" + std::to_string(f.t) + " alpha beta\"}";
 }
 
 struct Filter {
@@ -175,127 +177,140 @@ int main(int argc, char** argv) {
   const char* system = "tessera-http";
 
   Client admin(port);
-  const uint64_t rss_empty = bench::RssBytes(pid);
-  admin.Send(http::verb::delete_, "/collections/bench");
-  {
-    auto [status, body] = admin.Send(
-        http::verb::put, "/collections/bench",
-        "{\"vectors\":{\"size\":" + std::to_string(base.dim) + ",\"distance\":\"Euclid\"}}");
-    if (status != 200)
-      Fail("create collection: " + body);
-  }
-
-  // Upload with payloads, wait=false, then wait for green with every point counted.
-  std::atomic<uint64_t> payload_bytes{0};
-  const auto start = Clock::now();
-  {
-    std::atomic<uint32_t> next{0};
-    std::vector<std::thread> workers;
-    for (int t = 0; t < uploaders; ++t) {
-      workers.emplace_back([&] {
-        Client client(port);
-        std::string request;
-        for (uint32_t i = next.fetch_add(batch); i < base.n; i = next.fetch_add(batch)) {
-          request = "{\"points\":[";
-          for (uint32_t j = i; j < std::min(base.n, i + batch); ++j) {
-            if (j > i)
-              request += ',';
-            const std::string payload = PayloadOf(FieldsOf(j));
-            payload_bytes += payload.size();
-            request += "{\"id\":" + std::to_string(j) + ",\"vector\":";
-            AppendVector(&request, base.row(j), base.dim);
-            request += ",\"payload\":" + payload + '}';
-          }
-          request += "]}";
-          auto [code, reply] = client.Send(http::verb::put, "/collections/bench/points?wait=false",
-                                           std::move(request));
-          if (code != 200)
-            Fail("upsert: " + reply);
-        }
-      });
-    }
-    for (auto& w : workers)
-      w.join();
-  }
-  const double upload_seconds = bench::Seconds(start);
-  uint64_t segments = 0;
-  for (;;) {
-    auto [code, reply] = admin.Send(http::verb::get, "/collections/bench");
-    if (code != 200)
-      Fail("collection info: " + reply);
-    const json::value info = json::parse(reply).at("result");
-    segments = info.at("segments_count").to_number<uint64_t>();
-    if (info.at("status").as_string() == "green" &&
-        info.at("points_count").to_number<uint64_t>() == base.n)
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  const double green_seconds = bench::Seconds(start);
-  std::this_thread::sleep_for(std::chrono::seconds(6));  // the first periodic flush after green
-  const uint64_t rss_loaded = bench::RssBytes(pid);
-  std::printf(
-      "{\"kind\":\"build\",\"dataset\":\"%s\",\"system\":\"%s\",\"seconds\":%.3f,"
-      "\"upload_seconds\":%.3f,\"points\":%u,\"segments\":%llu,\"rss_empty\":%llu,"
-      "\"rss_loaded\":%llu,\"payload_bytes\":%llu}\n",
-      name.c_str(), system, green_seconds, upload_seconds, base.n,
-      static_cast<unsigned long long>(segments), static_cast<unsigned long long>(rss_empty),
-      static_cast<unsigned long long>(rss_loaded),
-      static_cast<unsigned long long>(payload_bytes.load()));
-  std::fflush(stdout);
-
-  // The payload indexes, one at a time, each timed to its first answered count.
   const std::vector<Filter> filters = Filters();
-  struct Index {
-    const char* field;
-    const char* schema;
-    const Filter* probe;
-  };
-  const Index indexes[] = {
-      {"n", R"("integer")", &filters[1]},
-      {"k", R"("keyword")", &filters[2]},
-      {"r", R"("integer")", &filters[3]},
-      {"t", R"({"type":"text","tokenizer":"word"})", &filters[5]},
-  };
-  for (const Index& index : indexes) {
-    const auto t0 = Clock::now();
-    auto [code, reply] =
-        admin.Send(http::verb::put, "/collections/bench/index?wait=true",
-                   std::string("{\"field_name\":\"") + index.field +
-                       "\",\"field_schema\":" + index.schema + "}");
-    if (code != 200)
-      Fail(std::string("create index ") + index.field + ": " + reply);
-    auto [ccode, creply] = admin.Send(http::verb::post, "/collections/bench/points/count",
-                                      "{\"exact\":true,\"filter\":" + index.probe->json + "}");
-    if (ccode != 200)
-      Fail("count: " + creply);
-    std::printf("{\"kind\":\"index\",\"dataset\":\"%s\",\"system\":\"%s\",\"field\":\"%s\","
-                "\"schema\":%s,\"seconds\":%.3f}\n",
-                name.c_str(), system, index.field, index.schema, bench::Seconds(t0));
+  bool reuse = false;
+  if (const char* env = std::getenv("FILTER_BENCH_REUSE"); env != nullptr && *env == '1') {
+    auto [code, reply] = admin.Send(http::verb::get, "/collections/bench");
+    reuse = code == 200 &&
+            json::parse(reply).at("result").at("points_count").to_number<uint64_t>() == base.n;
   }
-  std::this_thread::sleep_for(std::chrono::seconds(6));
-  const uint64_t rss_indexed = bench::RssBytes(pid);
-  std::printf("{\"kind\":\"index_memory\",\"dataset\":\"%s\",\"system\":\"%s\",\"rss_before\":%llu,"
-              "\"rss_after\":%llu,\"payload_bytes\":%llu}\n",
-              name.c_str(), system, static_cast<unsigned long long>(rss_loaded),
-              static_cast<unsigned long long>(rss_indexed),
-              static_cast<unsigned long long>(payload_bytes.load()));
-  std::fflush(stdout);
+  if (!reuse) {
+    const uint64_t rss_empty = bench::RssBytes(pid);
+    admin.Send(http::verb::delete_, "/collections/bench");
+    {
+      auto [status, body] = admin.Send(
+          http::verb::put, "/collections/bench",
+          "{\"vectors\":{\"size\":" + std::to_string(base.dim) + ",\"distance\":\"Euclid\"}}");
+      if (status != 200)
+        Fail("create collection: " + body);
+    }
 
+    // Upload with payloads, wait=false, then wait for green with every point counted.
+    std::atomic<uint64_t> payload_bytes{0};
+    const auto start = Clock::now();
+    {
+      std::atomic<uint32_t> next{0};
+      std::vector<std::thread> workers;
+      for (int t = 0; t < uploaders; ++t) {
+        workers.emplace_back([&] {
+          Client client(port);
+          std::string request;
+          for (uint32_t i = next.fetch_add(batch); i < base.n; i = next.fetch_add(batch)) {
+            request = "{\"points\":[";
+            for (uint32_t j = i; j < std::min(base.n, i + batch); ++j) {
+              if (j > i)
+                request += ',';
+              const std::string payload = PayloadOf(FieldsOf(j));
+              payload_bytes += payload.size();
+              request += "{\"id\":" + std::to_string(j) + ",\"vector\":";
+              AppendVector(&request, base.row(j), base.dim);
+              request += ",\"payload\":" + payload + '}';
+            }
+            request += "]}";
+            auto [code, reply] = client.Send(
+                http::verb::put, "/collections/bench/points?wait=false", std::move(request));
+            if (code != 200)
+              Fail("upsert: " + reply);
+          }
+        });
+      }
+      for (auto& w : workers)
+        w.join();
+    }
+    const double upload_seconds = bench::Seconds(start);
+    uint64_t segments = 0;
+    for (;;) {
+      auto [code, reply] = admin.Send(http::verb::get, "/collections/bench");
+      if (code != 200)
+        Fail("collection info: " + reply);
+      const json::value info = json::parse(reply).at("result");
+      segments = info.at("segments_count").to_number<uint64_t>();
+      if (info.at("status").as_string() == "green" &&
+          info.at("points_count").to_number<uint64_t>() == base.n)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const double green_seconds = bench::Seconds(start);
+    std::this_thread::sleep_for(std::chrono::seconds(6));  // the first periodic flush after green
+    const uint64_t rss_loaded = bench::RssBytes(pid);
+    std::printf(
+        "{\"kind\":\"build\",\"dataset\":\"%s\",\"system\":\"%s\",\"seconds\":%.3f,"
+        "\"upload_seconds\":%.3f,\"points\":%u,\"segments\":%llu,\"rss_empty\":%llu,"
+        "\"rss_loaded\":%llu,\"payload_bytes\":%llu}\n",
+        name.c_str(), system, green_seconds, upload_seconds, base.n,
+        static_cast<unsigned long long>(segments), static_cast<unsigned long long>(rss_empty),
+        static_cast<unsigned long long>(rss_loaded),
+        static_cast<unsigned long long>(payload_bytes.load()));
+    std::fflush(stdout);
+
+    // The payload indexes, one at a time, each timed to its first answered count.
+    struct Index {
+      const char* field;
+      const char* schema;
+      const Filter* probe;
+    };
+    const Index indexes[] = {
+        {"n", R"("integer")", &filters[1]},
+        {"k", R"("keyword")", &filters[2]},
+        {"r", R"("integer")", &filters[3]},
+        {"t", R"({"type":"text","tokenizer":"word"})", &filters[5]},
+    };
+    for (const Index& index : indexes) {
+      const auto t0 = Clock::now();
+      auto [code, reply] = admin.Send(http::verb::put, "/collections/bench/index?wait=true",
+                                      std::string("{\"field_name\":\"") + index.field +
+                                          "\",\"field_schema\":" + index.schema + "}");
+      if (code != 200)
+        Fail(std::string("create index ") + index.field + ": " + reply);
+      auto [ccode, creply] = admin.Send(http::verb::post, "/collections/bench/points/count",
+                                        "{\"exact\":true,\"filter\":" + index.probe->json + "}");
+      if (ccode != 200)
+        Fail("count: " + creply);
+      std::printf(
+          "{\"kind\":\"index\",\"dataset\":\"%s\",\"system\":\"%s\",\"field\":\"%s\","
+          "\"schema\":%s,\"seconds\":%.3f}\n",
+          name.c_str(), system, index.field, index.schema, bench::Seconds(t0));
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(6));
+    const uint64_t rss_indexed = bench::RssBytes(pid);
+    std::printf(
+        "{\"kind\":\"index_memory\",\"dataset\":\"%s\",\"system\":\"%s\",\"rss_before\":%llu,"
+        "\"rss_after\":%llu,\"payload_bytes\":%llu}\n",
+        name.c_str(), system, static_cast<unsigned long long>(rss_loaded),
+        static_cast<unsigned long long>(rss_indexed),
+        static_cast<unsigned long long>(payload_bytes.load()));
+    std::fflush(stdout);
+  }
+
+  const char* only = std::getenv("FILTER_BENCH_ONLY");
   std::vector<Fields> fields(base.n);
   for (uint32_t i = 0; i < base.n; ++i)
     fields[i] = FieldsOf(i);
 
   for (const Filter& filter : filters) {
+    if (only != nullptr && filter.label.find(only) == std::string::npos) {
+      continue;
+    }
     std::vector<uint32_t> rows;
     for (uint32_t i = 0; i < base.n; ++i) {
       if (filter.match(fields[i]))
         rows.push_back(i);
     }
     const bench::GroundTruth gt = filter.json.empty() ? all_gt : ExactOver(base, queries, rows);
-    std::printf("{\"kind\":\"filter\",\"dataset\":\"%s\",\"label\":\"%s\",\"matches\":%zu,"
-                "\"share\":%.5f}\n",
-                name.c_str(), filter.label.c_str(), rows.size(),
-                static_cast<double>(rows.size()) / base.n);
+    std::printf(
+        "{\"kind\":\"filter\",\"dataset\":\"%s\",\"label\":\"%s\",\"matches\":%zu,"
+        "\"share\":%.5f}\n",
+        name.c_str(), filter.label.c_str(), rows.size(), static_cast<double>(rows.size()) / base.n);
     std::fflush(stdout);
     const std::string filter_part = filter.json.empty() ? "" : ",\"filter\":" + filter.json;
     for (int ef : efs) {
@@ -303,10 +318,12 @@ int main(int argc, char** argv) {
       for (uint32_t q = 0; q < queries.n; ++q) {
         bodies[q] = "{\"query\":";
         AppendVector(&bodies[q], queries.row(q), queries.dim);
-        bodies[q] += filter_part + ",\"limit\":10,\"params\":{\"hnsw_ef\":" + std::to_string(ef) + "}}";
+        bodies[q] +=
+            filter_part + ",\"limit\":10,\"params\":{\"hnsw_ef\":" + std::to_string(ef) + "}}";
       }
       const bench::Pass pass = bench::Fastest([&] {
-        bench::Pass p{0, std::vector<double>(queries.n), std::vector<std::vector<int64_t>>(queries.n)};
+        bench::Pass p{0, std::vector<double>(queries.n),
+                      std::vector<std::vector<int64_t>>(queries.n)};
         Client client(port);
         const auto t0 = Clock::now();
         for (uint32_t q = 0; q < queries.n; ++q) {
@@ -337,22 +354,22 @@ int main(int argc, char** argv) {
             Fail("count of " + filter.label + ": " + std::to_string(count) + ", expected " +
                  std::to_string(rows.size()));
         });
-    const auto [scroll_rps, scroll_p50] =
-        Repeat(port, "/collections/bench/points/scroll",
-               "{\"limit\":10,\"with_payload\":false,\"filter\":" + filter.json + "}", 2.0,
-               [&](const json::value& result) {
-                 const std::vector<int64_t> ids = IdsOf(result.at("points"));
-                 // scroll lists the matching points in id order: the first ten rows
-                 const std::vector<int64_t> want(rows.begin(),
-                                                 rows.begin() + std::min<long>(10, static_cast<long>(rows.size())));
-                 if (ids != want)
-                   Fail("scroll of " + filter.label + " is not the first matching ids");
-               });
-    std::printf("{\"kind\":\"count\",\"dataset\":\"%s\",\"system\":\"%s\",\"label\":\"%s\","
-                "\"count_rps\":%.1f,\"count_p50_us\":%.1f,\"scroll_rps\":%.1f,"
-                "\"scroll_p50_us\":%.1f}\n",
-                name.c_str(), system, filter.label.c_str(), count_rps, count_p50, scroll_rps,
-                scroll_p50);
+    const auto [scroll_rps, scroll_p50] = Repeat(
+        port, "/collections/bench/points/scroll",
+        "{\"limit\":10,\"with_payload\":false,\"filter\":" + filter.json + "}", 2.0,
+        [&](const json::value& result) {
+          const std::vector<int64_t> ids = IdsOf(result.at("points"));
+          // scroll lists the matching points in id order: the first ten rows
+          const std::vector<int64_t> want(
+              rows.begin(), rows.begin() + std::min<long>(10, static_cast<long>(rows.size())));
+          if (ids != want)
+            Fail("scroll of " + filter.label + " is not the first matching ids");
+        });
+    std::printf(
+        "{\"kind\":\"count\",\"dataset\":\"%s\",\"system\":\"%s\",\"label\":\"%s\","
+        "\"count_rps\":%.1f,\"count_p50_us\":%.1f,\"scroll_rps\":%.1f,"
+        "\"scroll_p50_us\":%.1f}\n",
+        name.c_str(), system, filter.label.c_str(), count_rps, count_p50, scroll_rps, scroll_p50);
     std::fflush(stdout);
   }
   return 0;

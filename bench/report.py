@@ -30,18 +30,17 @@ def markers(section):
 
 
 def qps_at(points, target):
-    """QPS at `target` recall, interpolated (log QPS, linear recall) on a sweep; None when the
-    sweep never reaches it."""
+    """QPS at `target` recall: interpolated (log QPS, linear recall) where the sweep crosses it,
+    or the best QPS of a point at or above it if that is more (a sweep whose points all take
+    one path, an exact scan at every ef, is flat: each point is a measure of the same thing);
+    None when the sweep never reaches it."""
     pts = sorted((p["recall"], p["qps"]) for p in points)
+    best = max((q for r, q in pts if r >= target), default=None)
     for (r0, q0), (r1, q1) in zip(pts, pts[1:]):
-        if r0 <= target <= r1:
-            if r1 == r0:
-                return max(q0, q1)
+        if r0 < target <= r1:
             t = (target - r0) / (r1 - r0)
-            return math.exp(math.log(q0) + t * (math.log(q1) - math.log(q0)))
-    if pts and pts[0][0] >= target:
-        return pts[0][1]  # even the smallest ef reaches it
-    return None
+            return max(best, math.exp(math.log(q0) + t * (math.log(q1) - math.log(q0))))
+    return best
 
 
 def fmt(v, digits=2):

@@ -29,10 +29,30 @@ struct IndexedCandidates {
 std::optional<IndexedCandidates> IndexedCandidatesFor(const Filter& filter, const Segment& segment,
                                                       const CollectionConfig& config);
 
-// Calls f(o) for each live offset of `segment` that `filter` accepts (every live offset when it
-// is null), ascending: only the payload indexes' candidates when they answer part of the filter
-// (each checked with the evaluator unless the answer is exact), else every offset. `config`
-// null: no indexes (every offset is checked). requires the segment lock (shared).
+// Calls f(o) for each live offset of `segment` that `filter` accepts, ascending, given what
+// IndexedCandidatesFor answered for it (nullopt: nothing): only the candidates then (each
+// checked with the evaluator unless the answer is exact), else every offset.
+template <typename F>
+void ForEachMatchOf(const Filter& filter, const Segment& segment,
+                    const std::optional<IndexedCandidates>& candidates, F&& f) {
+  if (candidates) {
+    for (Offset o : candidates->offsets) {
+      if (o < segment.size() && !segment.deleted(o) &&
+          (candidates->exact || Accepts(&filter, segment, o))) {
+        f(o);
+      }
+    }
+    return;
+  }
+  for (Offset o = 0; o < segment.size(); ++o) {
+    if (!segment.deleted(o) && Accepts(&filter, segment, o)) {
+      f(o);
+    }
+  }
+}
+
+// The same from the filter (every live offset when it is null), with the payload indexes of
+// `config` (null: none, every offset is checked). requires the segment lock (shared).
 template <typename F>
 void ForEachMatch(PointFilter filter, const Segment& segment, const CollectionConfig* config,
                   F&& f) {
@@ -44,22 +64,9 @@ void ForEachMatch(PointFilter filter, const Segment& segment, const CollectionCo
     }
     return;
   }
-  if (config != nullptr) {
-    if (auto candidates = IndexedCandidatesFor(*filter, segment, *config)) {
-      for (Offset o : candidates->offsets) {
-        if (o < segment.size() && !segment.deleted(o) &&
-            (candidates->exact || Accepts(filter, segment, o))) {
-          f(o);
-        }
-      }
-      return;
-    }
-  }
-  for (Offset o = 0; o < segment.size(); ++o) {
-    if (!segment.deleted(o) && Accepts(filter, segment, o)) {
-      f(o);
-    }
-  }
+  ForEachMatchOf(*filter, segment,
+                 config != nullptr ? IndexedCandidatesFor(*filter, segment, *config) : std::nullopt,
+                 f);
 }
 
 }  // namespace tessera::engine

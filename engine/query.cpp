@@ -306,6 +306,7 @@ Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q
   request.offset = q.offset;
   request.ef = q.ef;
   request.exact = q.exact;
+  request.acorn_max_selectivity = q.acorn_max_selectivity;
   request.idf_corpus = q.idf_corpus.get();
   request.score_threshold = q.score_threshold;
   request.with_payload = q.with_payload;

@@ -59,6 +59,9 @@ struct SearchRequest {
   size_t offset = 0;
   std::optional<size_t> ef;  // default: the HNSW ef_construct
   bool exact = false;
+  // `params.acorn` enabled: the walk of a segment the filter matches at most this share of is
+  // the two-hop one (HnswGraph::Search).
+  std::optional<double> acorn_max_selectivity;
   std::optional<float> score_threshold;
   PointFilter filter = nullptr;
   bool with_payload = false;
@@ -124,6 +127,7 @@ struct Query {
   std::optional<float> score_threshold;
   std::optional<size_t> ef;  // default: the HNSW ef_construct
   bool exact = false;
+  std::optional<double> acorn_max_selectivity;  // see SearchRequest
   std::shared_ptr<const Filter> idf_corpus;  // `params.idf.corpus`; null: the whole collection
   bool with_payload = false;  // of the results (the root's; prefetches' are not returned)
   bool with_vectors = false;

@@ -66,8 +66,14 @@ uint64_t Scans::Count(PointFilter unbound_filter) const {
   for (const auto& s : segments_.segments()) {
     if (filter == nullptr) {
       n += s->live_count();
+      continue;
+    }
+    // The indexes' exact answer on a segment without tombstones is the count.
+    const std::optional<IndexedCandidates> candidates = IndexedCandidatesFor(*filter, *s, *config);
+    if (candidates && candidates->exact && s->live_count() == s->size()) {
+      n += candidates->offsets.cardinality();
     } else {
-      ForEachMatch(filter, *s, config.get(), [&](Offset) { ++n; });
+      ForEachMatchOf(*filter, *s, candidates, [&](Offset) { ++n; });
     }
   }
   return n;

@@ -184,24 +184,85 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
   // Qdrant's default ef is the vector's ef_construct.
   const size_t ef =
       std::max<size_t>(request.ef.value_or(HnswFor(c, request.vector_name).ef_construct), want);
+  const HnswConfig hnsw = HnswFor(c, request.vector_name);
   struct SegmentResult {
     std::vector<Candidate> hits;
     int path = -1;  // -1 not searched, 0 exact, 1 HNSW
     bool indexed = false;
+    // The plan (plan_segment): what the payload indexes give, the estimated matches, and
+    // whether the search is worth a thread of its own.
+    std::optional<IndexedCandidates> candidates;
+    uint64_t estimate = 0;
+    bool parallel = false;
   };
   std::vector<SegmentResult> results(segments.size());
-  auto search_segment = [&](size_t i) {
+  // Planning, per segment, as Qdrant does, with one rule more: a segment is scanned exactly
+  // when the vectors the scan would touch (all its points, or the filter's estimated matches)
+  // are under full_scan_threshold KB, and, with a filter, when scoring its matches is cheaper
+  // than the filtered walk: a walk that keeps ef of a share p of the points expands about
+  // ef / p nodes of 2m links each, so for M matches among N points it scores about
+  // c * ef * 2m * N / M vectors against the scan's M (c measured, bench/RESULTS.md); the scan
+  // wins below M = sqrt(c * ef * 2m * N).
+  constexpr double kWalkCost = 0.65;
+  // Segments with much to do are searched in parallel on the search pool when there are two
+  // or more; the rest on this thread (handing work over costs more than they take), and this
+  // thread takes part in the fan-out, so a collection of one big segment never leaves it.
+  // Much: a walk or a scan of a segment of 10,000 points or more, or an exact scan of a
+  // filter's matches of 1,000 or more 128-dimensional vectors (some 50 us of random reads).
+  constexpr uint64_t kParallelWalk = 10000;
+  constexpr double kParallelScan = 1000;
+  const double dim_scale =
+      sparse ? 1.0 : static_cast<double>(multi ? q.size() : it->second.size) / 128.0;
+  auto plan_segment = [&](size_t i) {
+    SegmentResult& r = results[i];
     const Segment& s = *segments[i];
     const int v = s.VectorIndex(request.vector_name);
     if (v < 0 || s.live_count() == 0) {
       return;
     }
-    index::AcceptFn accept;
-    // The candidates the payload indexes give (indexed_filter.h): then only they are checked,
-    // and not at all when they are the filter's exact answer.
-    std::optional<IndexedCandidates> candidates;
+    r.estimate = s.live_count();
     if (request.filter != nullptr) {
-      candidates = IndexedCandidatesFor(*request.filter, s, c);
+      // The candidates the payload indexes give (indexed_filter.h): then only they are
+      // checked, and not at all when they are the filter's exact answer.
+      r.candidates = IndexedCandidatesFor(*request.filter, s, c);
+      std::optional<uint64_t> indexed;
+      if (r.candidates) {
+        indexed = r.candidates->offsets.cardinality();
+      } else if (s.sealed() && !c.payload_indexes.empty()) {
+        indexed = stats_.IndexEstimate(*request.filter, s, c);
+      }
+      r.indexed = indexed.has_value();
+      r.estimate = indexed ? std::min<uint64_t>(*indexed, s.live_count())
+                           : EstimateMatches(request.filter, s);
+    }
+    if (multi || sparse) {
+      r.path = 0;
+      r.parallel = s.live_count() >= kParallelWalk;
+      return;
+    }
+    const uint64_t kb = r.estimate * it->second.size * sizeof(float) / 1024;
+    const bool graph = s.has_graph(static_cast<size_t>(v));
+    bool exact = request.exact || !graph || kb < threshold_kb;
+    if (exact && graph && !request.exact && request.filter != nullptr) {
+      const double links = static_cast<double>(ef) * 2.0 * static_cast<double>(hnsw.m);
+      const double m = static_cast<double>(std::max<uint64_t>(r.estimate, 1));
+      exact = m * m < kWalkCost * links * static_cast<double>(s.live_count());
+    }
+    r.path = exact ? 0 : 1;
+    r.parallel = exact && r.candidates
+                     ? static_cast<double>(r.estimate) * dim_scale >= kParallelScan
+                     : s.live_count() >= kParallelWalk;
+  };
+  auto search_segment = [&](size_t i) {
+    SegmentResult& r = results[i];
+    if (r.path < 0) {
+      return;
+    }
+    const Segment& s = *segments[i];
+    const int v = s.VectorIndex(request.vector_name);
+    const std::optional<IndexedCandidates>& candidates = r.candidates;
+    index::AcceptFn accept;
+    if (request.filter != nullptr) {
       if (candidates && candidates->exact) {
         accept = [&](Offset o) { return candidates->offsets.contains(o); };
       } else if (candidates) {
@@ -212,69 +273,52 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
         accept = [&](Offset o) { return Accepts(request.filter, s, o); };
       }
     }
-    // Plan as Qdrant does: a full scan when the vectors it would touch (the segment's, or the
-    // estimated matches of the filter) are under full_scan_threshold KB; HNSW otherwise.
-    uint64_t estimate = s.live_count();
-    if (request.filter != nullptr) {
-      std::optional<uint64_t> indexed;
-      if (candidates) {
-        indexed = candidates->offsets.cardinality();
-      } else if (s.sealed() && !c.payload_indexes.empty()) {
-        indexed = stats_.IndexEstimate(*request.filter, s, c);
-      }
-      results[i].indexed = indexed.has_value();
-      estimate = indexed ? std::min<uint64_t>(*indexed, s.live_count())
-                         : EstimateMatches(request.filter, s);
+    // Scoring a candidate list needs no membership test: only the evaluator's, when the
+    // indexes answered part of the filter.
+    index::AcceptFn among;
+    if (candidates && !candidates->exact) {
+      among = [&](Offset o) { return Accepts(request.filter, s, o); };
     }
     std::vector<index::Hit> hits;
     if (multi) {
       // Exact MaxSim over the segment's multivectors, or over a filter's candidates.
-      std::vector<Offset> among;
+      std::vector<Offset> offsets;
       if (candidates) {
-        among = OffsetsOf(candidates->offsets);
+        offsets = OffsetsOf(candidates->offsets);
       }
-      results[i].path = 0;
-      hits = s.SearchMulti(static_cast<size_t>(v), q, want, candidates ? &among : nullptr, accept);
-      for (const index::Hit& h : hits) {
-        results[i].hits.push_back({h.distance, i, h.offset});
-      }
-      return;
-    }
-    if (sparse) {
+      hits = s.SearchMulti(static_cast<size_t>(v), q, want, candidates ? &offsets : nullptr,
+                           candidates ? among : accept);
+    } else if (sparse) {
       // The inverted index answers exactly; a small enough candidate set is scored directly.
-      std::vector<Offset> among;
-      const bool plain = candidates && estimate < sparse_threshold;
+      std::vector<Offset> offsets;
+      const bool plain = candidates && r.estimate < sparse_threshold;
       if (plain) {
-        among = OffsetsOf(candidates->offsets);
+        offsets = OffsetsOf(candidates->offsets);
       }
-      results[i].path = plain ? 0 : 1;
-      hits = s.SearchSparse(static_cast<size_t>(v), sparse_query, want, plain ? &among : nullptr,
-                            accept);
-      for (const index::Hit& h : hits) {
-        results[i].hits.push_back({h.distance, i, h.offset});
-      }
-      return;
-    }
-    const uint64_t kb = estimate * it->second.size * sizeof(float) / 1024;
-    const bool exact = request.exact || !s.has_graph(static_cast<size_t>(v)) || kb < threshold_kb;
-    results[i].path = exact ? 0 : 1;
-    if (exact && candidates) {
+      r.path = plain ? 0 : 1;
+      hits = s.SearchSparse(static_cast<size_t>(v), sparse_query, want,
+                            plain ? &offsets : nullptr, plain ? among : accept);
+    } else if (r.path == 0 && candidates) {
       const std::vector<Offset> offsets = OffsetsOf(candidates->offsets);
-      hits = s.SearchAmong(static_cast<size_t>(v), q, want, offsets, accept);
+      hits = s.SearchAmong(static_cast<size_t>(v), q, want, offsets, among);
     } else {
-      hits = s.Search(static_cast<size_t>(v), q, want, ef, exact, accept);
+      // The two-hop walk when asked for (params.acorn) and the filter is restrictive enough.
+      const bool two_hop =
+          request.acorn_max_selectivity && request.filter != nullptr &&
+          static_cast<double>(r.estimate) <=
+              *request.acorn_max_selectivity * static_cast<double>(s.live_count());
+      hits = s.Search(static_cast<size_t>(v), q, want, ef, r.path == 0, accept, two_hop);
     }
     for (const index::Hit& h : hits) {
-      results[i].hits.push_back({h.distance, i, h.offset});
+      r.hits.push_back({h.distance, i, h.offset});
     }
   };
-  // Large segments are searched in parallel on the search pool when there are two or more;
-  // small ones here (fanning out costs more than they take), and the caller's thread takes
-  // part in the fan-out, so a collection of one big segment never leaves this thread.
-  constexpr size_t kParallelPoints = 10000;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    plan_segment(i);
+  }
   std::vector<size_t> large;
   for (size_t i = 0; i < segments.size(); ++i) {
-    if (segments[i]->live_count() >= kParallelPoints) {
+    if (results[i].parallel) {
       large.push_back(i);
     } else {
       search_segment(i);

@@ -84,8 +84,8 @@ NamedVectors Segment::vectors_of(Offset o) const {
 }
 
 std::vector<index::Hit> Segment::Search(size_t vec, std::span<const float> query, size_t k,
-                                        size_t ef, bool exact,
-                                        const index::AcceptFn& accept) const {
+                                        size_t ef, bool exact, const index::AcceptFn& accept,
+                                        bool two_hop) const {
   const VectorSlot& slot = vectors_[vec];
   auto live = [&](Offset o) {
     return o < ids_.size() && !ids_.deleted(o) && slot.storage.has(o) && (!accept || accept(o));
@@ -98,7 +98,7 @@ std::vector<index::Hit> Segment::Search(size_t vec, std::span<const float> query
     if (!accept && ids_.live_count() == ids_.size()) {
       return slot.index->Search(score, k, ef, {});
     }
-    return slot.index->Search(score, k, ef, live);
+    return slot.index->Search(score, k, ef, live, two_hop && accept);
   }
   return slot.storage.ExactSearch(query, k, live);
 }

@@ -104,9 +104,11 @@ class Segment {
   NamedVectors vectors_of(Offset o) const;
 
   // The k closest live points with vector `vec` that `accept` allows. Uses the vector's index
-  // when it has one and `exact` is false; otherwise scans the storage.
+  // when it has one and `exact` is false (with `two_hop`, the graph's two-hop walk for a
+  // restrictive `accept`: HnswGraph::Search); otherwise scans the storage.
   std::vector<index::Hit> Search(size_t vec, std::span<const float> query, size_t k, size_t ef,
-                                 bool exact, const index::AcceptFn& accept) const;
+                                 bool exact, const index::AcceptFn& accept,
+                                 bool two_hop = false) const;
   // Exact search over the given offsets only (a filter's candidates), live ones `accept` allows.
   std::vector<index::Hit> SearchAmong(size_t vec, std::span<const float> query, size_t k,
                                       std::span<const Offset> offsets,

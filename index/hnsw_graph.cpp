@@ -73,17 +73,21 @@ void AdviseHugePages(const hnswlib::HierarchicalNSW<float>& h) {
 // visited marks (a mark equal to the walk's tag means visited) and the buffer of one
 // expansion's fresh neighbours.
 struct WalkScratch {
-  std::vector<uint16_t> marks;
+  std::vector<uint16_t> marks;   // visited: marks[n] == tag
+  std::vector<uint16_t> marks2;  // the two-hop walk's second list (explored as a 2-hop link)
   uint16_t tag = 0;
   std::vector<Node> fresh;
+  std::vector<Node> bridges;  // the two-hop walk's rejected 1-hop links
   // Starts a walk over `count` nodes of at most `degree` links each.
-  void Begin(size_t count, size_t degree) {
-    if (marks.size() < count) {
+  void Begin(size_t count, size_t degree, bool two_hop = false) {
+    if (marks.size() < count || (two_hop && marks2.size() < count)) {
       marks.assign(count, 0);
+      marks2.assign(two_hop ? count : 0, 0);
       tag = 0;
     }
     if (++tag == 0) {
       std::fill(marks.begin(), marks.end(), uint16_t{0});
+      std::fill(marks2.begin(), marks2.end(), uint16_t{0});
       tag = 1;
     }
     if (fresh.size() < degree) {
@@ -640,9 +644,118 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const fs::path& file, Metric 
   return std::unique_ptr<HnswGraph>(new HnswGraph(metric, dim, std::move(impl)));
 }
 
+namespace {
+
+// The k closest of a walk's kept points (a max-heap), ties by offset as ExactSearch breaks them.
+std::vector<Hit> ClosestKept(std::priority_queue<std::pair<float, Node>>* kept, size_t k) {
+  std::vector<Hit> out;
+  out.reserve(kept->size());
+  for (; !kept->empty(); kept->pop()) {
+    out.push_back({kept->top().second, kept->top().first});
+  }
+  const auto closer = [](const Hit& a, const Hit& b) {
+    return a.distance < b.distance || (a.distance == b.distance && a.offset < b.offset);
+  };
+  const size_t keep = std::min(k, out.size());
+  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(),
+                    closer);
+  out.resize(keep);
+  return out;
+}
+
+}  // namespace
+
+// ACORN-1 on level 0 (Patel et al., SIGMOD 2024; Qdrant 1.16's `params.acorn`): only accepted
+// points are scored and walked from. An expansion takes the node's accepted links (at most
+// max0), and through each rejected link that link's own accepted links not yet seen (at most
+// max0 more per rejected link), so the walk stays inside the filter's subgraph even where a
+// restrictive filter leaves it without direct links. `marks` holds what was taken or bridged
+// through as a 1-hop link; `marks2` what was looked at as a 2-hop link.
+template <typename Scorer>
+std::vector<Hit> HnswGraph::TwoHopWalk(const Impl& g, const Scorer& score, size_t k, size_t ef,
+                                       const AcceptFn& accept, Node entry, float entry_dist) {
+  WalkScratch& scratch = walk_scratch;
+  scratch.Begin(g.rows, g.max0, /*two_hop=*/true);
+  uint16_t* marks = scratch.marks.data();
+  uint16_t* marks2 = scratch.marks2.data();
+  const uint16_t tag = scratch.tag;
+  std::vector<Node>& fresh = scratch.fresh;
+  std::vector<Node>& bridges = scratch.bridges;
+  using Entry = std::pair<float, Node>;
+  std::priority_queue<Entry, std::vector<Entry>, CloserFirst> candidates;
+  std::priority_queue<Entry> kept;  // farthest on top
+  float bound = std::numeric_limits<float>::max();
+  // The entry is walked from even when rejected: it is where the upper levels led.
+  candidates.emplace(entry_dist, entry);
+  marks[entry] = tag;
+  if (accept(entry)) {
+    kept.emplace(entry_dist, entry);
+    bound = entry_dist;
+  }
+  const size_t limit = g.max0;
+  while (!candidates.empty()) {
+    const auto [d, node] = candidates.top();
+    if (d > bound && kept.size() >= ef) {
+      break;
+    }
+    candidates.pop();
+    fresh.clear();
+    bridges.clear();
+    const Node* links = g.level0(node);
+    const uint32_t degree = g.degree0[node];
+    for (uint32_t i = 0; i < degree && fresh.size() < limit; ++i) {
+      const Node n = links[i];
+      if (marks[n] == tag) {
+        continue;
+      }
+      marks[n] = tag;
+      if (accept(n)) {
+        fresh.push_back(n);
+        score.Prefetch(n);
+      } else {
+        bridges.push_back(n);
+        __builtin_prefetch(g.level0(n));
+      }
+    }
+    for (const Node bridge : bridges) {
+      const size_t most = fresh.size() + limit;
+      const Node* links2 = g.level0(bridge);
+      const uint32_t degree2 = g.degree0[bridge];
+      for (uint32_t i = 0; i < degree2 && fresh.size() < most; ++i) {
+        const Node n = links2[i];
+        if (marks[n] == tag || marks2[n] == tag) {
+          continue;
+        }
+        marks2[n] = tag;
+        if (accept(n)) {
+          marks[n] = tag;
+          fresh.push_back(n);
+          score.Prefetch(n);
+        }
+      }
+    }
+    for (const Node n : fresh) {
+      const float nd = score(n);
+      if (kept.size() < ef || nd < bound) {
+        candidates.emplace(nd, n);
+        kept.emplace(nd, n);
+        if (kept.size() > ef) {
+          kept.pop();
+        }
+        bound = kept.top().first;
+      }
+    }
+    if (!candidates.empty()) {
+      __builtin_prefetch(g.level0(candidates.top().second));
+      __builtin_prefetch(&g.degree0[candidates.top().second]);
+    }
+  }
+  return ClosestKept(&kept, k);
+}
+
 template <typename Scorer>
 std::vector<Hit> HnswGraph::Search(const Scorer& score, size_t k, size_t ef,
-                                   const AcceptFn& accept) const {
+                                   const AcceptFn& accept, bool two_hop) const {
   const Impl& g = *impl_;
   std::vector<Hit> out;
   if (k == 0 || g.inserted == 0) {
@@ -668,6 +781,10 @@ std::vector<Hit> HnswGraph::Search(const Scorer& score, size_t k, size_t ef,
         }
       }
     }
+  }
+
+  if (two_hop && accept) {
+    return TwoHopWalk(*impl_, score, k, ef, accept, cur, cur_dist);
   }
 
   // Beam search on level 0: rejected points are walked through but never kept. Each expansion
@@ -726,24 +843,12 @@ std::vector<Hit> HnswGraph::Search(const Scorer& score, size_t k, size_t ef,
     }
   }
 
-  // The k closest of the kept, ties by offset as ExactSearch breaks them.
-  out.reserve(kept.size());
-  for (; !kept.empty(); kept.pop()) {
-    out.push_back({kept.top().second, kept.top().first});
-  }
-  const auto closer = [](const Hit& a, const Hit& b) {
-    return a.distance < b.distance || (a.distance == b.distance && a.offset < b.offset);
-  };
-  const size_t keep = std::min(k, out.size());
-  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(),
-                    closer);
-  out.resize(keep);
-  return out;
+  return ClosestKept(&kept, k);
 }
 
 // The scorers a walk runs with.
 template std::vector<Hit> HnswGraph::Search<DenseScorer>(const DenseScorer&, size_t, size_t,
-                                                         const AcceptFn&) const;
+                                                         const AcceptFn&, bool) const;
 
 Result<uint32_t> HnswGraph::SaveTo(const fs::path& file) const {
   const std::string bytes = impl_->Serialize(metric_, dim_);

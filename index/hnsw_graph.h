@@ -76,9 +76,12 @@ class HnswGraph {
   HnswGraph& operator=(const HnswGraph&) = delete;
 
   // The k accepted points closest to the scorer's query, closest first, exploring `ef`
-  // candidates (at least k). `accept` may be empty.
+  // candidates (at least k). `accept` may be empty. `two_hop`: with `accept`, the ACORN-1 walk
+  // (only accepted points scored, rejected links bridged through to their own links), for
+  // restrictive filters; otherwise rejected points are walked through but never kept.
   template <typename Scorer>
-  std::vector<Hit> Search(const Scorer& score, size_t k, size_t ef, const AcceptFn& accept) const;
+  std::vector<Hit> Search(const Scorer& score, size_t k, size_t ef, const AcceptFn& accept,
+                          bool two_hop = false) const;
 
   // Writes the graph atomically (temp file, fsync, rename, fsync dir); returns its CRC32C.
   Result<uint32_t> SaveTo(const std::filesystem::path& file) const;
@@ -95,6 +98,9 @@ class HnswGraph {
  private:
   struct Impl;
   HnswGraph(Metric metric, size_t dim, std::unique_ptr<Impl> impl);
+  template <typename Scorer>
+  static std::vector<Hit> TwoHopWalk(const Impl& g, const Scorer& score, size_t k, size_t ef,
+                                     const AcceptFn& accept, uint32_t entry, float entry_dist);
   const Metric metric_;
   const size_t dim_;
   std::unique_ptr<Impl> impl_;

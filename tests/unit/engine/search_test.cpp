@@ -3,6 +3,7 @@
 // 10% and 1% selective filters, asserting which path (HNSW or full scan) each search took.
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -101,7 +102,8 @@ std::shared_ptr<Filter> BucketBelow(int64_t limit) {
 }
 
 // recall@10 of the collection's search against its own exact search.
-double Recall(const Collection& c, const Dataset& ds, const Filter* filter, SearchStats* stats) {
+double Recall(const Collection& c, const Dataset& ds, const Filter* filter, SearchStats* stats,
+              std::optional<size_t> ef = std::nullopt, std::optional<double> acorn = std::nullopt) {
   size_t found = 0, total = 0;
   for (const auto& q : ds.queries) {
     SearchRequest exact{
@@ -110,8 +112,13 @@ double Recall(const Collection& c, const Dataset& ds, const Filter* filter, Sear
     for (const auto& p : *c.Search(exact)) {
       truth.insert(p.record.id);
     }
-    SearchRequest approx{
-        .vector_name = "", .query = q, .limit = 10, .filter = filter, .stats = stats};
+    SearchRequest approx{.vector_name = "",
+                         .query = q,
+                         .limit = 10,
+                         .ef = ef,
+                         .acorn_max_selectivity = acorn,
+                         .filter = filter,
+                         .stats = stats};
     for (const auto& p : *c.Search(approx)) {
       found += truth.count(p.record.id);
     }
@@ -172,8 +179,9 @@ TEST(SearchTest, HnswRecallUnfilteredAndFilteredOn20kX128) {
   EXPECT_GE(recall, 0.95);
   EXPECT_GT(unfiltered.hnsw_segments, 0u);
 
-  // Default planning: 50% and 10% filters touch fewer vectors than full_scan_threshold
-  // (10,000 KB = 20,000 x 128 floats), so they scan; 1% too.
+  // Default planning: 50%, 10% and 1% filters touch fewer vectors than full_scan_threshold
+  // (10,000 KB = 20,000 x 128 floats); 10% and 1% scan, while scoring 50%'s ~10,000 matches
+  // costs more than a walk at the default ef (searcher.cpp's rule), so that one walks.
   for (int64_t pct : {50, 10, 1}) {
     auto f = BucketBelow(pct);
     SearchStats stats;
@@ -212,6 +220,19 @@ TEST(SearchTest, HnswRecallUnfilteredAndFilteredOn20kX128) {
   EXPECT_GT(with_index.index_estimates, 0u);
   EXPECT_EQ(with_index.hnsw_segments, 0u);  // ~2,000 matches: 1,000 KB, under the threshold
 
+  // Under the threshold too, but asked with a small ef, a 50% filter is planned as a walk:
+  // scoring its ~10,000 matches costs more than a walk keeping 32 (searcher.cpp's rule); a 1%
+  // filter's ~200 are still scored.
+  SearchStats half, small;
+  const double r50 = Recall(*c, ds, BucketBelow(50).get(), &half, 32);
+  const double r1 = Recall(*c, ds, BucketBelow(1).get(), &small, 32);
+  std::printf("recall@10 at ef=32: %.3f with a 50%% filter (hnsw=%zu exact=%zu), %.3f with 1%%\n",
+              r50, half.hnsw_segments, half.exact_segments, r1);
+  EXPECT_GT(half.hnsw_segments, 0u);
+  EXPECT_GE(r50, 0.9);
+  EXPECT_EQ(small.hnsw_segments, 0u);
+  EXPECT_EQ(r1, 1.0);
+
   // Force the filtered HNSW walk (full_scan_threshold 10 KB) for 50% and 10%.
   CollectionUpdate update;
   update.hnsw = HnswConfigDiff{.full_scan_threshold = 10};
@@ -222,6 +243,16 @@ TEST(SearchTest, HnswRecallUnfilteredAndFilteredOn20kX128) {
     const double r = Recall(*c, ds, f.get(), &stats);
     std::printf("recall@10 with a %lld%% filter (HNSW walk): %.3f, hnsw=%zu exact=%zu\n",
                 static_cast<long long>(pct), r, stats.hnsw_segments, stats.exact_segments);
+    EXPECT_GE(r, 0.95);
+    EXPECT_GT(stats.hnsw_segments, 0u);
+  }
+  // The two-hop walk (params.acorn) where the filter is at most 40% of the segment: the 10%
+  // filter takes it, with the same recall bar.
+  {
+    auto f = BucketBelow(10);
+    SearchStats stats;
+    const double r = Recall(*c, ds, f.get(), &stats, std::nullopt, 0.4);
+    std::printf("recall@10 with a 10%% filter (two-hop walk): %.3f\n", r);
     EXPECT_GE(r, 0.95);
     EXPECT_GT(stats.hnsw_segments, 0u);
   }
