@@ -100,7 +100,7 @@ std::shared_ptr<const Index> BuildFieldIndex(const std::string& field, const IdT
       take(*v, &values);
     }
     if (!values.empty()) {
-      index->Set(o, values);
+      index->Add(o, values);
     }
   }
   return index;

@@ -15,29 +15,22 @@ uint32_t KeywordIndex::Intern(const std::string& value) {
   return it->second;
 }
 
-void KeywordIndex::Set(Offset o, std::span<const std::string> values) {
-  if (of_offset_.size() <= o) {
-    of_offset_.resize(static_cast<size_t>(o) + 1);
-  }
-  for (uint32_t id : of_offset_[o]) {
-    postings_[id].remove(o);
-  }
-  std::vector<uint32_t> ids;
-  ids.reserve(values.size());
+void KeywordIndex::Add(Offset o, std::span<const std::string> values) {
   for (const std::string& v : values) {
-    ids.push_back(Intern(v));
+    postings_[Intern(v)].add(o);  // a repeat is a no-op
   }
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  for (uint32_t id : ids) {
-    postings_[id].add(o);
-  }
-  if (ids.empty()) {
-    with_values_.remove(o);
-  } else {
+  if (!values.empty()) {
     with_values_.add(o);
   }
-  of_offset_[o] = std::move(ids);
+}
+
+void KeywordIndex::Remove(Offset o, std::span<const std::string> values) {
+  for (const std::string& v : values) {
+    if (auto it = ids_.find(v); it != ids_.end()) {
+      postings_[it->second].remove(o);
+    }
+  }
+  with_values_.remove(o);
 }
 
 const Postings& KeywordIndex::Match(std::string_view value) const {
@@ -57,9 +50,6 @@ size_t KeywordIndex::bytes() const {
   size_t n = with_values_.getSizeInBytes();
   for (size_t i = 0; i < values_.size(); ++i) {
     n += postings_[i].getSizeInBytes() + values_[i].capacity() + sizeof(std::string) * 2 + 16;
-  }
-  for (const auto& ids : of_offset_) {
-    n += sizeof(ids) + ids.capacity() * sizeof(uint32_t);
   }
   return n;
 }

@@ -26,9 +26,12 @@ using Postings = ::Roaring;  // libroaring 0.2 (Debian 12) has it in the global 
 
 class KeywordIndex {
  public:
-  // Replaces the values of offset `o` (duplicates count once; empty: the point has none).
-  void Set(Offset o, std::span<const std::string> values);
-  void Remove(Offset o) { Set(o, {}); }
+  // Indexes `values` for offset `o`, which holds none now (duplicates count once). The owner
+  // says what an offset held when it changes it (the payload being replaced): no offset ->
+  // values map is kept, so that the index costs little more than its bitmaps.
+  void Add(Offset o, std::span<const std::string> values);
+  // Unindexes offset `o`, which was added with `values`.
+  void Remove(Offset o, std::span<const std::string> values);
 
   // The offsets holding `value` (empty if none).
   const Postings& Match(std::string_view value) const;
@@ -50,7 +53,6 @@ class KeywordIndex {
   std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> ids_;  // value -> its id
   std::vector<std::string> values_;                // id -> value
   std::vector<Postings> postings_;                 // id -> offsets
-  std::vector<std::vector<uint32_t>> of_offset_;   // offset -> value ids it holds
   Postings with_values_;
   static const Postings kEmpty;
 };

@@ -19,35 +19,34 @@ bool IsNan(T v) {
 }  // namespace
 
 template <typename T>
-void NumericIndex<T>::Set(Offset o, std::span<const T> values) {
-  if (of_offset_.size() <= o) {
-    of_offset_.resize(static_cast<size_t>(o) + 1);
-  }
-  for (T v : of_offset_[o]) {
-    auto it = by_value_.find(v);
-    it->second.remove(o);
-    if (it->second.isEmpty()) {
-      by_value_.erase(it);
-    }
-  }
-  std::vector<T> held;
-  held.reserve(values.size());
+void NumericIndex<T>::Add(Offset o, std::span<const T> values) {
+  bool any = false;
   for (T v : values) {
     if (!IsNan(v)) {
-      held.push_back(v == T{} ? T{} : v);  // -0.0 and 0.0 are one value
+      by_value_[v == T{} ? T{} : v].add(o);  // -0.0 and 0.0 are one value; a repeat is a no-op
+      any = true;
     }
   }
-  std::sort(held.begin(), held.end());
-  held.erase(std::unique(held.begin(), held.end()), held.end());
-  for (T v : held) {
-    by_value_[v].add(o);
-  }
-  if (held.empty()) {
-    with_values_.remove(o);
-  } else {
+  if (any) {
     with_values_.add(o);
   }
-  of_offset_[o] = std::move(held);
+}
+
+template <typename T>
+void NumericIndex<T>::Remove(Offset o, std::span<const T> values) {
+  for (T v : values) {
+    if (IsNan(v)) {
+      continue;
+    }
+    auto it = by_value_.find(v == T{} ? T{} : v);
+    if (it != by_value_.end()) {
+      it->second.remove(o);
+      if (it->second.isEmpty()) {
+        by_value_.erase(it);
+      }
+    }
+  }
+  with_values_.remove(o);
 }
 
 template <typename T>

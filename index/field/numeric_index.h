@@ -3,8 +3,9 @@
 // A numeric field index of one segment (integer, float, datetime as microseconds): value ->
 // offsets, ordered, so that it serves both `match` on a value (Qdrant's `lookup`) and `range`
 // (Qdrant's `range`). A point may hold several values; each is indexed. Kept exact on every
-// change. NaN is never indexed (no range holds it). No JSON here. (Part of the payload-index
-// issue, #17; the filters do not use it yet.)
+// change by its owner, which says what an offset held when it changes it (the payload being
+// replaced): the index keeps no offset -> values map, so that it costs little more than its
+// bitmaps. NaN is never indexed (no range holds it). No JSON here.
 //
 // Thread-safety: none of its own (the segment's lock guards it); const methods from any thread.
 
@@ -30,9 +31,11 @@ struct NumericRange {
 template <typename T>
 class NumericIndex {
  public:
-  // Replaces the values of offset `o` (duplicates count once; NaNs are dropped).
-  void Set(Offset o, std::span<const T> values);
-  void Remove(Offset o) { Set(o, {}); }
+  // Indexes `values` for offset `o`, which holds none now (duplicates count once; NaNs are
+  // dropped).
+  void Add(Offset o, std::span<const T> values);
+  // Unindexes offset `o`, which was added with `values`.
+  void Remove(Offset o, std::span<const T> values);
 
   const Postings& Match(T value) const;
   // Offsets holding a value in the range.
@@ -51,7 +54,6 @@ class NumericIndex {
   Span(const NumericRange<T>& range) const;
 
   std::map<T, Postings> by_value_;  // only values some offset holds
-  std::vector<std::vector<T>> of_offset_;
   Postings with_values_;
 };
 

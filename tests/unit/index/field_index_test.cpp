@@ -39,11 +39,12 @@ TEST(KeywordIndexTest, AgreesWithAScanThroughRandomChanges) {
     for (size_t i = 0; i < k; ++i) {
       values.push_back(vocabulary[rng() % vocabulary.size()]);  // duplicates happen
     }
+    // As a segment changes a point: what it held is unindexed, then what it holds now.
+    index.Remove(o, truth[o]);
     if (rng() % 10 == 0) {
-      index.Remove(o);
       truth[o].clear();
     } else {
-      index.Set(o, values);
+      index.Add(o, values);
       truth[o] = values;
     }
     if (step % 200 != 0) {
@@ -108,7 +109,8 @@ void CheckNumeric(std::mt19937& rng, const std::vector<T>& domain) {
     for (size_t i = 0, k = rng() % 4; i < k; ++i) {
       values.push_back(domain[rng() % domain.size()]);
     }
-    index.Set(o, values);
+    index.Remove(o, truth[o]);
+    index.Add(o, values);
     truth[o] = values;
     if (step % 150 != 0) {
       continue;
@@ -145,10 +147,10 @@ TEST(NumericIndexTest, FloatsAgreeWithAScanIncludingNanAndSignedZero) {
                              std::numeric_limits<double>::quiet_NaN()});
   FloatIndex index;
   const double values[] = {std::numeric_limits<double>::quiet_NaN()};
-  index.Set(0, values);
+  index.Add(0, values);
   EXPECT_TRUE(index.with_values().isEmpty()) << "NaN is not a value any range holds";
   const double zero[] = {-0.0};
-  index.Set(1, zero);
+  index.Add(1, zero);
   EXPECT_EQ(ToSet(index.Match(0.0)), (std::set<uint32_t>{1}));
   EXPECT_EQ(index.min(), 0.0);
 }
