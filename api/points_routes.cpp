@@ -488,6 +488,48 @@ asio::awaitable<Reply> Api::ScrollPoints(Request& r, engine::Catalog& c) {
   co_return JsonResult(result, r.start);
 }
 
+// POST /collections/{name}/facet {key, limit, filter, exact}: counts per value of an indexed
+// field (Scans::Facet). Counts are always exact: `exact: false` gets the exact figures too.
+asio::awaitable<Reply> Api::Facet(Request& r, engine::Catalog& c) {
+  Result<Target> target = CollectionAndBody(r, c, /*empty_body_ok=*/false);
+  if (!target.ok()) {
+    co_return StatusReply(target.status(), r.start);
+  }
+  auto parse = [&](std::string* key, std::optional<uint64_t>* limit,
+                   std::shared_ptr<const engine::Filter>* filter) -> Status {
+    FieldReader reader(target->body, "");
+    TESSERA_RETURN_IF_ERROR(reader.status());
+    TESSERA_RETURN_IF_ERROR(reader.Unsupported("shard_key", "custom sharding (`shard_key`)"));
+    TESSERA_RETURN_IF_ERROR(reader.Require("key", key));
+    TESSERA_RETURN_IF_ERROR(reader.Get("limit", limit));
+    std::optional<bool> exact;
+    TESSERA_RETURN_IF_ERROR(reader.Get("exact", &exact));
+    if (const json::value* f = reader.Find("filter")) {
+      TESSERA_ASSIGN_OR_RETURN(*filter, ParseFilter(*f, "filter"));
+    }
+    if (limit->value_or(10) == 0) {
+      return Status::ValidationFailed("limit: value 0 invalid, must be 1 or larger");
+    }
+    return Status::Ok();
+  };
+  std::string key;
+  std::optional<uint64_t> limit;
+  std::shared_ptr<const engine::Filter> filter;
+  if (Status s = parse(&key, &limit, &filter); !s.ok()) {
+    co_return StatusReply(s, r.start);
+  }
+  Result<std::vector<engine::FacetHit>> hits =
+      target->collection->Facet(key, static_cast<size_t>(limit.value_or(10)), filter.get());
+  if (!hits.ok()) {
+    co_return StatusReply(hits.status(), r.start);
+  }
+  json::array out;
+  for (const engine::FacetHit& hit : *hits) {
+    out.push_back(json::object{{"value", hit.value}, {"count", hit.count}});
+  }
+  co_return JsonResult(json::object{{"hits", std::move(out)}}, r.start);
+}
+
 asio::awaitable<Reply> Api::CountPoints(Request& r, engine::Catalog& c) {
   Result<Target> target = CollectionAndBody(r, c, /*empty_body_ok=*/true);
   if (!target.ok()) {

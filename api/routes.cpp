@@ -157,6 +157,8 @@ void Api::AddRoutes() {
               bind_storage(&Api::ScrollPoints));
   router_.Add(V::post, "/collections/{collection_name}/points/count", Access::kRead,
               bind_storage(&Api::CountPoints));
+  router_.Add(V::post, "/collections/{collection_name}/facet", Access::kRead,
+              bind_storage(&Api::Facet));
   router_.Add(V::post, "/collections/{collection_name}/points", Access::kRead,
               bind_storage(&Api::RetrievePoints));
   router_.Add(V::get, "/collections/{collection_name}/points/{id}", Access::kRead,

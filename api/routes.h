@@ -101,6 +101,7 @@ class Api {
   asio::awaitable<Reply> GetPoint(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> ScrollPoints(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> CountPoints(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> Facet(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> QueryPoints(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> QueryBatch(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> QueryGroups(Request& r, engine::Catalog& c);

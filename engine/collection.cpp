@@ -422,6 +422,11 @@ Result<std::vector<PointRecord>> Collection::ScrollOrdered(const OrderBy& order,
   return scans_->ScrollOrdered(order, limit, filter, with_payload, with_vectors);
 }
 
+Result<std::vector<FacetHit>> Collection::Facet(const std::string& key, size_t limit,
+                                                PointFilter filter) const {
+  return scans_->Facet(key, limit, filter);
+}
+
 CollectionInfo Collection::Info() const {
   CollectionInfo info;
   info.config = config();

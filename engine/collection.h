@@ -169,6 +169,10 @@ class Collection {
                                                  PointFilter filter, bool with_payload,
                                                  bool with_vectors) const;
 
+  // See Scans::Facet.
+  Result<std::vector<FacetHit>> Facet(const std::string& key, size_t limit,
+                                      PointFilter filter) const;
+
   // Payload indexes: declared, persisted with the config, reported in Info().
   Status CreatePayloadIndex(const std::string& field, const PayloadIndexInfo& info);
   Status DeletePayloadIndex(std::string_view field);

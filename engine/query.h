@@ -69,6 +69,12 @@ struct SearchRequest {
   SearchStats* stats = nullptr;  // filled when set
 };
 
+// One value of a facet and how many points hold it (see Scans::Facet).
+struct FacetHit {
+  boost::json::value value;
+  uint64_t count = 0;
+};
+
 // Scroll ordered by a payload value (see Scans::ScrollOrdered).
 struct OrderBy {
   std::string key;

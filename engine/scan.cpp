@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <tuple>
 
 #include "engine/indexed_filter.h"
@@ -160,6 +161,95 @@ Result<std::vector<PointRecord>> Scans::ScrollOrdered(const OrderBy& order, size
     out.back().order_value = items[i].value;
   }
   return out;
+}
+
+Result<std::vector<FacetHit>> Scans::Facet(const std::string& key, size_t limit,
+                                           PointFilter unbound_filter) const {
+  const std::shared_ptr<const CollectionConfig> config = config_.get();
+  const CollectionConfig& c = *config;
+  auto index = c.payload_indexes.find(key);
+  const PayloadSchemaType type =
+      index != c.payload_indexes.end() ? index->second.type : PayloadSchemaType::kGeo;
+  const bool lookup = index == c.payload_indexes.end() || !index->second.params.contains("lookup") ||
+                      index->second.params.at("lookup") != json::value(false);
+  if (!(type == PayloadSchemaType::kKeyword || type == PayloadSchemaType::kUuid ||
+        type == PayloadSchemaType::kBool || (type == PayloadSchemaType::kInteger && lookup))) {
+    return Status::InvalidArgument(
+        "Bad request: No appropriate index for faceting: `" + key +
+        "`. Please create one to facet on this field. Check "
+        "https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which "
+        "payload schemas support Match conditions");
+  }
+  const BoundFilter bound(unbound_filter, TextIndexesOf(c));
+  const PointFilter filter = bound.get();
+  std::map<std::string, uint64_t> strings;  // keyword and uuid values
+  std::map<int64_t, uint64_t> integers;
+  uint64_t trues = 0, falses = 0;
+  std::shared_lock state(segments_.mu());
+  for (const auto& segment : segments_.segments()) {
+    const Segment& s = *segment;
+    // The offsets counted: the filter's matches, or the live ones when there are tombstones.
+    std::optional<index::Postings> counted;
+    if (filter != nullptr || s.live_count() != s.size()) {
+      counted.emplace();
+      ForEachMatch(filter, s, &c, [&](Offset o) { counted->add(o); });
+    }
+    auto count = [&](const index::Postings& p) {
+      return counted ? p.and_cardinality(*counted) : p.cardinality();
+    };
+    const SegmentPayloadIndex& slot = s.payload_index();
+    switch (type) {
+      case PayloadSchemaType::kKeyword:
+      case PayloadSchemaType::kUuid:
+        slot.Strings(key, s.body_generation(), s.ids(), s.payloads())
+            ->ForEachValue([&](const std::string& value, const index::Postings& p) {
+              std::string name = value;
+              if (type == PayloadSchemaType::kUuid) {  // the uuid index holds uuids only
+                std::optional<PointId> uuid = PointId::ParseUuid(value);
+                if (!uuid) {
+                  return;
+                }
+                name = uuid->ToString();
+              }
+              if (const uint64_t n = count(p)) {
+                strings[name] += n;
+              }
+            });
+        break;
+      case PayloadSchemaType::kInteger:
+        slot.Integers(key, s.body_generation(), s.ids(), s.payloads())
+            ->ForEachValue([&](int64_t value, const index::Postings& p) {
+              if (const uint64_t n = count(p)) {
+                integers[value] += n;
+              }
+            });
+        break;
+      default: {
+        const auto bools = slot.Bools(key, s.body_generation(), s.ids(), s.payloads());
+        trues += count(bools->Match("true"));
+        falses += count(bools->Match("false"));
+      }
+    }
+  }
+  std::vector<FacetHit> hits;
+  for (const auto& [value, n] : strings) {
+    hits.push_back({json::value(value), n});
+  }
+  for (const auto& [value, n] : integers) {
+    hits.push_back({json::value(value), n});
+  }
+  if (falses > 0) {  // false before true: ties by value ascending
+    hits.push_back({json::value(false), falses});
+  }
+  if (trues > 0) {
+    hits.push_back({json::value(true), trues});
+  }
+  // Ascending values already (each map is ordered, one kind per index): a stable sort by
+  // count keeps them so within a count.
+  std::stable_sort(hits.begin(), hits.end(),
+                   [](const FacetHit& a, const FacetHit& b) { return a.count > b.count; });
+  hits.resize(std::min(hits.size(), limit));
+  return hits;
 }
 
 }  // namespace tessera::engine

@@ -35,6 +35,12 @@ class Scans {
   Result<std::vector<PointRecord>> ScrollOrdered(const OrderBy& order, size_t limit,
                                                  PointFilter filter, bool with_payload,
                                                  bool with_vectors) const;
+  // The values at `key` and how many live points the filter accepts hold each (a point with
+  // several values counts once per value): the `limit` largest counts, ties by value
+  // ascending, as Qdrant's facet. Needs a keyword, uuid, bool or integer (lookup) index on
+  // `key`: InvalidArgument in Qdrant's words otherwise. Counted from the index's bitmaps.
+  Result<std::vector<FacetHit>> Facet(const std::string& key, size_t limit,
+                                      PointFilter filter) const;
 
  private:
   const SegmentSet& segments_;

@@ -40,6 +40,15 @@ class KeywordIndex {
   uint64_t Count(std::string_view value) const { return Match(value).cardinality(); }
   // Offsets with at least one value.
   const Postings& with_values() const { return with_values_; }
+  // f(value, offsets) for each value some offset holds, in no particular order.
+  template <typename F>
+  void ForEachValue(F&& f) const {
+    for (size_t i = 0; i < values_.size(); ++i) {
+      if (!postings_[i].isEmpty()) {
+        f(values_[i], postings_[i]);
+      }
+    }
+  }
   // Bytes held (approximate: bitmaps, strings, the reverse map).
   size_t bytes() const;
 

@@ -44,6 +44,13 @@ class NumericIndex {
   // without building it (for planning).
   uint64_t CountRangeValues(const NumericRange<T>& range) const;
   const Postings& with_values() const { return with_values_; }
+  // f(value, offsets) for each value some offset holds, ascending.
+  template <typename F>
+  void ForEachValue(F&& f) const {
+    for (const auto& [value, offsets] : by_value_) {
+      f(value, offsets);
+    }
+  }
   // The smallest value held, if any.
   std::optional<T> min() const;
 

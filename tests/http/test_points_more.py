@@ -48,6 +48,64 @@ class PointsMoreTest(ServerTestCase):
         status, body = self.req("POST", "/collections/pl/points/payload", {"points": [0]})
         assert_error(self, status, body, 400, "payload")
 
+    def test_facet_counts_each_value_of_an_indexed_field(self):
+        import random
+        rng = random.Random(5)
+        uuids = ["a64a8051-3ee7-4881-8bc6-691d25c70d54", "7cb46fb3-e348-4762-93ad-7fb983d2b85e"]
+        points = []
+        for i in range(300):
+            payload = {"city": rng.choice(["Berlin", "London", "Moscow", "Oslo", "Äby"]),
+                       "n": rng.choice([0, 1, 2, 3, -7]), "b": rng.random() < 0.3,
+                       "u": rng.choice(uuids), "tag": [rng.choice("abc") for _ in range(rng.randrange(3))]}
+            if i % 7 == 0:
+                payload["city"] = ["Berlin", "Berlin", "Oslo"]  # one count per distinct value
+            if i % 11 == 0:
+                payload["n"] = "not a number"
+            points.append({"id": i, "vector": [i, 1], "payload": payload})
+        self.fresh("fct", points)
+        for field, schema in [("city", "keyword"), ("n", "integer"), ("b", "bool"), ("u", "uuid"),
+                              ("tag", "keyword")]:
+            assert_ok(self, *self.req("PUT", "/collections/fct/index?wait=true",
+                                      {"field_name": field, "field_schema": schema}))
+        # Some points gone: they are not counted.
+        assert_ok(self, *self.req("POST", "/collections/fct/points/delete?wait=true",
+                                  {"points": list(range(0, 300, 5))}))
+        live = [p for p in points if p["id"] % 5 != 0]
+
+        def expected(field, kind, keep=lambda p: True, limit=10):
+            counts = {}
+            for p in live:
+                if not keep(p):
+                    continue
+                v = p["payload"][field]
+                for x in set(v) if isinstance(v, list) else {v}:
+                    if isinstance(x, kind) and not (kind is int and isinstance(x, bool)):
+                        counts[x] = counts.get(x, 0) + 1
+            hits = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+            return [{"value": v, "count": c} for v, c in hits]
+
+        def facet(body):
+            return assert_ok(self, *self.req("POST", "/collections/fct/facet", body))["hits"]
+
+        self.assertEqual(facet({"key": "city"}), expected("city", str))
+        self.assertEqual(facet({"key": "n", "limit": 3}), expected("n", int, limit=3))
+        self.assertEqual(facet({"key": "b", "exact": True}), expected("b", bool))
+        self.assertEqual(facet({"key": "u"}), expected("u", str))
+        self.assertEqual(facet({"key": "tag"}), expected("tag", str))
+        berlin = {"must": [{"key": "city", "match": {"value": "Berlin"}}], "must_not": [{"key": "n", "range": {"lt": 1}}]}
+        self.assertEqual(facet({"key": "n", "filter": berlin}),
+                         expected("n", int, lambda p: "Berlin" in (p["payload"]["city"] if isinstance(p["payload"]["city"], list) else [p["payload"]["city"]])
+                                  and not (isinstance(p["payload"]["n"], int) and p["payload"]["n"] < 1)))
+        # No index that can facet, a bad limit, no key: errors in Qdrant's shape.
+        status, body = self.req("POST", "/collections/fct/facet", {"key": "vector_free_field"})
+        assert_error(self, status, body, 400, "No appropriate index for faceting: `vector_free_field`")
+        status, body = self.req("POST", "/collections/fct/facet", {"key": "city", "limit": 0})
+        assert_error(self, status, body, 422, "limit")
+        status, body = self.req("POST", "/collections/fct/facet", {"limit": 3})
+        assert_error(self, status, body, 400, "key")
+        status, body = self.req("POST", "/collections/nope/facet", {"key": "city"})
+        assert_error(self, status, body, 404, "nope")
+
     def test_vector_updates(self):
         self.fresh("vec", [{"id": 1, "vector": {"a": [1, 1], "b": [2, 2]}}, {"id": 2, "vector": {"a": [5, 5]}}],
                    vectors={"a": {"size": 2, "distance": "Euclid"}, "b": {"size": 2, "distance": "Dot"}})
