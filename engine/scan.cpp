@@ -93,29 +93,12 @@ std::vector<PointId> Scans::MatchingIds(PointFilter unbound_filter) const {
   return out;
 }
 
-namespace {
-// The numeric value of a payload value for ordering: numbers, and datetimes as microseconds.
-std::optional<double> OrderValue(const json::value& v) {
-  if (v.is_number()) {
-    return v.to_number<double>();
-  }
-  if (v.is_string()) {
-    if (auto micros = ParseDatetimeMicros(v.get_string())) {
-      return static_cast<double>(*micros);
-    }
-  }
-  return std::nullopt;
-}
-}  // namespace
-
 Result<std::vector<PointRecord>> Scans::ScrollOrdered(const OrderBy& order, size_t limit,
                                                       PointFilter unbound_filter,
                                                       bool with_payload,
                                                       bool with_vectors) const {
   const std::shared_ptr<const CollectionConfig> config = config_.get();
   const CollectionConfig& c = *config;
-  const BoundFilter bound(unbound_filter, TextIndexesOf(c));
-  const PointFilter filter = bound.get();
   auto index = c.payload_indexes.find(order.key);
   if (index == c.payload_indexes.end() || !index->second.IsRange()) {
     return Status::InvalidArgument(
@@ -124,6 +107,11 @@ Result<std::vector<PointRecord>> Scans::ScrollOrdered(const OrderBy& order, size
         "https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which "
         "payload schemas support Range conditions");
   }
+  const bool datetime = index->second.type == PayloadSchemaType::kDatetime;
+  const BoundFilter bound(unbound_filter, TextIndexesOf(c));
+  const PointFilter filter = bound.get();
+  // One entry per value a point holds (Qdrant lists a point once for each of its values),
+  // walked in order from each segment's range index until `limit` entries, then merged.
   struct Item {
     double value;
     PointId id;
@@ -135,17 +123,27 @@ Result<std::vector<PointRecord>> Scans::ScrollOrdered(const OrderBy& order, size
   const auto& segments = segments_.segments();
   for (size_t i = 0; i < segments.size(); ++i) {
     const Segment& s = *segments[i];
-    ForEachMatch(filter, s, &c, [&](Offset o) {
-      std::optional<double> best;
-      for (const json::value* v : ValuesAt(s.payload(o), order.key)) {
-        if (auto x = OrderValue(*v)) {
-          best = !best ? *x : order.descending ? std::max(*best, *x) : std::min(*best, *x);
-        }
+    std::optional<index::Postings> counted;  // the filter's matches, or the live points
+    if (filter != nullptr || s.live_count() != s.size()) {
+      counted.emplace();
+      ForEachMatch(filter, s, &c, [&](Offset o) { counted->add(o); });
+    }
+    const SegmentPayloadIndex& slot = s.payload_index();
+    const auto numbers =
+        datetime ? slot.Datetimes(order.key, s.body_generation(), s.ids(), s.payloads())
+                 : slot.Numbers(order.key, s.body_generation(), s.ids(), s.payloads());
+    size_t taken = 0;
+    numbers->WalkValues(order.descending, [&](double value, const index::Postings& offsets) {
+      if (order.start_from &&
+          (order.descending ? value > *order.start_from : value < *order.start_from)) {
+        return true;
       }
-      if (best && (!order.start_from ||
-                   (order.descending ? *best <= *order.start_from : *best >= *order.start_from))) {
-        items.push_back({*best, s.point_id(o), i, o});
+      const index::Postings selected = counted ? offsets & *counted : offsets;
+      for (Offset o : selected) {
+        items.push_back({value, s.point_id(o), i, o});
+        ++taken;
       }
+      return taken < limit;  // a value's points are taken whole: ties are ordered below
     });
   }
   std::sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {

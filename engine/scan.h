@@ -30,8 +30,8 @@ class Scans {
   // Ids of live points the filter accepts, in id order.
   std::vector<PointId> MatchingIds(PointFilter filter) const;
   // Points ordered by the numeric (or datetime) payload value at `order.key`, which needs a
-  // range index (InvalidArgument otherwise, in Qdrant's words). Each point appears once, at
-  // its smallest value ascending or largest descending.
+  // range index (InvalidArgument otherwise, in Qdrant's words), read from that index: a
+  // point appears once for each value it holds there (as in Qdrant), ties by id.
   Result<std::vector<PointRecord>> ScrollOrdered(const OrderBy& order, size_t limit,
                                                  PointFilter filter, bool with_payload,
                                                  bool with_vectors) const;

@@ -51,6 +51,17 @@ class NumericIndex {
       f(value, offsets);
     }
   }
+  // The same in either order, for as long as f returns true.
+  template <typename F>
+  void WalkValues(bool descending, F&& f) const {
+    if (descending) {
+      for (auto it = by_value_.rbegin(); it != by_value_.rend() && f(it->first, it->second); ++it) {
+      }
+    } else {
+      for (auto it = by_value_.begin(); it != by_value_.end() && f(it->first, it->second); ++it) {
+      }
+    }
+  }
   // The smallest value held, if any.
   std::optional<T> min() const;
 
