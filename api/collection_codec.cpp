@@ -355,6 +355,13 @@ Result<std::pair<std::string, engine::PayloadIndexInfo>> ParseCreateIndex(const 
                                 "`text`, `bool`, `datetime`, `uuid`");
   }
   info.type = *parsed;
+  if (info.type == engine::PayloadSchemaType::kInteger && info.params.contains("lookup") &&
+      info.params.at("lookup") == json::value(false) && info.params.contains("range") &&
+      info.params.at("range") == json::value(false)) {
+    return Status::ValidationFailed(
+        "field_schema: Validation error: the 'lookup' and 'range' capabilities can't be both "
+        "disabled");
+  }
   if (info.type == engine::PayloadSchemaType::kText) {
     TESSERA_ASSIGN_OR_RETURN(index::TextTokenizerParams params, engine::TextParamsOf(info));
     TESSERA_RETURN_IF_ERROR(index::TextTokenizer::Create(params).status());

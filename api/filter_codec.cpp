@@ -155,8 +155,14 @@ Result<std::vector<GeoPoint>> ParseRing(const json::value& v, const std::string&
     TESSERA_ASSIGN_OR_RETURN(GeoPoint g, ParseGeoPoint(p, r.PathOf("points")));
     ring.push_back(g);
   }
-  if (ring.size() < 4) {
-    return Status::ValidationFailed(path + ": a polygon ring needs at least 4 points");
+  if (ring.size() < 4) {  // Qdrant's validation, in its words
+    return Status::ValidationFailed(path + ": polygon invalid, the size must be at least 4, got " +
+                                    std::to_string(ring.size()));
+  }
+  if (ring.front().lat != ring.back().lat || ring.front().lon != ring.back().lon) {
+    return Status::ValidationFailed(path +
+                                    ": polygon invalid, the first and the last points should be "
+                                    "the same to form a closed line");
   }
   return ring;
 }
@@ -278,10 +284,11 @@ Result<Condition> ParseFieldCondition(const FieldReader& r, const std::string& p
     c.geo_polygon = std::move(g);
     any = true;
   }
-  if (!any) {
-    return Bad(path,
-               "a field condition needs one of `match`, `range`, `datetime_range`, "
-               "`values_count`, `geo_bounding_box`, `geo_radius`, `geo_polygon`");
+  if (!any) {  // Qdrant's validation: a key alone is a 422
+    return Status::ValidationFailed(
+        path +
+        ": At least one field condition must be specified (`match`, `range`, "
+        "`datetime_range`, `values_count`, `geo_bounding_box`, `geo_radius` or `geo_polygon`)");
   }
   return Condition(std::move(c));
 }

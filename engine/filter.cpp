@@ -292,7 +292,11 @@ bool MatchNested(const NestedCondition& c, const PointView& point) {
   // Qdrant checks the nested filter on each object element of the array at `key` (its path
   // `key[]`), with no point id and no vectors: has_id and has_vector inside never match.
   static const PointId kNoId = PointId::Num(UINT64_MAX);
-  for (const json::value* array : RawValuesAt(point.payload, c.key)) {
+  // `key[]` names the same array as `key` (Qdrant appends `[]` only when it is not there).
+  const std::string_view key = std::string_view(c.key).ends_with("[]")
+                                   ? std::string_view(c.key).substr(0, c.key.size() - 2)
+                                   : std::string_view(c.key);
+  for (const json::value* array : RawValuesAt(point.payload, key)) {
     if (!array->is_array()) {
       continue;
     }

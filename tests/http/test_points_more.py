@@ -349,8 +349,9 @@ class PointsMoreTest(ServerTestCase):
                                   {"filter": {"must": [{"key": "city", "match": {"value": "Berlin"}}]}}))
         self.assertEqual(count({}), 2)
 
-        for bad, fragment in [({"must": [{"key": "city"}]}, "field condition needs"),
-                              ({"must": [{"key": "c", "match": {"any": ["a", 1]}}]}, "match.any"),
+        status, body = self.req("POST", "/collections/f/points/count", {"filter": {"must": [{"key": "city"}]}})
+        assert_error(self, status, body, 422, "At least one field condition must be specified")
+        for bad, fragment in [({"must": [{"key": "c", "match": {"any": ["a", 1]}}]}, "match.any"),
                               ({"must": [{"key": "c", "match": {"value": "a"}, "range": {"gt": 1}}]},
                                "exactly one of"),
                               ({"must": [{"unknown": 1}]}, "unknown condition"),

@@ -317,6 +317,12 @@ TEST(FilterTest, EmptyNullIdsVectorsNestedAndClauses) {
   b.match = MatchValue{std::string("v")};
   inner->must = {a, b};
   EXPECT_FALSE(Matches(Must(NestedCondition{"items", inner}), d.view()));
+  inner->must = {a};
+  EXPECT_TRUE(Matches(Must(NestedCondition{"items", inner}), d.view()));
+  // `items[]` names the same array (Qdrant's nested key may end in `[]`).
+  EXPECT_TRUE(Matches(Must(NestedCondition{"items[]", inner}), d.view()));
+  inner->must = {a, b};
+  EXPECT_FALSE(Matches(Must(NestedCondition{"items[]", inner}), d.view()));
   // ... while plain paths match across elements.
   FieldCondition pa = Field("items[].a");
   pa.match = MatchValue{int64_t{1}};
