@@ -318,7 +318,7 @@ Result<Condition> ParseCondition(const json::value& v, const std::string& path, 
     }
     return Condition(IsNullCondition{std::move(key)});
   }
-  for (const char* kind : {"has_id", "has_vector", "nested"}) {
+  for (const char* kind : {"has_id", "has_vector", "nested", "slice"}) {
     if (o.contains(kind)) {
       TESSERA_RETURN_IF_ERROR(r.OnlyKnown({kind}));
     }
@@ -341,6 +341,23 @@ Result<Condition> ParseCondition(const json::value& v, const std::string& path, 
     }
     return Condition(HasVectorCondition{std::string(has_vector->get_string())});
   }
+  if (const json::value* slice = r.Find("slice")) {
+    // {total, index}: total a non-zero u32 (serde's error otherwise), index below it (a 422).
+    FieldReader sr(*slice, r.PathOf("slice"));
+    TESSERA_RETURN_IF_ERROR(sr.status());
+    TESSERA_RETURN_IF_ERROR(sr.OnlyKnown({"total", "index"}));
+    uint32_t total = 0, index = 0;
+    TESSERA_RETURN_IF_ERROR(sr.Require("total", &total));
+    TESSERA_RETURN_IF_ERROR(sr.Require("index", &index));
+    if (total == 0) {
+      return Bad(sr.PathOf("total"), "invalid value: integer `0`, expected a nonzero u32");
+    }
+    if (index >= total) {
+      return Status::ValidationFailed(
+          r.PathOf("slice") + ": Slice index must be less than the total number of slices");
+    }
+    return Condition(SliceCondition{total, index});
+  }
   if (const json::value* nested = r.Find("nested")) {
     FieldReader nr(*nested, r.PathOf("nested"));
     TESSERA_RETURN_IF_ERROR(nr.OnlyKnown({"key", "filter"}));
@@ -356,7 +373,7 @@ Result<Condition> ParseCondition(const json::value& v, const std::string& path, 
   }
   return Bad(path,
              "unknown condition: expected a field condition (`key`), `is_empty`, "
-             "`is_null`, `has_id`, `has_vector`, `nested` or a nested filter");
+             "`is_null`, `has_id`, `has_vector`, `nested`, `slice` or a nested filter");
 }
 
 Status ParseConditions(const json::value& v, const std::string& path, int depth,

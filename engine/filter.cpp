@@ -4,7 +4,9 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
+#include "common/siphash.h"
 #include "engine/json_path.h"
 
 namespace tessera::engine {
@@ -283,6 +285,22 @@ bool MatchField(const FieldCondition& c, const json::object& payload) {
   return true;
 }
 
+}  // namespace
+
+uint64_t SliceHash(const PointId& id) {
+  char bytes[16];
+  if (!id.is_uuid()) {
+    for (int i = 0; i < 8; ++i) {
+      bytes[i] = static_cast<char>((id.num() >> (8 * i)) & 0xff);
+    }
+    return SipHash24(0, 0, std::string_view(bytes, 8));
+  }
+  std::memcpy(bytes, id.uuid().data(), 16);
+  return SipHash24(0, 0, std::string_view(bytes, 16));
+}
+
+namespace {
+
 bool MatchCondition(const Condition& condition, const PointView& point);
 
 bool MatchNested(const NestedCondition& c, const PointView& point) {
@@ -335,6 +353,8 @@ bool MatchCondition(const Condition& condition, const PointView& point) {
           return point.has_vector(c.name);
         } else if constexpr (std::is_same_v<T, NestedCondition>) {
           return MatchNested(c, point);
+        } else if constexpr (std::is_same_v<T, SliceCondition>) {
+          return !point.nested && SliceHash(point.id) % c.total == c.index;  // no id inside
         } else {
           return Matches(*c.filter, point);
         }

@@ -106,9 +106,20 @@ struct NestedCondition {
 struct FilterCondition {
   std::shared_ptr<const Filter> filter;
 };
+// Qdrant's `slice` (1.19): the points whose id hashes to `index` modulo `total` (SliceOf), so
+// that slices 0..total-1 of one `total` are disjoint and cover every point.
+struct SliceCondition {
+  uint32_t total = 1;
+  uint32_t index = 0;
+};
+// Qdrant's public slice hash: SipHash-2-4 with a zero key over the id's canonical bytes (8
+// little-endian bytes of a number, the 16 RFC 4122 bytes of a UUID).
+uint64_t SliceHash(const PointId& id);
 
+// (New alternatives go at the end: the index is the WAL codec's tag.)
 using Condition = std::variant<FieldCondition, IsEmptyCondition, IsNullCondition, HasIdCondition,
-                               HasVectorCondition, NestedCondition, FilterCondition>;
+                               HasVectorCondition, NestedCondition, FilterCondition,
+                               SliceCondition>;
 
 struct MinShould {
   std::vector<Condition> conditions;

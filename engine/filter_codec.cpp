@@ -114,6 +114,9 @@ void PutCondition(std::string* out, const Condition& condition) {
   } else if (const auto* nested = std::get_if<NestedCondition>(&condition)) {
     PutLengthPrefixed(out, nested->key);
     EncodeFilter(out, *nested->filter);
+  } else if (const auto* slice = std::get_if<SliceCondition>(&condition)) {
+    PutVarint64(out, slice->total);
+    PutVarint64(out, slice->index);
   } else {
     EncodeFilter(out, *std::get<FilterCondition>(condition).filter);
   }
@@ -406,6 +409,15 @@ class FilterDecoder {
           return false;
         }
         *c = std::move(fc);
+        return true;
+      }
+      case 7: {
+        uint64_t total, index;
+        if (!d_.GetVarint64(&total) || !d_.GetVarint64(&index) || total == 0 ||
+            total > UINT32_MAX || index >= total) {
+          return false;
+        }
+        *c = SliceCondition{static_cast<uint32_t>(total), static_cast<uint32_t>(index)};
         return true;
       }
       default:

@@ -121,7 +121,11 @@ TEST(FilterCodecTest, TheIssuesCasesAreRefused) {
        "is not supported yet"},
       {R"({"must": [{"has_id": [1], "has_vector": "v"}]})", Code::kInvalidArgument,
        "unknown field `has_vector`"},
-      {R"({"must": [{"slice": {"of": 2}}]})", Code::kInvalidArgument, "unknown condition"},
+      {R"({"must": [{"slice": {"of": 2}}]})", Code::kInvalidArgument, "unknown field `of`"},
+      {R"({"must": [{"slice": {"total": 0, "index": 0}}]})", Code::kInvalidArgument,
+       "expected a nonzero u32"},
+      {R"({"must": [{"slice": {"total": 4, "index": 4}}]})", Code::kValidationFailed,
+       "Slice index must be less than the total number of slices"},
       {R"({"must": [{}]})", Code::kInvalidArgument, "unknown condition"},
   };
   for (const Case& c : cases) {

@@ -1,5 +1,6 @@
 #include "engine/operations.h"
 
+#include <cstdio>
 #include <limits>
 
 #include <boost/json/parse.hpp>
@@ -319,6 +320,30 @@ TEST(FilterTest, EmptyNullIdsVectorsNestedAndClauses) {
   EXPECT_FALSE(Matches(Must(NestedCondition{"items", inner}), d.view()));
   inner->must = {a};
   EXPECT_TRUE(Matches(Must(NestedCondition{"items", inner}), d.view()));
+  // slice: for one total, every point in exactly one slice (numbers and UUIDs alike); a
+  // slice of total 4 inside the same-index slice of total 2 (one hash, no salt); never inside
+  // nested (no id there).
+  for (uint64_t n = 0; n < 200; ++n) {
+    char uuid[37];
+    std::snprintf(uuid, sizeof uuid, "00000000-0000-0000-0000-%012llx",
+                  static_cast<unsigned long long>(n));
+    for (const PointId& id : {PointId::Num(n), *PointId::ParseUuid(uuid)}) {
+      const Doc p{id, {}};
+      int in = 0;
+      for (uint32_t i = 0; i < 4; ++i) {
+        const bool of4 = Matches(Must(SliceCondition{4, i}), p.view());
+        in += of4;
+        if (of4) {
+          EXPECT_TRUE(Matches(Must(SliceCondition{2, i % 2}), p.view()));
+        }
+      }
+      EXPECT_EQ(in, 1) << id.ToString();
+      EXPECT_EQ(Matches(Must(SliceCondition{1, 0}), p.view()), true);
+    }
+  }
+  auto any_slice = std::make_shared<Filter>();
+  any_slice->must = {SliceCondition{1, 0}};
+  EXPECT_FALSE(Matches(Must(NestedCondition{"items", any_slice}), d.view()));
   // `items[]` names the same array (Qdrant's nested key may end in `[]`).
   EXPECT_TRUE(Matches(Must(NestedCondition{"items[]", inner}), d.view()));
   inner->must = {a, b};
@@ -394,6 +419,7 @@ std::shared_ptr<const Filter> EveryCondition() {
   f->must.push_back(HasVectorCondition{"img"});
   f->must.push_back(NestedCondition{"arr", inner});
   f->must.push_back(FilterCondition{inner});
+  f->must.push_back(SliceCondition{7, 3});
   f->min_should = MinShould{{IsEmptyCondition{"m"}}, 1};
   return f;
 }
@@ -419,6 +445,9 @@ TEST(FilterCodecTest, RoundTripsEveryConditionKind) {
   EXPECT_EQ(*r.range->lte, 9);
   EXPECT_FALSE(r.range->gte.has_value());
   EXPECT_EQ(std::get<HasIdCondition>((*decoded)->must[4]).ids.size(), 3u);
+  const auto& slice = std::get<SliceCondition>((*decoded)->must.back());
+  EXPECT_EQ(slice.total, 7u);
+  EXPECT_EQ(slice.index, 3u);
 }
 
 TEST(FilterCodecTest, DecodingRefusesEveryTruncationAndExcessiveNesting) {
