@@ -287,6 +287,10 @@ bool MatchField(const FieldCondition& c, const json::object& payload) {
 
 }  // namespace
 
+std::optional<GeoPoint> AsGeoPoint(const json::value& v) {
+  return AsGeo(v);
+}
+
 uint64_t SliceHash(const PointId& id) {
   char bytes[16];
   if (!id.is_uuid()) {

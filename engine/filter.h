@@ -112,6 +112,8 @@ struct SliceCondition {
   uint32_t total = 1;
   uint32_t index = 0;
 };
+// A geo value as geo conditions read it: an object with numeric `lon` and `lat`.
+std::optional<GeoPoint> AsGeoPoint(const boost::json::value& v);
 // Qdrant's public slice hash: SipHash-2-4 with a zero key over the id's canonical bytes (8
 // little-endian bytes of a number, the 16 RFC 4122 bytes of a UUID).
 uint64_t SliceHash(const PointId& id);

@@ -6,13 +6,65 @@ namespace tessera::engine {
 
 namespace {
 
-// A field condition with exactly one part set, and that part a `match`, a `range` or a
-// `datetime_range`.
+// A field condition with exactly one part set, and that part one an index can answer: a
+// `match`, a `range`, a `datetime_range`, or (on a geo index) a geo condition.
 bool OnlyMatchOrRange(const FieldCondition& c) {
   const int parts = c.match.has_value() + c.range.has_value() + c.datetime_range.has_value() +
                     c.values_count.has_value() + c.geo_bounding_box.has_value() +
                     c.geo_radius.has_value() + c.geo_polygon.has_value();
-  return parts == 1 && (c.match || c.range || c.datetime_range);
+  return parts == 1 && !c.values_count;
+}
+
+bool IsGeo(const FieldCondition& c) {
+  return c.geo_bounding_box || c.geo_radius || c.geo_polygon;
+}
+
+// The box a geo condition's points lie in: its own, a radius's (with a margin: the evaluator
+// measures great-circle distance), a polygon's exterior's. Nullopt: no box narrower than the
+// world (a radius over a pole, or one of half the earth).
+std::optional<index::GeoIndex::Box> GeoBox(const FieldCondition& c) {
+  if (c.geo_bounding_box) {
+    const auto& b = *c.geo_bounding_box;
+    return index::GeoIndex::Box{b.bottom_right.lat, b.top_left.lat, b.top_left.lon,
+                                b.bottom_right.lon};
+  }
+  if (c.geo_radius) {
+    constexpr double kEarthRadiusM = 6371008.8;  // the evaluator's
+    constexpr double kDeg = 180.0 / M_PI;
+    const GeoPoint& at = c.geo_radius->center;
+    const double delta = c.geo_radius->radius_m / kEarthRadiusM;  // radians of arc
+    if (!(delta < M_PI / 4)) {
+      return std::nullopt;
+    }
+    const double dlat = delta * kDeg * 1.01 + 1e-9;
+    if (std::fabs(at.lat) + dlat >= 90.0) {
+      return std::nullopt;  // the circle holds a pole: every longitude
+    }
+    const double s = std::sin(delta) / std::cos(at.lat / kDeg);
+    if (!(s < 1.0)) {
+      return std::nullopt;
+    }
+    const double dlon = std::asin(s) * kDeg * 1.01 + 1e-9;
+    double min_lon = at.lon - dlon, max_lon = at.lon + dlon;
+    if (min_lon < -180.0) {
+      min_lon += 360.0;  // across the antimeridian: min_lon > max_lon
+    }
+    if (max_lon > 180.0) {
+      max_lon -= 360.0;
+    }
+    return index::GeoIndex::Box{at.lat - dlat, at.lat + dlat, min_lon, max_lon};
+  }
+  index::GeoIndex::Box box{90, -90, 180, -180};
+  for (const GeoPoint& p : c.geo_polygon->exterior) {  // InRing is planar in (lon, lat)
+    box.min_lat = std::min(box.min_lat, p.lat);
+    box.max_lat = std::max(box.max_lat, p.lat);
+    box.min_lon = std::min(box.min_lon, p.lon);
+    box.max_lon = std::max(box.max_lon, p.lon);
+  }
+  if (box.min_lon > box.max_lon) {
+    return index::GeoIndex::Box{0, -1, 0, 0};  // no points: nothing inside
+  }
+  return box;
 }
 
 // The bound the evaluator's RangeBounds::Contains applies, as one lower and one upper bound.
@@ -37,12 +89,23 @@ index::NumericRange<double> AsRange(const RangeBounds& r) {
   return out;
 }
 
-// The offsets an index says `c` holds for, or nullopt if no index answers it exactly.
-std::optional<index::Postings> Answer(const FieldCondition& c, const Segment& s) {
+// The offsets an index says `c` holds for (a superset for geo and phrase: AnswerIsSuperset),
+// or nullopt if no index answers it. `geo`: the field's index is a geo index.
+std::optional<index::Postings> Answer(const FieldCondition& c, const Segment& s, bool geo) {
   if (!OnlyMatchOrRange(c)) {
     return std::nullopt;
   }
   const SegmentPayloadIndex& slot = s.payload_index();
+  if (IsGeo(c)) {
+    if (!geo) {
+      return std::nullopt;
+    }
+    const std::optional<index::GeoIndex::Box> box = GeoBox(c);
+    if (!box) {
+      return std::nullopt;
+    }
+    return slot.Geo(c.key, s.body_generation(), s.ids(), s.payloads())->Within(*box);
+  }
   if (c.range) {
     for (const std::optional<double>& b : {c.range->gt, c.range->gte, c.range->lt, c.range->lte}) {
       if (b && std::isnan(*b)) {
@@ -112,10 +175,10 @@ std::optional<index::Postings> Answer(const FieldCondition& c, const Segment& s)
 }
 
 // Whether an index answer of `c` is a superset only (a phrase: the tokens are there, their
-// order is for the evaluator).
+// order is for the evaluator; geo: the cells around the area).
 bool AnswerIsSuperset(const FieldCondition& c) {
   const auto* text = c.match ? std::get_if<MatchText>(&*c.match) : nullptr;
-  return text != nullptr && text->kind == MatchText::Kind::kPhrase;
+  return IsGeo(c) || (text != nullptr && text->kind == MatchText::Kind::kPhrase);
 }
 
 }  // namespace
@@ -140,10 +203,13 @@ std::optional<IndexedCandidates> AnswerCondition(const Condition& condition,
                                   : std::nullopt;
   }
   const auto* field = std::get_if<FieldCondition>(&condition);
-  if (field == nullptr || !config.payload_indexes.contains(field->key)) {
+  const auto declared = field != nullptr ? config.payload_indexes.find(field->key)
+                                         : config.payload_indexes.end();
+  if (declared == config.payload_indexes.end()) {
     return std::nullopt;
   }
-  std::optional<index::Postings> answer = Answer(*field, segment);
+  std::optional<index::Postings> answer =
+      Answer(*field, segment, declared->second.type == PayloadSchemaType::kGeo);
   if (!answer) {
     return std::nullopt;
   }

@@ -2,14 +2,16 @@
 
 // What a segment's payload indexes answer of a filter, so that a search, a count or a scan
 // visits candidates instead of every point's JSON. A condition an index answers exactly is
-// match value / any on strings and integers or a range on numbers, of an indexed field, and
-// has_id; a nested filter is answered as a filter. `must` answers are intersected, `should`
-// answers united (when every `should` condition is answered), exact `must_not` answers
-// subtracted. When every condition was answered exactly the bitmap is the filter's answer (no
-// payload is read); otherwise it holds every match and each candidate is still checked with the
-// evaluator. Offsets may be tombstoned: callers check. (Part of the payload-index issue, #17:
-// text, geo, datetime, bool, values_count, is_empty/is_null and min_should still go through
-// the evaluator.)
+// match value / any on strings, integers and booleans, a range on numbers, a datetime_range,
+// a text match (all tokens, any token) on a text index, of an indexed field, and has_id; a
+// phrase on a text index and a geo condition on a geo index are answered as supersets (the
+// tokens, the grid cells around the area); a nested filter is answered as a filter. `must`
+// answers are intersected, `should` answers united (when every `should` condition is
+// answered), exact `must_not` answers subtracted. When every condition was answered exactly the
+// bitmap is the filter's answer (no payload is read); otherwise it holds every match and each
+// candidate is still checked with the evaluator. Offsets may be tombstoned: callers check.
+// (Part of the payload-index issue, #17: values_count, is_empty/is_null, `nested` conditions
+// and min_should still go through the evaluator.)
 
 #include <optional>
 

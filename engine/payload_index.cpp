@@ -168,6 +168,19 @@ std::shared_ptr<const index::FloatIndex> SegmentPayloadIndex::Datetimes(
   });
 }
 
+std::shared_ptr<const index::GeoIndex> SegmentPayloadIndex::Geo(
+    const std::string& field, uint64_t generation, const IdTracker& ids,
+    const PayloadStorage& payloads) const {
+  return Cached(geo_, field, generation, [&] {
+    return BuildFieldIndex<index::GeoIndex, index::GeoIndex::Point>(
+        field, ids, payloads, [](const json::value& v, std::vector<index::GeoIndex::Point>* out) {
+          if (std::optional<GeoPoint> p = AsGeoPoint(v)) {
+            out->push_back({p->lat, p->lon});
+          }
+        });
+  });
+}
+
 std::shared_ptr<const index::IntegerIndex> SegmentPayloadIndex::Integers(
     const std::string& field, uint64_t generation, const IdTracker& ids,
     const PayloadStorage& payloads) const {

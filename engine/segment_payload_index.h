@@ -26,6 +26,7 @@
 #include "common/lock_order.h"
 #include "engine/id_tracker.h"
 #include "engine/payload_storage.h"
+#include "index/field/geo_index.h"
 #include "index/field/keyword_index.h"
 #include "index/field/numeric_index.h"
 #include "index/field/text_tokenizer.h"
@@ -69,6 +70,10 @@ class SegmentPayloadIndex {
   std::shared_ptr<const index::FloatIndex> Datetimes(const std::string& field, uint64_t generation,
                                                      const IdTracker& ids,
                                                      const PayloadStorage& payloads) const;
+  // The field's geo points ({lon, lat} objects, as the filter evaluator reads them).
+  std::shared_ptr<const index::GeoIndex> Geo(const std::string& field, uint64_t generation,
+                                             const IdTracker& ids,
+                                             const PayloadStorage& payloads) const;
   // The live offsets with at least one non-null value at `field` (payload_schema's counts).
   std::shared_ptr<const index::Postings> Present(const std::string& field, uint64_t generation,
                                                  const IdTracker& ids,
@@ -90,7 +95,8 @@ class SegmentPayloadIndex {
   mutable Cache<index::Postings> present_;
   mutable Cache<index::KeywordIndex> tokens_;
   mutable Cache<index::KeywordIndex> bools_;
-  mutable Cache<index::FloatIndex> datetimes_;  // by "<field>\x1f<tokenizer address>"
+  mutable Cache<index::FloatIndex> datetimes_;
+  mutable Cache<index::GeoIndex> geo_;  // by "<field>\x1f<tokenizer address>"
 };
 
 }  // namespace tessera::engine

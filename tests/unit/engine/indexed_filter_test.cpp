@@ -412,3 +412,72 @@ TEST(IndexedFilterTest, ScrollAndWritesByFilterAgreeWithAndWithoutTheIndex) {
 
 }  // namespace
 }  // namespace tessera::engine
+
+namespace tessera::engine {
+namespace {
+
+// Geo conditions on a geo index are answered as the grid's superset and checked: counts and
+// matching ids equal the same collection's without the index, for boxes (across the
+// antimeridian too), radii (near a pole and the antimeridian too) and polygons.
+TEST(IndexedFilterTest, GeoConditionsAgreeWithAndWithoutAGeoIndex) {
+  testing::TempDir dir;
+  std::unique_ptr<Collection> with = MakeCollection(dir.path(), true);
+  std::unique_ptr<Collection> without = MakeCollection(dir.path(), false);
+  ASSERT_TRUE(with && without);
+  ASSERT_TRUE(
+      with->CreatePayloadIndex("loc", PayloadIndexInfo{.type = PayloadSchemaType::kGeo}).ok());
+  std::mt19937 rng(41);
+  std::uniform_real_distribution<double> lat(-89, 89), lon(-180, 180), unit(0, 1);
+  auto place = [&] {
+    const double a = rng() % 5 == 0 ? 85 + 5 * unit(rng) : lat(rng);  // some near the pole
+    const double o = rng() % 5 == 0 ? 179 + unit(rng) : lon(rng);    // some by the antimeridian
+    return json::object{{"lon", o}, {"lat", a}};
+  };
+  UpsertOp upsert;
+  for (uint64_t i = 0; i < 1200; ++i) {
+    json::object payload{{"k", "a"}};
+    if (rng() % 6 == 0) {
+      payload["loc"] = json::array{place(), place()};
+    } else if (rng() % 6 != 0) {
+      payload["loc"] = place();
+    }
+    upsert.points.push_back(
+        PointStruct{PointId::Num(i), {{"", DenseVector{1, 2, 3, static_cast<float>(i)}}}, payload});
+  }
+  for (Collection* c : {with.get(), without.get()}) {
+    Apply(c, upsert);
+    ASSERT_TRUE(c->OptimizeNow().ok());
+  }
+  for (int q = 0; q < 60; ++q) {
+    FieldCondition c{.key = "loc"};
+    const GeoPoint at{rng() % 3 == 0 ? 179.5 : lon(rng), rng() % 3 == 0 ? 87.0 : lat(rng)};
+    const double size = std::pow(10.0, 2 * unit(rng) - 1);  // 0.1 to 10 degrees
+    switch (q % 3) {
+      case 0: {
+        GeoPoint top_left{at.lon - size, at.lat + size}, bottom_right{at.lon + size, at.lat - size};
+        if (bottom_right.lon > 180) {
+          bottom_right.lon -= 360;  // across the antimeridian
+        }
+        c.geo_bounding_box = GeoBoundingBox{top_left, bottom_right};
+        break;
+      }
+      case 1:
+        c.geo_radius = GeoRadius{at, size * 111000.0};
+        break;
+      default:
+        c.geo_polygon = GeoPolygon{{{at.lon, at.lat},
+                                    {at.lon + size, at.lat},
+                                    {at.lon + size, at.lat + size},
+                                    {at.lon, at.lat + size},
+                                    {at.lon, at.lat}},
+                                   {}};
+    }
+    auto f = std::make_shared<Filter>();
+    f->must.push_back(c);
+    EXPECT_EQ(with->MatchingIds(f.get()), without->MatchingIds(f.get())) << "query " << q;
+    EXPECT_EQ(with->Count(f.get()), without->Count(f.get())) << "query " << q;
+  }
+}
+
+}  // namespace
+}  // namespace tessera::engine

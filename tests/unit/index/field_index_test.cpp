@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "index/field/geo_index.h"
 #include "index/field/keyword_index.h"
 #include "index/field/numeric_index.h"
 
@@ -153,6 +154,83 @@ TEST(NumericIndexTest, FloatsAgreeWithAScanIncludingNanAndSignedZero) {
   index.Add(1, zero);
   EXPECT_EQ(ToSet(index.Match(0.0)), (std::set<uint32_t>{1}));
   EXPECT_EQ(index.min(), 0.0);
+}
+
+}  // namespace
+}  // namespace tessera::index
+
+namespace tessera::index {
+namespace {
+
+// The geo grid answers a box with a superset of the points inside it, through changes, at
+// every size of box (each level of the grid), across the antimeridian and at the poles, and
+// with coordinates out of range; a small box is answered with few offsets.
+TEST(GeoIndexTest, BoxesHoldEveryPointInsideThroughRandomChanges) {
+  std::mt19937 rng(23);
+  std::uniform_real_distribution<double> lat(-90, 90), lon(-180, 180), unit(0, 1);
+  auto point = [&]() -> GeoIndex::Point {
+    switch (rng() % 10) {
+      case 0:
+        return {rng() % 2 ? 90.0 : -90.0, lon(rng)};  // a pole
+      case 1:
+        return {lat(rng), rng() % 2 ? 180.0 : -180.0};  // the antimeridian
+      case 2:
+        return {lat(rng) * 1.5, lon(rng) * 1.5};  // out of range
+      default:
+        return {lat(rng), lon(rng)};
+    }
+  };
+  const size_t n = 600;
+  std::vector<std::vector<GeoIndex::Point>> truth(n);
+  GeoIndex index;
+  auto inside = [](const GeoIndex::Point& p, const GeoIndex::Box& b) {  // the evaluator's test
+    const bool lat_ok = p.lat <= b.max_lat && p.lat >= b.min_lat;
+    const bool lon_ok = b.min_lon <= b.max_lon ? p.lon >= b.min_lon && p.lon <= b.max_lon
+                                               : p.lon >= b.min_lon || p.lon <= b.max_lon;
+    return lat_ok && lon_ok;
+  };
+  size_t small_boxes = 0, small_answers = 0;
+  for (int step = 0; step < 3000; ++step) {
+    const auto o = static_cast<Offset>(rng() % n);
+    index.Remove(o, truth[o]);
+    truth[o].clear();
+    for (size_t i = 0, k = rng() % 3; i < k; ++i) {
+      truth[o].push_back(point());
+    }
+    index.Add(o, truth[o]);
+    if (step % 100 != 0) {
+      continue;
+    }
+    for (int q = 0; q < 40; ++q) {
+      const double size = std::pow(10.0, -3 + 5 * unit(rng));  // 0.001 to 100 degrees
+      const GeoIndex::Point at = point();
+      GeoIndex::Box box{at.lat - size * unit(rng), at.lat + size * unit(rng),
+                        at.lon - size * unit(rng), at.lon + size * unit(rng)};
+      if (rng() % 4 == 0) {
+        std::swap(box.min_lon, box.max_lon);  // across the antimeridian (or nearly all of it)
+      }
+      const Postings answer = index.Within(box);
+      for (Offset p = 0; p < n; ++p) {
+        for (const GeoIndex::Point& v : truth[p]) {
+          if (inside(v, box)) {
+            ASSERT_TRUE(answer.contains(p))
+                << "step " << step << " box " << box.min_lat << ".." << box.max_lat << " x "
+                << box.min_lon << ".." << box.max_lon << " lost " << v.lat << "," << v.lon;
+          }
+        }
+      }
+      for (Offset p : answer) {
+        ASSERT_FALSE(truth[p].empty()) << "an offset without points";
+      }
+      if (size < 1 && box.min_lon <= box.max_lon) {
+        ++small_boxes;
+        small_answers += answer.cardinality();
+      }
+    }
+  }
+  // Boxes under a degree wide hold few of the 600 offsets: the grid narrows them down.
+  ASSERT_GT(small_boxes, 0u);
+  EXPECT_LT(static_cast<double>(small_answers) / small_boxes, 10.0);
 }
 
 }  // namespace
