@@ -182,9 +182,8 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
   }
   want = std::min(want, live);
   // Qdrant's default ef is the vector's ef_construct.
-  const size_t ef =
-      std::max<size_t>(request.ef.value_or(HnswFor(c, request.vector_name).ef_construct), want);
   const HnswConfig hnsw = HnswFor(c, request.vector_name);
+  const size_t ef = std::max<size_t>(request.ef.value_or(hnsw.ef_construct), want);
   struct SegmentResult {
     std::vector<Candidate> hits;
     int path = -1;  // -1 not searched, 0 exact, 1 HNSW
