@@ -198,35 +198,12 @@ int main(int argc, char** argv) {
     // Upload with payloads, wait=false, then wait for green with every point counted.
     std::atomic<uint64_t> payload_bytes{0};
     const auto start = Clock::now();
-    {
-      std::atomic<uint32_t> next{0};
-      std::vector<std::thread> workers;
-      for (int t = 0; t < uploaders; ++t) {
-        workers.emplace_back([&] {
-          Client client(port);
-          std::string request;
-          for (uint32_t i = next.fetch_add(batch); i < base.n; i = next.fetch_add(batch)) {
-            request = "{\"points\":[";
-            for (uint32_t j = i; j < std::min(base.n, i + batch); ++j) {
-              if (j > i)
-                request += ',';
-              const std::string payload = PayloadOf(FieldsOf(j));
-              payload_bytes += payload.size();
-              request += "{\"id\":" + std::to_string(j) + ",\"vector\":";
-              AppendVector(&request, base.row(j), base.dim);
-              request += ",\"payload\":" + payload + '}';
-            }
-            request += "]}";
-            auto [code, reply] = client.Send(
-                http::verb::put, "/collections/bench/points?wait=false", std::move(request));
-            if (code != 200)
-              Fail("upsert: " + reply);
-          }
-        });
-      }
-      for (auto& w : workers)
-        w.join();
-    }
+    bench::Upload(port, base.row(0), base.n, base.dim, batch, uploaders,
+                  [&](uint32_t j, std::string* request) {
+                    const std::string payload = PayloadOf(FieldsOf(j));
+                    payload_bytes += payload.size();
+                    *request += ",\"payload\":" + payload;
+                  });
     const double upload_seconds = bench::Seconds(start);
     uint64_t segments = 0;
     for (;;) {

@@ -99,31 +99,8 @@ int main(int argc, char** argv) {
     if (status != 200)
       Fail("create collection: " + body);
     const auto start = Clock::now();
-    std::atomic<uint32_t> next{0};
-    std::vector<std::thread> workers;
-    for (int t = 0; t < uploaders; ++t) {
-      workers.emplace_back([&] {
-        Client client(port);
-        std::string request;
-        for (uint32_t i = next.fetch_add(batch); i < base.n; i = next.fetch_add(batch)) {
-          request = "{\"points\":[";
-          for (uint32_t j = i; j < std::min(base.n, i + batch); ++j) {
-            if (j > i)
-              request += ',';
-            request += "{\"id\":" + std::to_string(j) + ",\"vector\":";
-            AppendVector(&request, base.row(j), base.dim);
-            request += '}';
-          }
-          request += "]}";
-          auto [code, reply] = client.Send(http::verb::put, "/collections/bench/points?wait=false",
-                                           std::move(request));
-          if (code != 200)
-            Fail("upsert: " + reply);
-        }
-      });
-    }
-    for (auto& w : workers)
-      w.join();
+    bench::Upload(port, base.row(0), base.n, base.dim, batch, uploaders,
+                  [](uint32_t, std::string*) {});
     const double upload_seconds = bench::Seconds(start);
     for (;;) {
       auto [code, reply] = admin.Send(http::verb::get, "/collections/bench");

@@ -1,13 +1,19 @@
 #pragma once
 
 // The HTTP side of the benchmark clients (http_bench, filter_bench): one keep-alive connection
-// to the server on 127.0.0.1, requests written and read in turn, and vectors encoded as JSON
-// arrays with the shortest round-trip float text.
+// to the server on 127.0.0.1, requests written and read in turn, vectors encoded as JSON
+// arrays with the shortest round-trip float text, and the parallel upload.
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -54,6 +60,43 @@ inline void AppendVector(std::string* out, const float* v, size_t dim) {
     out->append(buf, end);
   }
   *out += ']';
+}
+
+// Upserts rows 0..n-1 of `rows` (dim floats each) as points 0..n-1 into collection `bench`
+// with wait=false, in batches of `batch` from `uploaders` connections; `extra(j, &request)`
+// may append more fields to point j's object (a payload). Exits the process on a refusal.
+template <typename Extra>
+void Upload(uint16_t port, const float* rows, uint32_t n, size_t dim, uint32_t batch,
+            int uploaders, Extra extra) {
+  std::atomic<uint32_t> next{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < uploaders; ++t) {
+    workers.emplace_back([&] {
+      Client client(port);
+      std::string request;
+      for (uint32_t i = next.fetch_add(batch); i < n; i = next.fetch_add(batch)) {
+        request = "{\"points\":[";
+        for (uint32_t j = i; j < std::min(n, i + batch); ++j) {
+          if (j > i)
+            request += ',';
+          request += "{\"id\":" + std::to_string(j) + ",\"vector\":";
+          AppendVector(&request, rows + size_t{j} * dim, dim);
+          extra(j, &request);
+          request += '}';
+        }
+        request += "]}";
+        auto [code, reply] = client.Send(boost::beast::http::verb::put,
+                                         "/collections/bench/points?wait=false",
+                                         std::move(request));
+        if (code != 200) {
+          std::fprintf(stderr, "upsert: %s\n", reply.c_str());
+          std::exit(1);
+        }
+      }
+    });
+  }
+  for (auto& w : workers)
+    w.join();
 }
 
 }  // namespace bench

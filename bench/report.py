@@ -62,6 +62,16 @@ def verdict(value, target, higher_is_better=True):
     return "met" if ok else "**not met**"
 
 
+def sweep_table(searches, mode_title):
+    """Every search measurement, one row each, and a blank line after."""
+    out = ["", f"| system | {mode_title} | ef | recall@10 | QPS | p50 µs | p99 µs |",
+           "|---|---|---|---|---|---|---|"]
+    for r in searches:
+        out.append(f"| {r['system']} | {r['mode']} | {r['ef'] or '-'} | {r['recall']:.4f} | "
+                   f"{r['qps']:.0f} | {r['p50_us']:.0f} | {r['p99_us']:.0f} |")
+    return out + [""]
+
+
 def report(rows, commit, machine, section="e2e"):
     BEGIN, END = markers(section)
     target = TARGETS[section]
@@ -159,12 +169,7 @@ def report(rows, commit, machine, section="e2e"):
         for b in brute:
             out.append(f"| brute force (FAISS flat), all {b['threads']} threads, batched | "
                        f"{b['qps']:.0f} QPS, {b['scan_gb_per_s']:.1f} GB/s effective scan | ceiling |")
-        out += ["", "| system | mode | ef | recall@10 | QPS | p50 µs | p99 µs |",
-                "|---|---|---|---|---|---|---|"]
-        for r in searches:
-            out.append(f"| {r['system']} | {r['mode']} | {r['ef'] or '-'} | {r['recall']:.4f} | "
-                       f"{r['qps']:.0f} | {r['p50_us']:.0f} | {r['p99_us']:.0f} |")
-        out.append("")
+        out += sweep_table(searches, "mode")
     out.append(END)
     return "\n".join(out)
 
@@ -228,12 +233,7 @@ def report_filtered(rows, commit, machine):
                     f"{100 * share:.1f}% of the {m['payload_bytes'] / 2**20:.1f} MiB of payload "
                     f"JSON uploaded; target ≤ {100 * target['index_memory']:.0f}%: "
                     f"{verdict(share, target['index_memory'], False)}."]
-        out += ["", "| system | filter | ef | recall@10 | QPS | p50 µs | p99 µs |",
-                "|---|---|---|---|---|---|---|"]
-        for r in searches:
-            out.append(f"| {r['system']} | {r['mode']} | {r['ef'] or '-'} | {r['recall']:.4f} | "
-                       f"{r['qps']:.0f} | {r['p50_us']:.0f} | {r['p99_us']:.0f} |")
-        out.append("")
+        out += sweep_table(searches, "filter")
     out.append(END)
     return "\n".join(out)
 

@@ -112,6 +112,20 @@ prepare() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# Starts a server on fresh storage, logging to $out_dir/LOG, and waits until it is ready; sets
+# the caller's (local) storage, port and pid.
+start_server() {
+  storage=$(mktemp -d /tmp/tessera-bench-XXXXXX)
+  port=$(free_port)
+  "$bin/tessera" --port "$port" --storage-path "$storage/storage" --snapshots-path "$storage/snapshots" \
+    --log-level warn > "$out_dir/$1" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+}
+
 run_dataset() {
   local name=$1
   prepare "$name"
@@ -126,15 +140,8 @@ run_dataset() {
   [ "$tuned" = 1 ] && layouts="default one-segment"
   for layout in $layouts; do
     log "$name: Tessera over HTTP, $layout layout (batch $batch, $uploaders uploaders, $clients clients)"
-    local storage; storage=$(mktemp -d /tmp/tessera-bench-XXXXXX)
-    local port; port=$(free_port)
-    "$bin/tessera" --port "$port" --storage-path "$storage/storage" --snapshots-path "$storage/snapshots" \
-      --log-level warn > "$out_dir/server-$name-$layout.log" 2>&1 &
-    local pid=$!
-    for _ in $(seq 100); do
-      curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-      sleep 0.1
-    done
+    local storage port pid
+    start_server "server-$name-$layout.log"
     "$bin/bench/http_bench" "$name" "$port" "$pid" "$base" "$q" "$gt" "$m" "$efc" "$efs" "$batch" \
       "$uploaders" "$clients" "$layout" >> "$results" || { kill "$pid"; rm -rf "$storage"; exit 1; }
     kill "$pid"; wait "$pid" || true
@@ -179,15 +186,8 @@ run_filtered() {
   BENCH_SKIP_FAISS_HNSW=1 "$bin/bench/reference_bench" run "$name" "$base" "$q" "$gt" "$m" "$efc" \
     "$efs" "$threads" >> "$filtered_results"
   log "$name: Tessera over HTTP, filtered search (batch $batch, $uploaders uploaders)"
-  local storage; storage=$(mktemp -d /tmp/tessera-bench-XXXXXX)
-  local port; port=$(free_port)
-  "$bin/tessera" --port "$port" --storage-path "$storage/storage" --snapshots-path "$storage/snapshots" \
-    --log-level warn > "$out_dir/server-$name-filtered.log" 2>&1 &
-  local pid=$!
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  local storage port pid
+  start_server "server-$name-filtered.log"
   "$bin/bench/filter_bench" "$name" "$port" "$pid" "$base" "$q" "$gt" "$efs" "$batch" "$uploaders" \
     >> "$filtered_results" || { kill "$pid"; rm -rf "$storage"; exit 1; }
   kill "$pid"; wait "$pid" || true
