@@ -175,13 +175,6 @@ Result<Condition> ParseFieldCondition(const FieldReader& r, const std::string& p
   TESSERA_RETURN_IF_ERROR(r.OnlyKnown({"key", "match", "range", "geo_bounding_box", "geo_radius",
                                        "geo_polygon", "values_count", "is_empty", "is_null",
                                        "datetime_range"}));
-  for (const char* unsupported : {"is_empty", "is_null"}) {
-    if (r.Find(unsupported) != nullptr) {
-      return Bad(r.PathOf(unsupported),
-                 "a field condition's `" + std::string(unsupported) +
-                     "` is not supported yet; use {\"" + unsupported + "\": {\"key\": ...}}");
-    }
-  }
   FieldCondition c;
   TESSERA_RETURN_IF_ERROR(r.Require("key", &c.key));
   TESSERA_RETURN_IF_ERROR(CheckKeyPath(r.PathOf("key"), c.key));
@@ -189,16 +182,21 @@ Result<Condition> ParseFieldCondition(const FieldReader& r, const std::string& p
   // answer only one of them; we refuse the ambiguity rather than pick an answer.
   int kinds = 0;
   for (const char* kind : {"match", "range", "datetime_range", "values_count", "geo_bounding_box",
-                           "geo_radius", "geo_polygon"}) {
-    kinds += r.Find(kind) != nullptr;
+                           "geo_radius", "geo_polygon", "is_empty", "is_null"}) {
+    const json::value* v = r.Find(kind);
+    kinds += v != nullptr && !v->is_null();
   }
   if (kinds > 1) {
     return Bad(path,
                "a field condition takes exactly one of `match`, `range`, `datetime_range`, "
-               "`values_count`, `geo_bounding_box`, `geo_radius`, `geo_polygon`; combine "
-               "conditions with `must` or `should`");
+               "`values_count`, `geo_bounding_box`, `geo_radius`, `geo_polygon`, `is_empty`, "
+               "`is_null`; combine conditions with `must` or `should`");
   }
   bool any = false;
+  for (auto [kind, out] : {std::pair{"is_empty", &c.is_empty}, std::pair{"is_null", &c.is_null}}) {
+    TESSERA_RETURN_IF_ERROR(r.Get(kind, out));
+    any = any || out->has_value();
+  }
   if (const json::value* match = r.Find("match")) {
     TESSERA_ASSIGN_OR_RETURN(c.match, ParseMatch(*match, r.PathOf("match")));
     any = true;
@@ -288,7 +286,8 @@ Result<Condition> ParseFieldCondition(const FieldReader& r, const std::string& p
     return Status::ValidationFailed(
         path +
         ": At least one field condition must be specified (`match`, `range`, "
-        "`datetime_range`, `values_count`, `geo_bounding_box`, `geo_radius` or `geo_polygon`)");
+        "`datetime_range`, `values_count`, `geo_bounding_box`, `geo_radius`, `geo_polygon`, "
+        "`is_empty` or `is_null`)");
   }
   return Condition(std::move(c));
 }

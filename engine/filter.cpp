@@ -168,7 +168,30 @@ bool PhraseMatches(const MatchText& m, const std::vector<std::string>& query,
   return std::search(doc.begin(), doc.end(), query.begin(), query.end()) != doc.end();
 }
 
+// FieldCondition's is_empty / is_null (Qdrant's check_is_empty / check_is_null of
+// condition_checker.rs) on the values the key reaches, arrays whole.
+bool MatchEmptyOrNull(const FieldCondition& c, const json::object& payload) {
+  const auto raw = RawValuesAt(payload, c.key);
+  if (raw.empty()) {
+    return c.is_empty ? *c.is_empty : !*c.is_null;
+  }
+  return std::any_of(raw.begin(), raw.end(), [&](const json::value* v) {
+    if (c.is_empty) {
+      const bool empty = v->is_null() || (v->is_array() && v->get_array().empty());
+      return empty == *c.is_empty;
+    }
+    bool null = v->is_null();
+    if (const json::array* a = v->if_array()) {
+      null = std::any_of(a->begin(), a->end(), [](const json::value& e) { return e.is_null(); });
+    }
+    return null == *c.is_null;
+  });
+}
+
 bool MatchField(const FieldCondition& c, const json::object& payload) {
+  if ((c.is_empty || c.is_null) && !MatchEmptyOrNull(c, payload)) {
+    return false;
+  }
   const std::vector<const json::value*> values = ValuesAt(payload, c.key);
   if (c.match) {
     if (const auto* except = std::get_if<MatchExcept>(&*c.match)) {

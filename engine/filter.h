@@ -86,6 +86,12 @@ struct FieldCondition {
   std::optional<GeoBoundingBox> geo_bounding_box;
   std::optional<GeoRadius> geo_radius;
   std::optional<GeoPolygon> geo_polygon;
+  // The field-condition forms `{"key": k, "is_empty": b}` and `{"key": k, "is_null": b}`, with
+  // Qdrant's FieldCondition semantics (condition_checker.rs), which are not those of the
+  // IsEmpty/IsNull conditions: any value reached decides, and a missing key matches
+  // `is_empty: true` and `is_null: false`.
+  std::optional<bool> is_empty;
+  std::optional<bool> is_null;
 };
 struct IsEmptyCondition {
   std::string key;

@@ -60,8 +60,13 @@ void PutCondition(std::string* out, const Condition& condition) {
     PutLengthPrefixed(out, f->key);
     const uint8_t parts = (f->match ? 1 : 0) | (f->range ? 2 : 0) | (f->datetime_range ? 4 : 0) |
                           (f->values_count ? 8 : 0) | (f->geo_bounding_box ? 16 : 0) |
-                          (f->geo_radius ? 32 : 0) | (f->geo_polygon ? 64 : 0);
+                          (f->geo_radius ? 32 : 0) | (f->geo_polygon ? 64 : 0) |
+                          (f->is_empty || f->is_null ? 128 : 0);
     out->push_back(static_cast<char>(parts));
+    if (parts & 128) {  // one byte: has is_empty, its value, has is_null, its value
+      out->push_back(static_cast<char>((f->is_empty ? 1 : 0) | (f->is_empty.value_or(false) ? 2 : 0) |
+                                       (f->is_null ? 4 : 0) | (f->is_null.value_or(false) ? 8 : 0)));
+    }
     if (f->match) {
       // Match kinds: 0 value, 1 any, 2 except, 3 + MatchText::Kind (3 text, 4 text_any,
       // 5 phrase, 6 prefix; 3 alone in records before the others existed).
@@ -258,8 +263,16 @@ class FilterDecoder {
   }
   bool Field(FieldCondition* f) {
     uint8_t parts;
-    if (!String(&f->key) || !Byte(&parts) || parts > 127) {
+    if (!String(&f->key) || !Byte(&parts)) {
       return false;
+    }
+    if (parts & 128) {
+      uint8_t flags;
+      if (!Byte(&flags) || flags > 15 || (flags & 3) == 2 || (flags & 12) == 8) {
+        return false;
+      }
+      if (flags & 1) f->is_empty = (flags & 2) != 0;
+      if (flags & 4) f->is_null = (flags & 8) != 0;
     }
     if (parts & 1) {
       uint8_t kind;

@@ -11,8 +11,9 @@ namespace {
 bool OnlyMatchOrRange(const FieldCondition& c) {
   const int parts = c.match.has_value() + c.range.has_value() + c.datetime_range.has_value() +
                     c.values_count.has_value() + c.geo_bounding_box.has_value() +
-                    c.geo_radius.has_value() + c.geo_polygon.has_value();
-  return parts == 1 && !c.values_count;
+                    c.geo_radius.has_value() + c.geo_polygon.has_value() +
+                    c.is_empty.has_value() + c.is_null.has_value();
+  return parts == 1 && !c.values_count && !c.is_empty && !c.is_null;
 }
 
 bool IsGeo(const FieldCondition& c) {

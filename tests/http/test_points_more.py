@@ -324,6 +324,11 @@ class PointsMoreTest(ServerTestCase):
         self.assertEqual(count({"must": [{"key": "tags", "values_count": {"gte": 1}}]}), 1)
         self.assertEqual(count({"must": [{"is_empty": {"key": "tags"}}]}), 3)
         self.assertEqual(count({"must": [{"is_null": {"key": "note"}}]}), 1)
+        # The field-condition forms (Qdrant's FieldCondition is_empty / is_null).
+        self.assertEqual(count({"must": [{"key": "tags", "is_empty": True}]}), 3)
+        self.assertEqual(count({"must": [{"key": "tags", "is_empty": False}]}), 1)
+        self.assertEqual(count({"must": [{"key": "note", "is_null": True}]}), 1)
+        self.assertEqual(count({"must": [{"key": "note", "is_null": False}]}), 3)
         self.assertEqual(count({"must": [{"has_id": [1, 4, 99]}]}), 2)
         self.assertEqual(count({"must": [{"key": "desc", "match": {"text": "brown"}}]}), 1)
         self.assertEqual(count({"must": [{"key": "at", "datetime_range": {"gt": "2024-02-01T00:00:00Z"}}]}), 1)

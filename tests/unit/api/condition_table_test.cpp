@@ -102,6 +102,16 @@ const std::vector<Row> kScalarRows = {
      {"a", "b", "3", "3.0", "3.5", "true", "[a,b]", "[null]", "[[a]]", "obj", "[1,a]", "[obj]",
       "u64", "-1", "[null,a]", "geo", "[geo]", "geo-str", "2021", "[2019,2021]"}},
     {R"({"must": [{"is_null": {"key": "k"}}]})", {"null"}},  // [null] is an array, not null
+    // The field-condition forms: any value decides; arrays whole; a missing key is empty and
+    // not null (condition_checker.rs check_is_empty / check_is_null / check_empty).
+    {R"({"must": [{"key": "k", "is_empty": true}]})", {"missing", "null", "empty"}},
+    {R"({"must": [{"key": "k", "is_empty": false}]})",
+     {"a", "b", "3", "3.0", "3.5", "true", "[a,b]", "[null]", "[[a]]", "obj", "[1,a]", "[obj]",
+      "u64", "-1", "[null,a]", "geo", "[geo]", "geo-str", "2021", "[2019,2021]"}},
+    {R"({"must": [{"key": "k", "is_null": true}]})", {"null", "[null]", "[null,a]"}},
+    {R"({"must": [{"key": "k", "is_null": false}]})",
+     {"missing", "empty", "a", "b", "3", "3.0", "3.5", "true", "[a,b]", "[[a]]", "obj", "[1,a]",
+      "[obj]", "u64", "-1", "geo", "[geo]", "geo-str", "2021", "[2019,2021]"}},
     {R"({"must": [{"key": "k", "geo_radius": {"center": {"lon": 0, "lat": 0}, "radius": 1000}}]})",
      {"geo", "[geo]"}},
     {R"({"must": [{"key": "k", "geo_bounding_box": {"top_left": {"lon": -1, "lat": 1},
@@ -148,6 +158,9 @@ const std::vector<Row> kPathRows = {
      {"[o.k=a]", "[o.k=b,o.k=a]", "[o.k=[a]]", "[o.k=null,o.k=1]", "[o.k=b,n=1]"}},
     {R"({"must": [{"is_empty": {"key": "o[].k"}}]})", {"o.k=a", "[[o.k=a]]", "o.k=[a]"}},
     {R"({"must": [{"is_null": {"key": "o[].k"}}]})", {"[o.k=null,o.k=1]"}},
+    {R"({"must": [{"key": "o[].k", "is_empty": true}]})",
+     {"o.k=a", "[[o.k=a]]", "o.k=[a]", "[o.k=null,o.k=1]"}},  // one empty value is enough
+    {R"({"must": [{"key": "o[].k", "is_null": true}]})", {"[o.k=null,o.k=1]"}},
     // nested: the inner filter on each object of the array at the key.
     {R"({"must": [{"nested": {"key": "o", "filter": {"must": [{"key": "k", "match": {"value": "a"}}]}}}]})",
      {"[o.k=a]", "[o.k=b,o.k=a]", "[o.k=[a]]", "[o.k=b,n=1]"}},

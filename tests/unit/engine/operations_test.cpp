@@ -413,6 +413,8 @@ std::shared_ptr<const Filter> EveryCondition() {
       .geo_bounding_box = GeoBoundingBox{{1, 2}, {3, 4}},
       .geo_radius = GeoRadius{{5, 6}, 100},
       .geo_polygon = GeoPolygon{{{0, 0}, {1, 0}, {1, 1}}, {{{0.2, 0.2}, {0.3, 0.2}, {0.3, 0.3}}}}});
+  f->must_not.push_back(FieldCondition{.key = "fe", .is_empty = false});
+  f->must_not.push_back(FieldCondition{.key = "fn", .is_null = true});
   f->must.push_back(IsEmptyCondition{"e"});
   f->must.push_back(IsNullCondition{"nl"});
   f->must.push_back(HasIdCondition{{PointId::Num(9), PointId::Num(2), PointId::Num(77)}});
@@ -445,6 +447,12 @@ TEST(FilterCodecTest, RoundTripsEveryConditionKind) {
   EXPECT_EQ(*r.range->lte, 9);
   EXPECT_FALSE(r.range->gte.has_value());
   EXPECT_EQ(std::get<HasIdCondition>((*decoded)->must[4]).ids.size(), 3u);
+  const auto& empty_form = std::get<FieldCondition>((*decoded)->must_not[2]);
+  EXPECT_EQ(empty_form.is_empty, std::optional<bool>(false));
+  EXPECT_FALSE(empty_form.is_null.has_value());
+  const auto& null_form = std::get<FieldCondition>((*decoded)->must_not[3]);
+  EXPECT_EQ(null_form.is_null, std::optional<bool>(true));
+  EXPECT_FALSE(null_form.is_empty.has_value());
   const auto& slice = std::get<SliceCondition>((*decoded)->must.back());
   EXPECT_EQ(slice.total, 7u);
   EXPECT_EQ(slice.index, 3u);
