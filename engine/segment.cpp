@@ -155,12 +155,18 @@ void Segment::Reserve(size_t points) {
 Offset Segment::Put(const PointId& id, SeqNo version, const NamedVectors& vectors,
                     json::object payload) {
   Offset o;
+  std::optional<json::object> before;  // kept for the payload indexes when some is current
+  bool fresh = false;
   if (auto existing = ids_.Find(id)) {
     o = *existing;
+    if (payload_index_.Tracking(body_generation_)) {
+      before = std::move(payloads_.Mutable(o));
+    }
     ids_.SetDeleted(o, false);
     ids_.SetVersion(o, version);
   } else {
     o = ids_.Add(id, version);
+    fresh = true;
     payloads_.Append();
     for (size_t v = 0; v < specs_.size(); ++v) {
       switch (specs_[v].kind) {
@@ -177,6 +183,7 @@ Offset Segment::Put(const PointId& id, SeqNo version, const NamedVectors& vector
     }
   }
   payloads_.Mutable(o) = std::move(payload);
+  PayloadChanged(o, before ? &*before : nullptr, fresh);
   for (size_t v = 0; v < specs_.size(); ++v) {
     auto it = vectors.find(specs_[v].name);
     if (it != vectors.end()) {

@@ -135,9 +135,15 @@ class Segment {
     ids_.SetVersion(o, version);
     ++generation_;
   }
-  boost::json::object& mutable_payload(Offset o) {
-    BodyChanged();
-    return payloads_.Mutable(o);
+  // Changes offset `o`'s payload by `edit`, keeping the payload indexes exact.
+  template <typename Edit>
+  void EditPayload(Offset o, Edit&& edit) {
+    std::optional<boost::json::object> before;
+    if (payload_index_.Tracking(body_generation_)) {
+      before = payloads_.Get(o);
+    }
+    edit(payloads_.Mutable(o));
+    PayloadChanged(o, before ? &*before : nullptr, /*fresh=*/false);
   }
   // Stores `value` in vector `vec`'s storage; a value of another kind than the storage's is
   // refused before it gets here (PrepareOperations) and ignored.
@@ -217,6 +223,17 @@ class Segment {
     index::MultiDenseStorage multi;           // a multivector's (empty otherwise)
   };
   void BodyChanged() {
+    payload_index_.Advance(body_generation_, body_generation_ + 1);
+    ++generation_;
+    ++body_generation_;
+  }
+  // Offset `o`'s payload changed (from `before`, null when not kept; `fresh`: a new offset,
+  // which had none): the payload indexes follow, and the body generation moves.
+  void PayloadChanged(Offset o, const boost::json::object* before, bool fresh) {
+    if (before != nullptr || fresh) {
+      payload_index_.PayloadChanged(o, before, payloads_.Get(o), body_generation_,
+                                    body_generation_ + 1);
+    }
     ++generation_;
     ++body_generation_;
   }

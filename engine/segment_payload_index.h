@@ -7,16 +7,18 @@
 //     field, each value -> a Roaring bitmap of offsets, from which filters get their candidates
 //     (indexed_filter.h). Values are read with the filter evaluator's own path grammar
 //     (ValuesAt), so an index answers exactly what the evaluator would. Each is built on first
-//     use at the segment's body generation and rebuilt when that has moved (a payload or a
-//     point changed; tombstones do not move it: readers check them). A sealed segment's never
-//     moves; an appendable segment's index is rebuilt after writes.
-// The payload-index issue (#17) goes on from here: every field type, kept exact on appendable
-// segments too, persisted with the segment.
+//     use, at the segment's body generation, and from then on kept exact by the segment's
+//     writes (PayloadChanged, Advance): an appendable segment's indexes follow its payloads
+//     value by value instead of being rebuilt after each write. An index that was not current
+//     when a write came (none was asked for since) is rebuilt on its next use. Tombstones do
+//     not touch the indexes: readers check them.
+// The payload-index issue (#17) goes on from here: persisted with the segment.
 //
 // Thread-safety: const methods from any thread (mu_ is a leaf); the segment it belongs to must
 // be read under the segment lock (shared) meanwhile.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -79,24 +81,59 @@ class SegmentPayloadIndex {
                                                  const IdTracker& ids,
                                                  const PayloadStorage& payloads) const;
 
+  // How many indexes were built by a scan of the segment so far.
+  size_t builds() const;
+
+  // ---- the segment's writes (under its exclusive lock: no reader holds an index) ----
+  // Whether some index is current at `generation` (then a writer keeps the payload it is
+  // about to change, for PayloadChanged).
+  bool Tracking(uint64_t generation) const;
+  // Offset `o`'s payload went from `before` (null: a new offset) to `after`: every index
+  // current at `from` is updated in place and becomes current at `to`.
+  void PayloadChanged(Offset o, const boost::json::object* before,
+                      const boost::json::object& after, uint64_t from, uint64_t to);
+  // The body changed but no payload did: what is current at `from` is current at `to`.
+  void Advance(uint64_t from, uint64_t to);
+
  private:
-  template <typename Index>
-  using Cache = std::map<std::string, std::pair<uint64_t, std::shared_ptr<const Index>>>;
-  template <typename Index, typename Build>
-  std::shared_ptr<const Index> Cached(Cache<Index>& cache, const std::string& field,
-                                      uint64_t generation, Build build) const;
+  // One built index: the generation it is exact at, the field it reads, and how a payload
+  // value becomes its values (kept to apply a write to it).
+  template <typename Index, typename Value>
+  struct Entry {
+    using Take = std::function<void(const boost::json::value&, std::vector<Value>*)>;
+    uint64_t generation = 0;
+    std::string field;
+    std::shared_ptr<Index> index;
+    Take take;
+  };
+  template <typename Index, typename Value>
+  using Cache = std::map<std::string, Entry<Index, Value>>;  // by field (tokens: see below)
+  template <typename Index, typename Value>
+  std::shared_ptr<const Index> Cached(Cache<Index, Value>& cache, const std::string& key,
+                                      const std::string& field, uint64_t generation,
+                                      const IdTracker& ids, const PayloadStorage& payloads,
+                                      typename Entry<Index, Value>::Take take) const;
+  template <typename Index, typename Value>
+  static void Apply(Cache<Index, Value>& cache, Offset o, const boost::json::object* before,
+                    const boost::json::object& after, uint64_t from, uint64_t to);
+  // Calls fn(cache) for each cache.
+  template <typename Fn>
+  void ForEachCache(Fn&& fn) const;
 
   mutable RankedMutex mu_{LockRank::kLeaf, "SegmentPayloadIndex::mu_"};
   mutable std::map<std::string, std::shared_ptr<const FieldStats>> fields_;  // guarded by mu_
-  // By field: the generation each was built at, and the index. Guarded by mu_.
-  mutable Cache<index::KeywordIndex> strings_;
-  mutable Cache<index::IntegerIndex> integers_;
-  mutable Cache<index::FloatIndex> numbers_;
-  mutable Cache<index::Postings> present_;
-  mutable Cache<index::KeywordIndex> tokens_;
-  mutable Cache<index::KeywordIndex> bools_;
-  mutable Cache<index::FloatIndex> datetimes_;
-  mutable Cache<index::GeoIndex> geo_;  // by "<field>\x1f<tokenizer address>"
+  mutable size_t builds_ = 0;  // guarded by mu_
+  // Guarded by mu_.
+  mutable Cache<index::KeywordIndex, std::string> strings_;
+  mutable Cache<index::IntegerIndex, int64_t> integers_;
+  mutable Cache<index::FloatIndex, double> numbers_;
+  mutable Cache<index::KeywordIndex, std::string> present_;  // one value: "" (any non-null)
+  // By "<field>\x1f<tokenizer address>": the entry's Take holds the tokenizer, so the address
+  // names no other tokenizer while the entry lives.
+  mutable Cache<index::KeywordIndex, std::string> tokens_;
+  mutable Cache<index::KeywordIndex, std::string> bools_;
+  mutable Cache<index::FloatIndex, double> datetimes_;
+  mutable Cache<index::GeoIndex, index::GeoIndex::Point> geo_;
 };
 
 }  // namespace tessera::engine

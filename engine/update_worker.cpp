@@ -208,27 +208,33 @@ Status ApplyRecord(SegmentSet& set, SeqNo seq, const OperationList& listed,
     } else if (const auto* set_payload = std::get_if<SetPayloadOp>(&op)) {
       for (const PointId& id : set_payload->ids) {
         if (auto o = writable(id)) {
-          SetPayloadAt(app.mutable_payload(*o), set_payload->key, set_payload->payload);
+          app.EditPayload(*o, [&](boost::json::object& payload) {
+            SetPayloadAt(payload, set_payload->key, set_payload->payload);
+          });
         }
       }
     } else if (const auto* overwrite = std::get_if<OverwritePayloadOp>(&op)) {
       for (const PointId& id : overwrite->ids) {
         if (auto o = writable(id)) {
-          ReplacePayloadAt(app.mutable_payload(*o), overwrite->key, overwrite->payload);
+          app.EditPayload(*o, [&](boost::json::object& payload) {
+            ReplacePayloadAt(payload, overwrite->key, overwrite->payload);
+          });
         }
       }
     } else if (const auto* delete_payload = std::get_if<DeletePayloadOp>(&op)) {
       for (const PointId& id : delete_payload->ids) {
         if (auto o = writable(id)) {
-          for (const std::string& key : delete_payload->keys) {
-            DeletePayloadPath(app.mutable_payload(*o), key);
-          }
+          app.EditPayload(*o, [&](boost::json::object& payload) {
+            for (const std::string& key : delete_payload->keys) {
+              DeletePayloadPath(payload, key);
+            }
+          });
         }
       }
     } else if (const auto* clear = std::get_if<ClearPayloadOp>(&op)) {
       for (const PointId& id : clear->ids) {
         if (auto o = writable(id)) {
-          app.mutable_payload(*o).clear();
+          app.EditPayload(*o, [](boost::json::object& payload) { payload.clear(); });
         }
       }
     } else if (const auto* update = std::get_if<UpdateVectorsOp>(&op)) {

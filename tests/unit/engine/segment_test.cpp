@@ -186,7 +186,7 @@ TEST(SegmentTest, ADeleteChangesOnlyTheVersionsFile) {
   EXPECT_EQ((*loaded)->version(target), 5000u);
   EXPECT_EQ((*loaded)->live_count(), s->live_count());
   // A payload change is a body change.
-  s->mutable_payload(7)["k"] = 1;
+  s->EditPayload(7, [](boost::json::object& p) { p["k"] = 1; });
   EXPECT_GT(s->body_generation(), body_generation);
 }
 
