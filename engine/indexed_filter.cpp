@@ -223,6 +223,42 @@ std::optional<IndexedCandidates> AnswerCondition(const Condition& condition,
 // them is answered (else no restriction); must_not: each exactly answered condition subtracted
 // (from every offset, when nothing else restricts). The result is exact only if every
 // condition was answered exactly and there is no min_should.
+void BuildDeclaredIndexes(const Segment& s, const CollectionConfig& config) {
+  const SegmentPayloadIndex& slot = s.payload_index();
+  const uint64_t g = s.body_generation();
+  const TextIndexLookup text = TextIndexesOf(config);
+  for (const auto& [field, info] : config.payload_indexes) {
+    slot.Present(field, g, s.ids(), s.payloads());
+    switch (info.type) {
+      case PayloadSchemaType::kKeyword:
+      case PayloadSchemaType::kUuid:
+        slot.Strings(field, g, s.ids(), s.payloads());
+        break;
+      case PayloadSchemaType::kInteger:
+        slot.Integers(field, g, s.ids(), s.payloads());
+        slot.Numbers(field, g, s.ids(), s.payloads());
+        break;
+      case PayloadSchemaType::kFloat:
+        slot.Numbers(field, g, s.ids(), s.payloads());
+        break;
+      case PayloadSchemaType::kBool:
+        slot.Bools(field, g, s.ids(), s.payloads());
+        break;
+      case PayloadSchemaType::kDatetime:
+        slot.Datetimes(field, g, s.ids(), s.payloads());
+        break;
+      case PayloadSchemaType::kGeo:
+        slot.Geo(field, g, s.ids(), s.payloads());
+        break;
+      case PayloadSchemaType::kText:
+        if (auto tokenizer = text(field)) {
+          slot.Tokens(field, g, tokenizer, s.ids(), s.payloads());
+        }
+        break;
+    }
+  }
+}
+
 std::optional<IndexedCandidates> IndexedCandidatesFor(const Filter& filter, const Segment& segment,
                                                       const CollectionConfig& config) {
   std::optional<index::Postings> candidates;

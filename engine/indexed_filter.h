@@ -27,6 +27,12 @@ struct IndexedCandidates {
   bool exact = false;  // the filter accepts exactly these (live) offsets
 };
 
+// Builds the field indexes the collection's payload indexes declare (by schema type, the ones
+// their conditions read, and the non-null postings collection info counts) on `segment`, so
+// its first filtered request does not pay for them. Call on a segment nobody else can see
+// yet (a new sealed segment before it is swapped in), or under its lock (shared).
+void BuildDeclaredIndexes(const Segment& segment, const CollectionConfig& config);
+
 // Nullopt when no condition could be answered by an index.
 std::optional<IndexedCandidates> IndexedCandidatesFor(const Filter& filter, const Segment& segment,
                                                       const CollectionConfig& config);

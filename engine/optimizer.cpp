@@ -5,6 +5,7 @@
 
 #include "common/logging.h"
 #include "common/memory.h"
+#include "engine/indexed_filter.h"
 
 namespace tessera::engine {
 
@@ -495,6 +496,9 @@ Status Optimizer::Execute(const PlannedOptimization& plan) {
     }
     TESSERA_RETURN_IF_ERROR(copy->BuildGraphs(params, threads, seeds, &stats));
   }
+  // Its payload indexes too, before anyone can search it (writes never reach a sealed
+  // segment's payloads, so they stay exact; tombstones do not touch them).
+  BuildDeclaredIndexes(*copy, *config);
   const double build_cpu_s = static_cast<double>(std::clock() - cpu_started) / CLOCKS_PER_SEC;
   {
     std::unique_lock state(segments_.mu());

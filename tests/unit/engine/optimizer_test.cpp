@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/segment_set.h"
+
 namespace tessera::engine {
 namespace {
 
@@ -163,6 +165,40 @@ TEST(PlanOptimizationsTest, PlansAreDisjointAndWithinTheirLimits) {
       }
     }
   }
+}
+
+// A segment an optimization makes comes with the payload indexes the collection declares,
+// built before it is swapped in: its first filtered request builds nothing.
+TEST(OptimizerTest, ANewSegmentComesWithItsDeclaredPayloadIndexes) {
+  CollectionConfig config;
+  config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kDot};
+  config.payload_indexes["k"] = PayloadIndexInfo{};
+  config.payload_indexes["n"] = PayloadIndexInfo{.type = PayloadSchemaType::kInteger};
+  config.optimizers.indexing_threshold = 1;
+  config.hnsw.m = 4;  // a small graph: the sealed tail is indexed into a copy
+  config.hnsw.ef_construct = 16;
+  SharedConfig shared(config);
+  SegmentSet set({}, 1, SpecsFor(config));
+  for (uint64_t i = 0; i < 200; ++i) {
+    set.mutable_appendable().Put(PointId::Num(i), i + 1, {{"", DenseVector{1, 0}}},
+                                 boost::json::object{{"k", i % 2 ? "a" : "b"}, {"n", i}});
+  }
+  Optimizer optimizer("c", set, shared, 1);
+  ASSERT_TRUE(optimizer.OptimizeNow().ok());
+  std::shared_lock state(set.mu());
+  size_t sealed = 0;
+  for (const auto& s : set.segments()) {
+    if (!s->sealed()) {
+      continue;
+    }
+    ++sealed;
+    // Present for both, Strings for k, Integers and Numbers for n.
+    EXPECT_EQ(s->payload_index().builds(), 5u);
+    const auto a = s->payload_index().Strings("k", s->body_generation(), s->ids(), s->payloads());
+    EXPECT_EQ(a->Match("a").cardinality(), 100u);
+    EXPECT_EQ(s->payload_index().builds(), 5u) << "an index was built again at its first use";
+  }
+  EXPECT_EQ(sealed, 1u);
 }
 
 }  // namespace
