@@ -835,11 +835,25 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
     return Status::Ok();
   }
   const json::value* nearest = query;
+  std::optional<engine::MmrParams> mmr;
   if (query->is_object() && query->get_object().contains("nearest")) {
     nearest = &query->get_object().at("nearest");
-    FieldReader nr(*query, path + "query");
-    TESSERA_RETURN_IF_ERROR(
-        nr.Unsupported("mmr", "MMR re-ranking (`mmr`)"));
+    if (const json::value* m = query->get_object().if_contains("mmr"); m != nullptr && !m->is_null()) {
+      // {diversity, candidates_limit} (the spec check took the bounds: [0, 1], <= 16384).
+      FieldReader mr(*m, path + "query.mmr");
+      TESSERA_RETURN_IF_ERROR(mr.status());
+      std::optional<double> diversity;
+      std::optional<uint64_t> candidates;
+      TESSERA_RETURN_IF_ERROR(mr.Get("diversity", &diversity));
+      TESSERA_RETURN_IF_ERROR(mr.Get("candidates_limit", &candidates));
+      mmr.emplace();
+      if (diversity) {
+        mmr->lambda = 1.0f - static_cast<float>(*diversity);
+      }
+      if (candidates) {
+        mmr->candidates_limit = static_cast<size_t>(*candidates);
+      }
+    }
   }
   if (query->is_object() && query->get_object().contains("recommend")) {
     FieldReader rr(query->get_object().at("recommend"), "query.recommend");
@@ -870,6 +884,9 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
   } else {
     TESSERA_ASSIGN_OR_RETURN(PointId id, ParsePointId(*nearest, "query"));
     q.query = engine::NearestQuery{id};
+  }
+  if (auto* n = std::get_if<engine::NearestQuery>(&q.query); n != nullptr && mmr) {
+    n->mmr = mmr;
   }
   return Status::Ok();
 }

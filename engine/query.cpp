@@ -221,6 +221,73 @@ Result<std::vector<ScoredPoint>> SearchExcluding(const Searcher& searcher, Searc
   return hits;
 }
 
+Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q, int depth);
+
+// MMR (see MmrParams) over `candidates` (unique by id, in the order given) with the query's
+// `target` vector; then Qdrant's offset and limit: the first `limit` chosen, less `offset`.
+Result<std::vector<ScoredPoint>> RerankMmr(const Searcher& searcher, const Query& q,
+                                           const NearestQuery& nearest,
+                                           std::vector<ScoredPoint> candidates) {
+  const std::shared_ptr<const CollectionConfig> config = searcher.config();
+  index::Metric metric = index::Metric::kDot;  // sparse vectors
+  if (auto it = config->vectors.find(q.using_vector); it != config->vectors.end()) {
+    metric = MetricFor(it->second.distance);
+  }
+  std::vector<PointId> ignored;
+  TESSERA_ASSIGN_OR_RETURN(VectorInput target,
+                           Resolve(searcher, nearest.target, q.using_vector, &ignored));
+  if (auto* dense = AsDense(target)) {
+    TESSERA_RETURN_IF_ERROR(PrepareVector(*config, q.using_vector, dense));
+  } else if (auto* multi = std::get_if<MultiDenseVector>(&target)) {
+    if (auto it = config->vectors.find(q.using_vector); it != config->vectors.end()) {
+      TESSERA_RETURN_IF_ERROR(PrepareRows(it->second, multi->values.data(), multi->values.size()));
+    }
+  }
+  // The candidates' vectors (a point without one is dropped, as in Qdrant).
+  std::vector<PointId> ids;
+  std::unordered_map<PointId, size_t, PointIdHash> seen;
+  std::vector<ScoredPoint> unique;
+  for (ScoredPoint& p : candidates) {
+    if (seen.try_emplace(p.record.id, unique.size()).second) {
+      ids.push_back(p.record.id);
+      unique.push_back(std::move(p));
+    }
+  }
+  std::vector<PointRecord> stored = searcher.Retrieve(ids, false, true);
+  std::unordered_map<PointId, VectorInput, PointIdHash> vector_of;
+  for (PointRecord& r : stored) {
+    if (auto it = r.vectors.find(q.using_vector); it != r.vectors.end()) {
+      vector_of.emplace(r.id, std::move(it->second));
+    }
+  }
+  std::vector<ScoredPoint> kept;
+  std::vector<const VectorInput*> vectors;
+  for (ScoredPoint& p : unique) {
+    if (auto it = vector_of.find(p.record.id); it != vector_of.end()) {
+      vectors.push_back(&it->second);
+      kept.push_back(std::move(p));
+    }
+  }
+  std::vector<float> relevance(kept.size());
+  for (size_t i = 0; i < kept.size(); ++i) {
+    relevance[i] = RawSimilarity(metric, target, *vectors[i]);
+  }
+  const std::vector<size_t> order = MmrOrder(
+      relevance,
+      [&](size_t i, size_t j) { return RawSimilarity(metric, *vectors[i], *vectors[j]); },
+      nearest.mmr->lambda, q.limit);
+  std::vector<ScoredPoint> out;
+  for (size_t k = q.offset; k < order.size(); ++k) {
+    out.push_back(std::move(kept[order[k]]));
+  }
+  if (!q.with_vectors) {
+    for (ScoredPoint& p : out) {
+      p.record.vectors.clear();
+    }
+  }
+  return out;
+}
+
 Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q, int depth) {
   const Searcher& searcher = sources.searcher;
   if (depth > kMaxPrefetchDepth) {
@@ -312,6 +379,41 @@ Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q
   request.with_payload = q.with_payload;
   request.with_vectors = q.with_vectors;
   std::vector<PointId> exclude;
+  if (const auto* nearest = std::get_if<NearestQuery>(&q.query); nearest && nearest->mmr) {
+    // The candidates: the prefetches' points as they scored there, or the nearest
+    // candidates_limit points (a point-id target left out, as always).
+    std::vector<ScoredPoint> candidates;
+    if (!q.prefetch.empty()) {
+      for (auto& list : prefetched) {
+        for (ScoredPoint& p : list) {
+          candidates.push_back(std::move(p));
+        }
+      }
+    } else {
+      TESSERA_RETURN_IF_ERROR(SetTarget(searcher, nearest->target, q.using_vector, &request));
+      if (const auto* id = std::get_if<PointId>(&nearest->target)) {
+        exclude.push_back(*id);
+      }
+      request.limit = nearest->mmr->candidates_limit.value_or(q.limit);
+      request.offset = 0;
+      request.with_payload = false;
+      request.with_vectors = false;
+      request.filter = q.filter.get();
+      TESSERA_ASSIGN_OR_RETURN(candidates,
+                               SearchExcluding(searcher, std::move(request), exclude));
+    }
+    TESSERA_ASSIGN_OR_RETURN(auto chosen, RerankMmr(searcher, q, *nearest, std::move(candidates)));
+    if (q.with_payload || q.with_vectors) {
+      for (ScoredPoint& p : chosen) {
+        auto rec = searcher.Retrieve({p.record.id}, q.with_payload, q.with_vectors);
+        if (!rec.empty()) {
+          rec[0].version = p.record.version;
+          p.record = std::move(rec[0]);
+        }
+      }
+    }
+    return chosen;
+  }
   if (const auto* nearest = std::get_if<NearestQuery>(&q.query)) {
     TESSERA_RETURN_IF_ERROR(SetTarget(searcher, nearest->target, q.using_vector, &request));
     if (const auto* id = std::get_if<PointId>(&nearest->target)) {
@@ -410,6 +512,93 @@ std::vector<ScoredPoint> FuseDbsf(const std::vector<std::vector<ScoredPoint>>& l
     const auto [min, max] = range[list];
     return min == max ? 0.5f : (lists[list][rank].score - min) / (max - min);
   });
+}
+
+std::vector<size_t> MmrOrder(const std::vector<float>& relevance,
+                             const std::function<float(size_t, size_t)>& similarity,
+                             float lambda, size_t limit) {
+  const size_t n = relevance.size();
+  std::vector<size_t> chosen;
+  if (n == 0 || limit == 0) {
+    return chosen;
+  }
+  if (n < 2) {  // Qdrant returns a single candidate as it is
+    chosen.push_back(0);
+    return chosen;
+  }
+  // max_sim[i]: candidate i's highest similarity to a chosen one so far (computed once per
+  // pair, as Qdrant's lazy matrix does).
+  std::vector<float> max_sim(n, -std::numeric_limits<float>::infinity());
+  std::vector<bool> taken(n, false);
+  size_t first = 0;
+  for (size_t i = 1; i < n; ++i) {
+    if (relevance[i] >= relevance[first]) {  // the last of equals, as Rust's max_by_key
+      first = i;
+    }
+  }
+  chosen.push_back(first);
+  taken[first] = true;
+  while (chosen.size() < std::min(limit, n)) {
+    const size_t last = chosen.back();
+    size_t best = n;
+    float best_score = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (taken[i]) {
+        continue;
+      }
+      max_sim[i] = std::max(max_sim[i], similarity(i, last));
+      const float score = lambda * relevance[i] - (1.0f - lambda) * max_sim[i];
+      if (best == n || score > best_score) {
+        best = i;
+        best_score = score;
+      }
+    }
+    chosen.push_back(best);
+    taken[best] = true;
+  }
+  return chosen;
+}
+
+float RawSimilarity(index::Metric metric, const VectorInput& a, const VectorInput& b) {
+  if (const auto* x = AsDense(a)) {
+    const auto* y = AsDense(b);
+    if (y == nullptr || y->size() != x->size()) {
+      return 0;
+    }
+    return index::Similarity(metric, x->data(), y->data(), x->size());
+  }
+  if (const auto* x = std::get_if<SparseVector>(&a)) {
+    const auto* y = std::get_if<SparseVector>(&b);
+    if (y == nullptr) {
+      return 0;
+    }
+    float dot = 0;  // both sorted by index
+    for (size_t i = 0, j = 0; i < x->indices.size() && j < y->indices.size();) {
+      if (x->indices[i] == y->indices[j]) {
+        dot += x->values[i++] * y->values[j++];
+      } else if (x->indices[i] < y->indices[j]) {
+        ++i;
+      } else {
+        ++j;
+      }
+    }
+    return dot;
+  }
+  const auto& x = std::get<MultiDenseVector>(a);
+  const auto* y = std::get_if<MultiDenseVector>(&b);
+  if (y == nullptr || y->dim != x.dim || x.dim == 0) {
+    return 0;
+  }
+  float sum = 0;  // MaxSim: each of x's rows with its best row of y
+  for (size_t r = 0; r < x.rows(); ++r) {
+    float best = -std::numeric_limits<float>::infinity();
+    for (size_t t = 0; t < y->rows(); ++t) {
+      best = std::max(best, index::Similarity(metric, x.values.data() + r * x.dim,
+                                              y->values.data() + t * x.dim, x.dim));
+    }
+    sum += y->rows() > 0 ? best : 0;
+  }
+  return sum;
 }
 
 std::vector<PointGroup> GroupHits(const std::vector<ScoredPoint>& hits, const GroupRequest& group) {

@@ -7,6 +7,7 @@
 // decodes REST (and later gRPC) requests into, and query.cpp plans and runs.
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "engine/filter.h"
 #include "engine/operations.h"
 #include "engine/point_id.h"
+#include "index/metric.h"
 #include "wal/log_format.h"
 
 namespace tessera::engine {
@@ -87,9 +89,21 @@ struct OrderBy {
 // An example or a target: a stored point (its vector by the query's `using` name) or a vector.
 using VectorExample = std::variant<PointId, DenseVector, SparseVector, MultiDenseVector>;
 
+// Maximal Marginal Relevance (Qdrant 1.15's `nearest` with `mmr`): the nearest
+// `candidates_limit` points (default: the query's limit), or a prefetch's points, re-ranked
+// greedily: first the most relevant, then each time the candidate maximising
+// lambda * sim(query, c) - (1 - lambda) * max over the chosen s of sim(c, s), with Qdrant's raw
+// similarities (index::Similarity; sparse: the dot product; multivectors: MaxSim of the
+// first's rows against the second's). The points keep the scores they were found with.
+struct MmrParams {
+  float lambda = 0.5f;  // 1 - diversity
+  std::optional<size_t> candidates_limit;
+};
+
 // The points closest to a vector, or to a stored point's vector.
 struct NearestQuery {
   VectorExample target;
+  std::optional<MmrParams> mmr;
 };
 
 enum class RecommendStrategy : uint8_t { kAverageVector };
@@ -176,6 +190,14 @@ std::vector<ScoredPoint> FuseRrf(const std::vector<std::vector<ScoredPoint>>& li
                                  const std::vector<float>& weights = {});
 // Distribution-Based Score Fusion of scored lists (ties by id).
 std::vector<ScoredPoint> FuseDbsf(const std::vector<std::vector<ScoredPoint>>& lists);
+// MMR's choice over candidates (see MmrParams): `relevance[i]` is candidate i's similarity to
+// the query and `similarity(i, j)` candidate i's to candidate j; the indexes of at most `limit`
+// candidates in the order chosen.
+std::vector<size_t> MmrOrder(const std::vector<float>& relevance,
+                             const std::function<float(size_t, size_t)>& similarity,
+                             float lambda, size_t limit);
+// Qdrant's raw similarity of two vectors of one kind under `metric` (0 for different kinds).
+float RawSimilarity(index::Metric metric, const VectorInput& a, const VectorInput& b);
 // Groups ranked hits in order: the first `group.limit` distinct keys, `group.group_size` hits
 // each, every hit into each group its key array names.
 std::vector<PointGroup> GroupHits(const std::vector<ScoredPoint>& hits, const GroupRequest& group);

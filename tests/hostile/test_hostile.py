@@ -158,7 +158,7 @@ CASES = [
     ("zero limit", "POST", C + "/points/query", {"query": [1, 2], "limit": 0}, 422, "limit"),
     ("absurd ef", "POST", C + "/points/query", {"query": [1, 2], "params": {"hnsw_ef": 10 ** 9}}, 422, "hnsw_ef"),
     # Fields of the schema this server does not implement: named, never ignored.
-    ("mmr not implemented", "POST", C + "/points/query", {"query": {"nearest": [1, 2], "mmr": {"diversity": 0.5}}}, 400, "query.mmr"),
+    ("mmr diversity out of range", "POST", C + "/points/query", {"query": {"nearest": [1, 2], "mmr": {"diversity": 1.5}}}, 422, "must be from 0 to 1"),
     ("indexed_only not implemented", "POST", C + "/points/query", {"query": [1, 2], "params": {"indexed_only": True}}, 400, "params.indexed_only"),
     ("lookup_from not implemented", "POST", C + "/points/query", {"query": [1, 2], "lookup_from": {"collection": "h"}}, 400, "lookup_from"),
     ("shard_key on a query", "POST", C + "/points/query", {"query": [1, 2], "shard_key": "a"}, 400, "shard_key"),

@@ -108,6 +108,31 @@ class SearchApiTest(unittest.TestCase):
             "prefetch": [{"query": [0, 0], "using": "dense"}], "query": {"fusion": "rrf"}, "using": "dense"})
         assert_error(self, status, body, 400, "Fusion queries cannot be combined with the 'using' field.")
 
+    def test_nearest_with_mmr(self):
+        def query(body):
+            return assert_ok(self, *self.req("POST", "/collections/s/points/query", dict(
+                {"using": "dense", "limit": 3}, **body)))["points"]
+        plain = query({"query": {"nearest": [10.4, 0]}})
+        self.assertEqual(self.ids(plain), [10, 11, 9])
+        # Euclid's raw similarity is -d^2; by hand (lambda 0.5 over 10, 11, 9, 12, 8):
+        # 10 first, then 12 (0.72 against 11's 0.32), then 11.
+        mmr = query({"query": {"nearest": [10.4, 0], "mmr": {"diversity": 0.5, "candidates_limit": 5}},
+                     "with_vector": True})
+        self.assertEqual(self.ids(mmr), [10, 12, 11])
+        self.assertAlmostEqual(mmr[1]["score"], 1.6, places=4)  # the nearest search's score
+        self.assertEqual(mmr[1]["vector"]["dense"], [12.0, 0.0])
+        # Defaults: diversity 0.5, candidates_limit = limit (10, 11, 9 only).
+        self.assertEqual(self.ids(query({"query": {"nearest": [10.4, 0], "mmr": {}}})), [10, 11, 9])
+        # With a filter: the candidates are the group's (10, 13, 7, 16, 4).
+        filtered = query({"query": {"nearest": [10.4, 0], "mmr": {"candidates_limit": 5}},
+                          "filter": {"must": [{"key": "group", "match": {"value": "g1"}}]}})
+        self.assertEqual(self.ids(filtered), [10, 16, 13])
+        for body, text in [({"diversity": 1.5}, "must be from 0 to 1"),
+                           ({"candidates_limit": 20000}, "candidates_limit")]:
+            status, out = self.req("POST", "/collections/s/points/query", {
+                "query": {"nearest": [10.4, 0], "mmr": body}, "using": "dense"})
+            assert_error(self, status, out, 422, text)
+
     def test_a_filter_applies_to_the_prefetches_and_a_point_query_leaves_the_point_out(self):
         fused = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
             "prefetch": [{"query": [0, 0], "using": "dense", "limit": 3},

@@ -3,6 +3,7 @@
 // groups, and the limits of the tree. Points lie on a line, so every expected result is known.
 
 #include <algorithm>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -131,6 +132,90 @@ TEST_F(QueryTest, APrefetchsCandidatesAreRescoredByTheQuery) {
   rec.query = RecommendQuery{{PointId::Num(2)}, {}};
   rec.prefetch.push_back(Nearest(At(0), 4));  // 0..3
   EXPECT_EQ(Ids(rec), (std::vector<uint64_t>{1, 3}));
+}
+
+// MMR on points (i, 0), Euclid (raw similarity -d^2), query at 10.4, 5 candidates (10, 11, 9,
+// 12, 8), lambda 0.5, by hand: 10 first (most relevant); then 0.5 * rel - 0.5 * max sim to the
+// chosen: 11 0.32, 9 -0.48, 12 0.72, 8 -0.88 -> 12; then 11 0.32, 9 -0.48, 8 -0.88 -> 11.
+TEST_F(QueryTest, MmrTradesRelevanceForDiversityAsQdrant) {
+  Query q = Nearest(At(10.4f), 3);
+  EXPECT_EQ(Ids(q), (std::vector<uint64_t>{10, 11, 9}));
+  std::get<NearestQuery>(q.query).mmr = MmrParams{.lambda = 0.5f, .candidates_limit = 5};
+  EXPECT_EQ(Ids(q), (std::vector<uint64_t>{10, 12, 11}));
+  auto hits = collection_->Query(q);
+  ASSERT_TRUE(hits.ok());
+  // The points keep the scores the nearest search gave them (Euclid: the distance).
+  EXPECT_NEAR((*hits)[1].score, 1.6f, 1e-5);
+  EXPECT_TRUE((*hits)[1].record.vectors.empty());  // not asked for
+  // lambda 1 (diversity 0): relevance alone, the nearest order.
+  std::get<NearestQuery>(q.query).mmr->lambda = 1.0f;
+  EXPECT_EQ(Ids(q), (std::vector<uint64_t>{10, 11, 9}));
+  // Qdrant's offset: the first `limit` chosen, less `offset`.
+  std::get<NearestQuery>(q.query).mmr->lambda = 0.5f;
+  q.offset = 1;
+  EXPECT_EQ(Ids(q), (std::vector<uint64_t>{12, 11}));
+  // candidates_limit defaults to the limit: three candidates (10, 11, 9): 10, then 11
+  // (0.5 * -0.36 + 0.5) beats 9 (0.5 * -1.96 + 0.5).
+  q.offset = 0;
+  std::get<NearestQuery>(q.query).mmr->candidates_limit.reset();
+  EXPECT_EQ(Ids(q), (std::vector<uint64_t>{10, 11, 9}));
+  // Over a prefetch: its points as they scored there.
+  Query root = Nearest(At(10.4f), 3);
+  std::get<NearestQuery>(root.query).mmr = MmrParams{};
+  root.prefetch.push_back(Nearest(At(0), 20));  // 0..19
+  hits = collection_->Query(root);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 3u);
+  EXPECT_EQ((*hits)[0].record.id.num(), 10u);
+  EXPECT_NEAR((*hits)[0].score, 10.0f, 1e-5);  // its distance to 0, from the prefetch
+}
+
+// MmrOrder against the formula applied naively (max over every chosen point at each step).
+TEST(MmrOrderTest, AgreesWithANaiveGreedyChoice) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (int round = 0; round < 200; ++round) {
+    const size_t n = 1 + rng() % 30;
+    const size_t limit = rng() % 12;
+    const float lambda = static_cast<float>(rng() % 11) / 10;
+    std::vector<float> rel(n);
+    std::vector<std::vector<float>> sim(n, std::vector<float>(n));
+    for (size_t i = 0; i < n; ++i) {
+      rel[i] = u(rng);
+      for (size_t j = 0; j < n; ++j) {
+        sim[i][j] = u(rng);
+      }
+    }
+    size_t calls = 0;
+    const auto got = MmrOrder(
+        rel, [&](size_t i, size_t j) { ++calls; return sim[i][j]; }, lambda, limit);
+    std::vector<size_t> want;
+    std::vector<bool> taken(n);
+    while (want.size() < std::min(limit, n)) {
+      size_t best = n;
+      float best_score = 0;
+      for (size_t i = 0; i < n; ++i) {
+        if (taken[i]) continue;
+        float score = rel[i];
+        if (!want.empty()) {
+          float m = -2;
+          for (size_t c : want) m = std::max(m, sim[i][c]);
+          score = lambda * rel[i] - (1 - lambda) * m;
+        }
+        if (best == n || score > best_score || (want.empty() && score == best_score)) {
+          best = i;
+          best_score = score;
+        }
+      }
+      want.push_back(best);
+      taken[best] = true;
+    }
+    if (n == 1 && limit > 0) {
+      want = {0};
+    }
+    ASSERT_EQ(got, want) << "round " << round;
+    EXPECT_LE(calls, n * n);  // each pair once at most
+  }
 }
 
 TEST(FuseRrfTest, SumsReciprocalRanksAndBreaksTiesById) {
