@@ -728,22 +728,81 @@ Status ParseExamples(const json::value* v, std::string_view path,
   return Status::Ok();
 }
 
+// `legacy`: the 1.18 /points/recommend route, whose checks are Qdrant's recommendations.rs
+// (400s) rather than the query API's validation (a 422 for no examples at all).
 Result<engine::RecommendQuery> ParseRecommend(const json::value* positive,
                                               const json::value* negative,
-                                              const json::value* strategy) {
-  if (strategy != nullptr &&
-      !(strategy->is_string() && strategy->get_string() == "average_vector")) {
-    return Status::InvalidArgument(
-        "Wrong input: only the `average_vector` recommend strategy "
-        "is supported by Tessera");
-  }
+                                              const json::value* strategy, bool legacy) {
   engine::RecommendQuery recommend;
+  if (strategy != nullptr && strategy->is_string()) {  // the spec check took the enum
+    if (strategy->get_string() == "best_score") {
+      recommend.strategy = engine::RecommendStrategy::kBestScore;
+    } else if (strategy->get_string() == "sum_scores") {
+      recommend.strategy = engine::RecommendStrategy::kSumScores;
+    }
+  }
   TESSERA_RETURN_IF_ERROR(ParseExamples(positive, "positive", &recommend.positive));
   TESSERA_RETURN_IF_ERROR(ParseExamples(negative, "negative", &recommend.negative));
-  if (recommend.positive.empty()) {
+  if (legacy && recommend.positive.empty()) {
+    if (recommend.strategy == engine::RecommendStrategy::kAverageVector) {
+      return Status::InvalidArgument(
+          "Bad request: At least one positive vector ID required with this strategy");
+    }
+    if (recommend.negative.empty()) {
+      return Status::InvalidArgument(
+          "Bad request: At least one positive or negative vector ID required with this strategy");
+    }
+  }
+  if (recommend.positive.empty() && recommend.negative.empty()) {  // Qdrant's validation
+    return Status::ValidationFailed(
+        "positives, negatives: At least one positive or negative vector/id must be provided");
+  }
+  if (recommend.positive.empty() &&
+      recommend.strategy == engine::RecommendStrategy::kAverageVector) {
     return Status::InvalidArgument("Wrong input: at least one positive example is required");
   }
   return recommend;
+}
+
+// One example (a point id or a dense vector), as ParseExamples reads each.
+Result<engine::VectorExample> ParseExample(const json::value& v, std::string_view path) {
+  const json::value list = json::array{v};
+  std::vector<engine::VectorExample> out;
+  TESSERA_RETURN_IF_ERROR(ParseExamples(&list, path, &out));
+  return std::move(out.front());
+}
+
+// A context: one {positive, negative} pair or a list of them (null: none).
+Status ParseContext(const json::value* v, const std::string& path,
+                    std::vector<engine::ContextPair>* out) {
+  if (v == nullptr || v->is_null()) {
+    return Status::Ok();
+  }
+  std::vector<const json::value*> pairs;
+  if (v->is_array()) {
+    for (const json::value& p : v->get_array()) {
+      pairs.push_back(&p);
+    }
+  } else {
+    pairs.push_back(v);
+  }
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const std::string at = v->is_array() ? path + "[" + std::to_string(i) + "]" : path;
+    FieldReader pr(*pairs[i], at);
+    TESSERA_RETURN_IF_ERROR(pr.status());
+    TESSERA_RETURN_IF_ERROR(pr.OnlyKnown({"positive", "negative"}));
+    const json::value* positive = pr.Find("positive");
+    const json::value* negative = pr.Find("negative");
+    if (positive == nullptr || negative == nullptr) {
+      return DeserializeError(at, positive == nullptr ? "missing field `positive`"
+                                                      : "missing field `negative`");
+    }
+    engine::ContextPair pair;
+    TESSERA_ASSIGN_OR_RETURN(pair.positive, ParseExample(*positive, at + ".positive"));
+    TESSERA_ASSIGN_OR_RETURN(pair.negative, ParseExample(*negative, at + ".negative"));
+    out->push_back(std::move(pair));
+  }
+  return Status::Ok();
 }
 
 json::array HitsToJson(const std::vector<engine::ScoredPoint>& hits, const SearchInput& in,
@@ -855,12 +914,34 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
       }
     }
   }
+  if (query->is_object() && query->get_object().contains("discover")) {
+    FieldReader dr(query->get_object().at("discover"), path + "query.discover");
+    TESSERA_RETURN_IF_ERROR(dr.status());
+    TESSERA_RETURN_IF_ERROR(dr.OnlyKnown({"target", "context"}));
+    const json::value* target = dr.Find("target");
+    if (target == nullptr) {
+      return DeserializeError(path + "query.discover", "missing field `target`");
+    }
+    engine::DiscoverQuery discover;
+    TESSERA_ASSIGN_OR_RETURN(discover.target, ParseExample(*target, path + "query.discover.target"));
+    TESSERA_RETURN_IF_ERROR(
+        ParseContext(dr.Find("context"), path + "query.discover.context", &discover.context));
+    q.query = std::move(discover);
+    return Status::Ok();
+  }
+  if (query->is_object() && query->get_object().contains("context")) {
+    engine::ContextQuery context;
+    TESSERA_RETURN_IF_ERROR(
+        ParseContext(&query->get_object().at("context"), path + "query.context", &context.pairs));
+    q.query = std::move(context);
+    return Status::Ok();
+  }
   if (query->is_object() && query->get_object().contains("recommend")) {
     FieldReader rr(query->get_object().at("recommend"), "query.recommend");
     TESSERA_RETURN_IF_ERROR(rr.status());
     TESSERA_ASSIGN_OR_RETURN(q.query,
                              ParseRecommend(rr.Find("positive"), rr.Find("negative"),
-                                            rr.Find("strategy")));
+                                            rr.Find("strategy"), false));
   } else if (nearest->is_array() && !nearest->get_array().empty() &&
              nearest->get_array()[0].is_array()) {
     engine::VectorInput multi;
@@ -880,7 +961,7 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
   } else if (nearest->is_object()) {
     return Status::InvalidArgument(
         "Wrong input: this query variant is not supported by Tessera "
-        "(supported: a vector, nearest, a point id, recommend, fusion)");
+        "(supported: a vector, nearest, a point id, recommend, discover, context, fusion)");
   } else {
     TESSERA_ASSIGN_OR_RETURN(PointId id, ParsePointId(*nearest, "query"));
     q.query = engine::NearestQuery{id};
@@ -1052,7 +1133,8 @@ Status ParseLegacyRecommend(const json::value& body, const std::string& path, Se
   in->query.using_vector = using_name.value_or("");
   TESSERA_ASSIGN_OR_RETURN(
       in->query.query,
-      ParseRecommend(reader.Find("positive"), reader.Find("negative"), reader.Find("strategy")));
+      ParseRecommend(reader.Find("positive"), reader.Find("negative"), reader.Find("strategy"),
+                     true));
   return Status::Ok();
 }
 

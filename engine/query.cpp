@@ -288,6 +288,110 @@ Result<std::vector<ScoredPoint>> RerankMmr(const Searcher& searcher, const Query
   return out;
 }
 
+// Qdrant's sigmoids (common/math.rs): x / (1 + |x|) in (-1, 1), and scaled into (0, 1).
+float FastSigmoid(float x) {
+  return x / (1.0f + std::fabs(x));
+}
+float ScaledFastSigmoid(float x) {
+  return 0.5f * (FastSigmoid(x) + 1.0f);
+}
+
+// Recommend best_score / sum_scores, discover and context: the examples resolved (point
+// examples left out of the results) and the points scored by the query's function of their
+// similarities to them, over the prefetches' points when there are prefetches.
+Result<std::vector<ScoredPoint>> RunScored(const QuerySources& sources, const Query& q,
+                                           const std::vector<std::vector<ScoredPoint>>& prefetched) {
+  const Searcher& searcher = sources.searcher;
+  ScoredSearchRequest request;
+  request.vector_name = q.using_vector;
+  auto add = [&](const VectorExample& e) -> Status {
+    TESSERA_ASSIGN_OR_RETURN(VectorInput v, Resolve(searcher, e, q.using_vector, &request.exclude));
+    request.vectors.push_back(std::move(v));
+    return Status::Ok();
+  };
+  if (const auto* recommend = std::get_if<RecommendQuery>(&q.query)) {
+    if (recommend->positive.empty() && recommend->negative.empty()) {
+      return Status::ValidationFailed(
+          "positives, negatives: At least one positive or negative vector/id must be provided");
+    }
+    for (const VectorExample& e : recommend->positive) TESSERA_RETURN_IF_ERROR(add(e));
+    for (const VectorExample& e : recommend->negative) TESSERA_RETURN_IF_ERROR(add(e));
+    const size_t positives = recommend->positive.size();
+    const size_t all = positives + recommend->negative.size();
+    if (recommend->strategy == RecommendStrategy::kSumScores) {
+      request.score = [positives, all](const float* sims) {
+        float sum = 0;
+        for (size_t i = 0; i < all; ++i) {
+          sum += i < positives ? sims[i] : -sims[i];
+        }
+        return sum;
+      };
+    } else {
+      request.score = [positives, all](const float* sims) {
+        float pos = -std::numeric_limits<float>::infinity();
+        float neg = -std::numeric_limits<float>::infinity();
+        for (size_t i = 0; i < all; ++i) {
+          (i < positives ? pos : neg) = std::max(i < positives ? pos : neg, sims[i]);
+        }
+        return pos > neg ? ScaledFastSigmoid(pos) : -ScaledFastSigmoid(neg);
+      };
+    }
+  } else if (const auto* discover = std::get_if<DiscoverQuery>(&q.query)) {
+    TESSERA_RETURN_IF_ERROR(add(discover->target));
+    for (const ContextPair& pair : discover->context) {
+      TESSERA_RETURN_IF_ERROR(add(pair.positive));
+      TESSERA_RETURN_IF_ERROR(add(pair.negative));
+    }
+    const size_t pairs = discover->context.size();
+    request.score = [pairs](const float* sims) {
+      int rank = 0;
+      for (size_t p = 0; p < pairs; ++p) {
+        const float pos = sims[1 + 2 * p], neg = sims[2 + 2 * p];
+        rank += pos > neg ? 1 : pos < neg ? -1 : 0;
+      }
+      return static_cast<float>(rank) + ScaledFastSigmoid(sims[0]);
+    };
+  } else {
+    const auto& context = std::get<ContextQuery>(q.query);
+    for (const ContextPair& pair : context.pairs) {
+      TESSERA_RETURN_IF_ERROR(add(pair.positive));
+      TESSERA_RETURN_IF_ERROR(add(pair.negative));
+    }
+    const size_t pairs = context.pairs.size();
+    request.score = [pairs](const float* sims) {
+      float sum = 0;
+      for (size_t p = 0; p < pairs; ++p) {
+        const float difference =
+            sims[2 * p] - sims[2 * p + 1] - std::numeric_limits<float>::epsilon();
+        sum += FastSigmoid(std::min(difference, 0.0f));
+      }
+      return sum;
+    };
+  }
+  request.limit = q.limit;
+  request.offset = q.offset;
+  request.score_threshold = q.score_threshold;
+  request.with_payload = q.with_payload;
+  request.with_vectors = q.with_vectors;
+  std::shared_ptr<const Filter> filter = q.filter;
+  if (!q.prefetch.empty()) {  // only the prefetched points
+    auto candidates = std::make_shared<Filter>();
+    HasIdCondition has;
+    for (const auto& list : prefetched) {
+      for (const ScoredPoint& p : list) {
+        has.ids.insert(p.record.id);
+      }
+    }
+    candidates->must.push_back(std::move(has));
+    if (q.filter != nullptr) {
+      candidates->must.push_back(FilterCondition{q.filter});
+    }
+    filter = std::move(candidates);
+  }
+  request.filter = filter.get();
+  return searcher.SearchScored(request);
+}
+
 Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q, int depth) {
   const Searcher& searcher = sources.searcher;
   if (depth > kMaxPrefetchDepth) {
@@ -413,6 +517,12 @@ Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q
       }
     }
     return chosen;
+  }
+  if (const auto* recommend = std::get_if<RecommendQuery>(&q.query);
+      std::holds_alternative<DiscoverQuery>(q.query) ||
+      std::holds_alternative<ContextQuery>(q.query) ||
+      (recommend != nullptr && recommend->strategy != RecommendStrategy::kAverageVector)) {
+    return RunScored(sources, q, prefetched);
   }
   if (const auto* nearest = std::get_if<NearestQuery>(&q.query)) {
     TESSERA_RETURN_IF_ERROR(SetTarget(searcher, nearest->target, q.using_vector, &request));
@@ -559,6 +669,37 @@ std::vector<size_t> MmrOrder(const std::vector<float>& relevance,
   return chosen;
 }
 
+float SparseDot(std::span<const uint32_t> ai, std::span<const float> av,
+                std::span<const uint32_t> bi, std::span<const float> bv) {
+  float dot = 0;  // both sorted by index
+  for (size_t i = 0, j = 0; i < ai.size() && j < bi.size();) {
+    if (ai[i] == bi[j]) {
+      dot += av[i++] * bv[j++];
+    } else if (ai[i] < bi[j]) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return dot;
+}
+
+float MaxSimOf(index::Metric metric, size_t dim, std::span<const float> a,
+               std::span<const float> b) {
+  if (dim == 0 || b.empty()) {
+    return 0;
+  }
+  float sum = 0;
+  for (size_t r = 0; r + dim <= a.size(); r += dim) {
+    float best = -std::numeric_limits<float>::infinity();
+    for (size_t t = 0; t + dim <= b.size(); t += dim) {
+      best = std::max(best, index::Similarity(metric, a.data() + r, b.data() + t, dim));
+    }
+    sum += best;
+  }
+  return sum;
+}
+
 float RawSimilarity(index::Metric metric, const VectorInput& a, const VectorInput& b) {
   if (const auto* x = AsDense(a)) {
     const auto* y = AsDense(b);
@@ -569,36 +710,14 @@ float RawSimilarity(index::Metric metric, const VectorInput& a, const VectorInpu
   }
   if (const auto* x = std::get_if<SparseVector>(&a)) {
     const auto* y = std::get_if<SparseVector>(&b);
-    if (y == nullptr) {
-      return 0;
-    }
-    float dot = 0;  // both sorted by index
-    for (size_t i = 0, j = 0; i < x->indices.size() && j < y->indices.size();) {
-      if (x->indices[i] == y->indices[j]) {
-        dot += x->values[i++] * y->values[j++];
-      } else if (x->indices[i] < y->indices[j]) {
-        ++i;
-      } else {
-        ++j;
-      }
-    }
-    return dot;
+    return y == nullptr ? 0 : SparseDot(x->indices, x->values, y->indices, y->values);
   }
   const auto& x = std::get<MultiDenseVector>(a);
   const auto* y = std::get_if<MultiDenseVector>(&b);
-  if (y == nullptr || y->dim != x.dim || x.dim == 0) {
+  if (y == nullptr || y->dim != x.dim) {
     return 0;
   }
-  float sum = 0;  // MaxSim: each of x's rows with its best row of y
-  for (size_t r = 0; r < x.rows(); ++r) {
-    float best = -std::numeric_limits<float>::infinity();
-    for (size_t t = 0; t < y->rows(); ++t) {
-      best = std::max(best, index::Similarity(metric, x.values.data() + r * x.dim,
-                                              y->values.data() + t * x.dim, x.dim));
-    }
-    sum += y->rows() > 0 ? best : 0;
-  }
-  return sum;
+  return MaxSimOf(metric, x.dim, x.values, y->values);
 }
 
 std::vector<PointGroup> GroupHits(const std::vector<ScoredPoint>& hits, const GroupRequest& group) {

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,24 @@ struct SearchRequest {
   SearchStats* stats = nullptr;  // filled when set
 };
 
+// A search by a score of several vectors (Qdrant's custom scorers: recommend best_score and
+// sum_scores, discover, context): score(sims), sims[i] the point's raw similarity to
+// vectors[i] (RawSimilarity), higher better, over every live point with the vector that the
+// filter accepts and `exclude` does not name; exact (a scan); ties by id. Scores are not
+// post-processed (Qdrant post-processes only nearest scores).
+struct ScoredSearchRequest {
+  std::string vector_name;
+  std::vector<VectorInput> vectors;  // prepared by the searcher (normalised, sorted)
+  std::function<float(const float* sims)> score;
+  std::vector<PointId> exclude;
+  size_t limit = 10;
+  size_t offset = 0;
+  std::optional<float> score_threshold;  // kept: score >= threshold
+  PointFilter filter = nullptr;
+  bool with_payload = false;
+  bool with_vectors = false;
+};
+
 // One value of a facet and how many points hold it (see Scans::Facet).
 struct FacetHit {
   boost::json::value value;
@@ -106,14 +125,37 @@ struct NearestQuery {
   std::optional<MmrParams> mmr;
 };
 
-enum class RecommendStrategy : uint8_t { kAverageVector };
+enum class RecommendStrategy : uint8_t { kAverageVector, kBestScore, kSumScores };
 
 // Points like the positive examples and unlike the negative ones. average_vector: the nearest to
-// avg(positive) + (avg(positive) - avg(negative)). Example points are left out of the results.
+// avg(positive) + (avg(positive) - avg(negative)). best_score (Qdrant's RecoBestScoreQuery):
+// with p, n the best similarities to a positive and to a negative, sigmoid(p) if p > n, else
+// -sigmoid(n), sigmoid(x) = (x / (1 + |x|) + 1) / 2; sum_scores: the positives' similarities
+// summed less the negatives'. Example points are left out of the results.
 struct RecommendQuery {
   std::vector<VectorExample> positive;
   std::vector<VectorExample> negative;
   RecommendStrategy strategy = RecommendStrategy::kAverageVector;
+};
+
+struct ContextPair {
+  VectorExample positive;
+  VectorExample negative;
+};
+
+// Qdrant's discovery: the number of pairs a point is closer to the positive than to the
+// negative of (+1 closer, -1 farther, 0 equal) plus sigmoid(similarity to the target), so the
+// points inside the context's zone come first, by closeness to the target.
+struct DiscoverQuery {
+  VectorExample target;
+  std::vector<ContextPair> context;
+};
+
+// Qdrant's context search: the sum over pairs of x / (1 + |x|) for x = min(sim(positive) -
+// sim(negative) - FLT_EPSILON, 0): 0 for a point closer to every positive, less the farther
+// it strays.
+struct ContextQuery {
+  std::vector<ContextPair> pairs;
 };
 
 enum class Fusion : uint8_t { kRrf, kDbsf };
@@ -132,7 +174,8 @@ struct FusionQuery {
 // No scoring: the points in id order (Qdrant's query without `query`), each scoring 0.
 struct ScrollQuery {};
 
-using ScoringQuery = std::variant<NearestQuery, RecommendQuery, FusionQuery, ScrollQuery>;
+using ScoringQuery = std::variant<NearestQuery, RecommendQuery, FusionQuery, ScrollQuery,
+                                  DiscoverQuery, ContextQuery>;
 
 // A node of the query tree. With prefetches, the scoring query ranks the points they found (a
 // nearest or recommend re-scores them exactly; a fusion fuses their lists); without, it searches
@@ -196,8 +239,14 @@ std::vector<ScoredPoint> FuseDbsf(const std::vector<std::vector<ScoredPoint>>& l
 std::vector<size_t> MmrOrder(const std::vector<float>& relevance,
                              const std::function<float(size_t, size_t)>& similarity,
                              float lambda, size_t limit);
-// Qdrant's raw similarity of two vectors of one kind under `metric` (0 for different kinds).
+// Qdrant's raw similarity of two vectors of one kind under `metric` (0 for different kinds):
+// index::Similarity for dense vectors, the dot product of sparse ones, MaxSim for multivectors
+// (each of a's rows with its best row of b).
 float RawSimilarity(index::Metric metric, const VectorInput& a, const VectorInput& b);
+float SparseDot(std::span<const uint32_t> ai, std::span<const float> av,
+                std::span<const uint32_t> bi, std::span<const float> bv);
+float MaxSimOf(index::Metric metric, size_t dim, std::span<const float> a,
+               std::span<const float> b);
 // Groups ranked hits in order: the first `group.limit` distinct keys, `group.group_size` hits
 // each, every hit into each group its key array names.
 std::vector<PointGroup> GroupHits(const std::vector<ScoredPoint>& hits, const GroupRequest& group);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <unordered_set>
 
 #include "engine/indexed_filter.h"
 #include "engine/records.h"
@@ -368,6 +369,138 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
     out.push_back({MakeRecord(*segments[all[i].segment], all[i].offset, request.with_payload,
                               request.with_vectors),
                    score});
+  }
+  return out;
+}
+
+Result<std::vector<ScoredPoint>> Searcher::SearchScored(const ScoredSearchRequest& unbound) const {
+  const std::shared_ptr<const CollectionConfig> config = config_.get();
+  const CollectionConfig& c = *config;
+  const BoundFilter bound(unbound.filter, TextIndexesOf(c));
+  const std::string& name = unbound.vector_name;
+  auto it = c.vectors.find(name);
+  const bool sparse = it == c.vectors.end() && c.sparse_vectors.contains(name);
+  if (it == c.vectors.end() && !sparse) {
+    return Status::InvalidArgument(
+        "Wrong input: Not existing vector name error: " +
+        (name.empty() ? std::string("(unnamed)") : name));
+  }
+  const bool multi = !sparse && it->second.multivector.has_value();
+  const index::Metric metric = sparse ? index::Metric::kDot : MetricFor(it->second.distance);
+  const size_t dim = sparse ? 0 : static_cast<size_t>(it->second.size);
+  // The examples, prepared as stored vectors are (Cosine normalised, sparse sorted).
+  std::vector<VectorInput> vectors = unbound.vectors;
+  for (VectorInput& v : vectors) {
+    if (sparse) {
+      auto* sv = std::get_if<SparseVector>(&v);
+      if (sv == nullptr) {
+        return Status::InvalidArgument(
+            "Wrong input: Conversion between sparse and regular vectors failed");
+      }
+      TESSERA_RETURN_IF_ERROR(SortSparse(sv));
+    } else if (multi) {
+      if (auto* dense = AsDense(v)) {  // a plain vector is a multivector of one row
+        v = MultiDenseVector{dim, std::move(*dense)};
+      }
+      auto* mv = std::get_if<MultiDenseVector>(&v);
+      if (mv == nullptr || mv->dim != dim || mv->values.empty() || mv->values.size() % dim != 0) {
+        return Status::InvalidArgument(
+            "Wrong input: Vector dimension error: expected dim: " + std::to_string(dim));
+      }
+      TESSERA_RETURN_IF_ERROR(PrepareRows(it->second, mv->values.data(), mv->values.size()));
+    } else {
+      auto* dv = AsDense(v);
+      if (dv == nullptr) {
+        return Status::InvalidArgument(
+            "Wrong input: Conversion between multi and regular vectors failed");
+      }
+      TESSERA_RETURN_IF_ERROR(PrepareVector(c, name, dv));
+    }
+  }
+  const std::unordered_set<PointId, PointIdHash> exclude(unbound.exclude.begin(),
+                                                         unbound.exclude.end());
+  const size_t want = unbound.limit > std::numeric_limits<size_t>::max() - unbound.offset
+                          ? std::numeric_limits<size_t>::max()
+                          : unbound.offset + unbound.limit;
+  struct Scored {
+    float score;
+    PointId id;
+    size_t segment;
+    Offset offset;
+  };
+  // Better first: a higher score, then a smaller id.
+  auto better = [](const Scored& a, const Scored& b) {
+    return a.score > b.score || (a.score == b.score && a.id < b.id);
+  };
+  std::vector<Scored> heap;  // the `want` best so far, the worst on top
+  std::vector<float> sims(vectors.size());
+  std::shared_lock state(segments_.mu());
+  const auto& segments = segments_.segments();
+  for (size_t si = 0; si < segments.size(); ++si) {
+    const Segment& s = *segments[si];
+    const int vi = s.VectorIndex(name);
+    if (vi < 0 || s.live_count() == 0 || want == 0) {
+      continue;
+    }
+    const auto v = static_cast<size_t>(vi);
+    std::optional<IndexedCandidates> candidates;
+    if (bound.get() != nullptr) {
+      candidates = IndexedCandidatesFor(*bound.get(), s, c);
+    }
+    auto visit = [&](Offset o) {
+      if (s.deleted(o) || !s.has_vector(v, o)) {
+        return;
+      }
+      if (bound.get() != nullptr && !(candidates && candidates->exact) &&
+          !Accepts(bound.get(), s, o)) {
+        return;
+      }
+      if (!exclude.empty() && exclude.contains(s.point_id(o))) {
+        return;
+      }
+      for (size_t k = 0; k < vectors.size(); ++k) {
+        if (sparse) {
+          const auto& q = std::get<SparseVector>(vectors[k]);
+          const index::SparseVectorIndex::View p = s.sparse(v).Get(o);
+          sims[k] = SparseDot(q.indices, q.values, p.indices, p.values);
+        } else if (multi) {
+          sims[k] = MaxSimOf(metric, dim, std::get<MultiDenseVector>(vectors[k]).values,
+                             s.multi(v).Get(o));
+        } else {
+          sims[k] = index::Similarity(metric, AsDense(vectors[k])->data(), s.vector(v, o).data(),
+                                      dim);
+        }
+      }
+      const float score = unbound.score(sims.data());
+      if (std::isnan(score) || (unbound.score_threshold && score < *unbound.score_threshold)) {
+        return;
+      }
+      Scored entry{score, s.point_id(o), si, o};
+      if (heap.size() < want) {
+        heap.push_back(entry);
+        std::push_heap(heap.begin(), heap.end(), better);
+      } else if (better(entry, heap.front())) {
+        std::pop_heap(heap.begin(), heap.end(), better);
+        heap.back() = entry;
+        std::push_heap(heap.begin(), heap.end(), better);
+      }
+    };
+    if (candidates) {
+      for (Offset o : candidates->offsets) {
+        visit(o);
+      }
+    } else {
+      for (Offset o = 0; o < s.size(); ++o) {
+        visit(o);
+      }
+    }
+  }
+  std::sort(heap.begin(), heap.end(), better);
+  std::vector<ScoredPoint> out;
+  for (size_t i = unbound.offset; i < heap.size(); ++i) {
+    out.push_back({MakeRecord(*segments[heap[i].segment], heap[i].offset, unbound.with_payload,
+                              unbound.with_vectors),
+                   heap[i].score});
   }
   return out;
 }

@@ -24,6 +24,8 @@ class Searcher {
       : segments_(segments), config_(config), stats_(stats) {}
 
   Result<std::vector<ScoredPoint>> Search(const SearchRequest& request) const;
+  // A search by a score of several vectors (see ScoredSearchRequest): exact.
+  Result<std::vector<ScoredPoint>> SearchScored(const ScoredSearchRequest& request) const;
   // The collection's configuration now.
   std::shared_ptr<const CollectionConfig> config() const { return config_.get(); }
   // The live points among `ids`, each once, in the order first asked for.

@@ -133,6 +133,33 @@ class SearchApiTest(unittest.TestCase):
                 "query": {"nearest": [10.4, 0], "mmr": body}, "using": "dense"})
             assert_error(self, status, out, 422, text)
 
+    def test_best_score_sum_scores_discover_and_context(self):
+        def query(q, limit, **extra):
+            return assert_ok(self, *self.req("POST", "/collections/s/points/query", dict(
+                {"query": q, "using": "dense", "limit": limit}, **extra)))["points"]
+        # Euclid's raw similarity is -d^2; scores by hand from Qdrant's formulas.
+        best = query({"recommend": {"positive": [[10, 0]], "negative": [[19, 0]], "strategy": "best_score"}}, 3)
+        self.assertEqual([(p["id"], p["score"]) for p in best], [(10, 0.5), (9, 0.25), (11, 0.25)])
+        # sum_scores with point examples (left out): (x - 12)^2 - (x - 10)^2 = 44 - 4x.
+        summed = query({"recommend": {"positive": [10], "negative": [12], "strategy": "sum_scores"}}, 2)
+        self.assertEqual([(p["id"], p["score"]) for p in summed], [(0, 44), (1, 40)])
+        # discover: the points closer to 5 than to 15 (x < 10), then the nearest to 18; 5 is an
+        # example, left out.
+        found = query({"discover": {"target": 18, "context": [{"positive": 5, "negative": 15}]}}, 2)
+        self.assertEqual(self.ids(found), [9, 8])
+        # context, one pair given alone: every point closer to 5 scores 0 (ties by id).
+        zone = query({"context": {"positive": [5, 0], "negative": [15, 0]}}, 3, filter={
+            "must": [{"key": "group", "match": {"value": "g1"}}]})
+        self.assertEqual([(p["id"], p["score"]) for p in zone], [(1, 0), (4, 0), (7, 0)])
+        # The 1.18 route takes the strategy too.
+        legacy = assert_ok(self, *self.req("POST", "/collections/s/points/recommend", {
+            "positive": [[10, 0]], "negative": [[19, 0]], "strategy": "best_score", "using": "dense",
+            "limit": 1}))
+        self.assertEqual(self.ids(legacy), [10])
+        status, body = self.req("POST", "/collections/s/points/query", {
+            "query": {"recommend": {"strategy": "best_score"}}, "using": "dense"})
+        assert_error(self, status, body, 422, "At least one positive or negative vector/id must be provided")
+
     def test_a_filter_applies_to_the_prefetches_and_a_point_query_leaves_the_point_out(self):
         fused = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
             "prefetch": [{"query": [0, 0], "using": "dense", "limit": 3},

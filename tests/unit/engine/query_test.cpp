@@ -170,6 +170,65 @@ TEST_F(QueryTest, MmrTradesRelevanceForDiversityAsQdrant) {
   EXPECT_NEAR((*hits)[0].score, 10.0f, 1e-5);  // its distance to 0, from the prefetch
 }
 
+// Qdrant's custom scorers on points (i, 0), Euclid (raw similarity -d^2), each by hand.
+TEST_F(QueryTest, BestScoreSumScoresDiscoverAndContextScoreAsQdrant) {
+  auto run = [&](ScoringQuery query, size_t limit) {
+    Query q;
+    q.query = std::move(query);
+    q.limit = limit;
+    auto hits = collection_->Query(q);
+    EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+    std::vector<std::pair<uint64_t, float>> out;
+    if (hits.ok()) {
+      for (const ScoredPoint& p : *hits) {
+        out.emplace_back(p.record.id.num(), p.score);
+      }
+    }
+    return out;
+  };
+  // best_score, positive 10, negative 20: 10 scores sigmoid(0) = 0.5; 9 and 11 sigmoid(-1) =
+  // 0.25 (a tie: by id).
+  auto best = run(RecommendQuery{{At(10)}, {At(20)}, RecommendStrategy::kBestScore}, 3);
+  ASSERT_EQ(best.size(), 3u);
+  EXPECT_EQ(best[0], std::make_pair(uint64_t{10}, 0.5f));
+  EXPECT_EQ(best[1], std::make_pair(uint64_t{9}, 0.25f));
+  EXPECT_EQ(best[2], std::make_pair(uint64_t{11}, 0.25f));
+  // Only negatives: -sigmoid(best negative similarity), the farthest from 0 first, below 0.
+  auto away = run(RecommendQuery{{}, {At(0)}, RecommendStrategy::kBestScore}, 3);
+  ASSERT_EQ(away.size(), 3u);
+  EXPECT_EQ(away[0].first, 39u);
+  EXPECT_EQ(away[2].first, 37u);
+  EXPECT_LT(away[0].second, 0.0f);
+  // A point example is left out: positive 10 (its own vector) gives 9, 11 first.
+  auto by_id = run(RecommendQuery{{PointId::Num(10)}, {}, RecommendStrategy::kBestScore}, 2);
+  EXPECT_EQ(by_id[0].first, 9u);
+  EXPECT_EQ(by_id[1].first, 11u);
+  // sum_scores, positive 10, negative 12: (x - 12)^2 - (x - 10)^2 = 44 - 4x.
+  auto sum = run(RecommendQuery{{At(10)}, {At(12)}, RecommendStrategy::kSumScores}, 2);
+  EXPECT_EQ(sum[0], std::make_pair(uint64_t{0}, 44.0f));
+  EXPECT_EQ(sum[1], std::make_pair(uint64_t{1}, 40.0f));
+  // discover, target 30, pair (10, 20): rank 1 below 15, then by closeness to 30:
+  // 14 scores 1 + sigmoid(-256) = 1 + 0.5 / 257.
+  auto found = run(DiscoverQuery{At(30), {{At(10), At(20)}}}, 3);
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[0].first, 14u);
+  EXPECT_NEAR(found[0].second, 1.0f + 0.5f / 257.0f, 1e-6);
+  EXPECT_EQ(found[2].first, 12u);
+  // With point examples, every one of them is left out.
+  auto found_ids =
+      run(DiscoverQuery{PointId::Num(14), {{PointId::Num(10), PointId::Num(20)}}}, 2);
+  EXPECT_EQ(found_ids[0].first, 13u);  // 14 itself is the target
+  // context, pair (10, 20): 0 for every point closer to 10 (0..14, by id), then 15 just below.
+  auto zone = run(ContextQuery{{{At(10), At(20)}}}, 16);
+  ASSERT_EQ(zone.size(), 16u);
+  for (uint64_t i = 0; i < 15; ++i) {
+    EXPECT_EQ(zone[i], std::make_pair(i, 0.0f));
+  }
+  EXPECT_EQ(zone[15].first, 15u);
+  EXPECT_LT(zone[15].second, 0.0f);
+  EXPECT_GT(zone[15].second, -1e-6f);
+}
+
 // MmrOrder against the formula applied naively (max over every chosen point at each step).
 TEST(MmrOrderTest, AgreesWithANaiveGreedyChoice) {
   std::mt19937 rng(5);
