@@ -533,13 +533,8 @@ void AddPayloadAndVectors(const engine::PointRecord& r, const PayloadSelector& p
   }
 }
 
-}  // namespace
-
-json::object RecordToJson(const engine::PointRecord& r, const PayloadSelector& payload,
-                          const VectorSelector& vectors, bool single_unnamed) {
-  json::object o;
-  o["id"] = PointIdToJson(r.id);
-  AddPayloadAndVectors(r, payload, vectors, single_unnamed, o);
+// A record's order_value (from an order_by), an integer when it is one.
+void AddOrderValue(const engine::PointRecord& r, json::object& o) {
   if (r.order_value) {
     const double v = *r.order_value;
     if (v == std::floor(v) && std::fabs(v) < 9e15) {
@@ -548,6 +543,16 @@ json::object RecordToJson(const engine::PointRecord& r, const PayloadSelector& p
       o["order_value"] = v;
     }
   }
+}
+
+}  // namespace
+
+json::object RecordToJson(const engine::PointRecord& r, const PayloadSelector& payload,
+                          const VectorSelector& vectors, bool single_unnamed) {
+  json::object o;
+  o["id"] = PointIdToJson(r.id);
+  AddPayloadAndVectors(r, payload, vectors, single_unnamed, o);
+  AddOrderValue(r, o);
   return o;
 }
 
@@ -558,6 +563,7 @@ json::object ScoredPointToJson(const engine::ScoredPoint& p, const PayloadSelect
   o["version"] = p.record.version;
   o["score"] = FloatToJson(p.score);
   AddPayloadAndVectors(p.record, payload, vectors, single_unnamed, o);
+  AddOrderValue(p.record, o);
   return o;
 }
 

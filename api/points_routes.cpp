@@ -287,6 +287,39 @@ Result<engine::Operation> ParseWriteBody(std::string_view kind, const Request& r
   return ParseOperation(kind, parsed, "");
 }
 
+// An order_by: a key, or {key, direction, start_from} (a number or an RFC 3339 datetime).
+Result<engine::OrderBy> ParseOrderBy(const json::value& order_by, const std::string& path) {
+  engine::OrderBy order;
+  if (order_by.is_string()) {
+    order.key = std::string(order_by.get_string());
+    TESSERA_RETURN_IF_ERROR(CheckKeyPath(path, order.key));
+    return order;
+  }
+  FieldReader orr(order_by, path);
+  TESSERA_RETURN_IF_ERROR(orr.status());
+  TESSERA_RETURN_IF_ERROR(orr.Require("key", &order.key));
+  TESSERA_RETURN_IF_ERROR(CheckKeyPath(path + ".key", order.key));
+  std::optional<std::string> direction;
+  TESSERA_RETURN_IF_ERROR(orr.Get("direction", &direction));
+  if (direction && *direction != "asc" && *direction != "desc") {
+    return DeserializeError(path + ".direction",
+                            "unknown variant `" + *direction + "`, expected `asc` or `desc`");
+  }
+  std::optional<double> start_from;
+  if (const json::value* from = orr.Find("start_from"); from != nullptr && from->is_string()) {
+    auto micros = engine::ParseDatetimeMicros(from->get_string());
+    if (!micros) {
+      return DeserializeError(path + ".start_from", "expected a number or a datetime");
+    }
+    start_from = static_cast<double>(*micros);
+  } else {
+    TESSERA_RETURN_IF_ERROR(orr.Get("start_from", &start_from));
+  }
+  order.descending = direction.value_or("asc") == "desc";
+  order.start_from = start_from;
+  return order;
+}
+
 }  // namespace
 
 asio::awaitable<Reply> Api::WriteOne(Request& r, engine::Catalog& c, std::string_view kind) {
@@ -413,43 +446,11 @@ asio::awaitable<Reply> Api::ScrollPoints(Request& r, engine::Catalog& c) {
   std::optional<engine::OrderBy> order;
   if (s.ok()) {
     if (const json::value* order_by = reader.Find("order_by")) {
-      order.emplace();
-      if (order_by->is_string()) {
-        order->key = std::string(order_by->get_string());
-        s = CheckKeyPath("order_by", order->key);
+      Result<engine::OrderBy> parsed = ParseOrderBy(*order_by, "order_by");
+      if (parsed.ok()) {
+        order = std::move(parsed).value();
       } else {
-        FieldReader orr(*order_by, "order_by");
-        std::optional<std::string> direction;
-        std::optional<double> start_from;
-        s = orr.status();
-        if (s.ok()) {
-          s = orr.Require("key", &order->key);
-        }
-        if (s.ok()) {
-          s = CheckKeyPath("order_by.key", order->key);
-        }
-        if (s.ok()) {
-          s = orr.Get("direction", &direction);
-        }
-        if (s.ok() && direction && *direction != "asc" && *direction != "desc") {
-          s = DeserializeError("order_by.direction",
-                               "unknown variant `" + *direction + "`, expected `asc` or `desc`");
-        }
-        if (s.ok()) {
-          if (const json::value* from = orr.Find("start_from");
-              from != nullptr && from->is_string()) {
-            auto micros = engine::ParseDatetimeMicros(from->get_string());
-            if (!micros) {
-              s = DeserializeError("order_by.start_from", "expected a number or a datetime");
-            } else {
-              start_from = static_cast<double>(*micros);
-            }
-          } else {
-            s = orr.Get("start_from", &start_from);
-          }
-        }
-        order->descending = direction.value_or("asc") == "desc";
-        order->start_from = start_from;
+        s = parsed.status();
       }
     }
   }
@@ -914,6 +915,17 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
       }
     }
   }
+  if (query->is_object() && query->get_object().contains("order_by")) {
+    TESSERA_ASSIGN_OR_RETURN(engine::OrderBy order,
+                             ParseOrderBy(query->get_object().at("order_by"),
+                                          path + "query.order_by"));
+    q.query = engine::OrderByQuery{std::move(order)};
+    return Status::Ok();
+  }
+  if (query->is_object() && query->get_object().contains("sample")) {
+    q.query = engine::SampleQuery{};  // "random", the only kind (the spec check took it)
+    return Status::Ok();
+  }
   if (query->is_object() && query->get_object().contains("discover")) {
     FieldReader dr(query->get_object().at("discover"), path + "query.discover");
     TESSERA_RETURN_IF_ERROR(dr.status());
@@ -961,7 +973,8 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
   } else if (nearest->is_object()) {
     return Status::InvalidArgument(
         "Wrong input: this query variant is not supported by Tessera "
-        "(supported: a vector, nearest, a point id, recommend, discover, context, fusion)");
+        "(supported: a vector, nearest, a point id, recommend, discover, context, order_by, "
+        "sample, fusion)");
   } else {
     TESSERA_ASSIGN_OR_RETURN(PointId id, ParsePointId(*nearest, "query"));
     q.query = engine::NearestQuery{id};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 #include <unordered_map>
 
 #include "engine/filter.h"
@@ -430,7 +431,57 @@ Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q
         q.with_vectors, &next);
     std::vector<ScoredPoint> out;
     for (size_t i = q.offset; i < records.size(); ++i) {
-      out.push_back({std::move(records[i]), 0.0f});
+      out.push_back({std::move(records[i]), 1.0f});
+    }
+    return out;
+  }
+
+  if (std::holds_alternative<OrderByQuery>(q.query) ||
+      std::holds_alternative<SampleQuery>(q.query)) {
+    // Over the prefetches' points when there are prefetches.
+    std::shared_ptr<const Filter> filter = q.filter;
+    if (!q.prefetch.empty()) {
+      auto candidates = std::make_shared<Filter>();
+      HasIdCondition has;
+      for (const auto& list : prefetched) {
+        for (const ScoredPoint& p : list) {
+          has.ids.insert(p.record.id);
+        }
+      }
+      candidates->must.push_back(std::move(has));
+      if (q.filter != nullptr) {
+        candidates->must.push_back(FilterCondition{q.filter});
+      }
+      filter = std::move(candidates);
+    }
+    std::vector<ScoredPoint> out;
+    if (const auto* order = std::get_if<OrderByQuery>(&q.query)) {
+      if (q.score_threshold) {
+        return Status::InvalidArgument(
+            "Bad request: Can't use score_threshold with an order_by query.");
+      }
+      TESSERA_ASSIGN_OR_RETURN(
+          std::vector<PointRecord> records,
+          sources.scans.ScrollOrdered(order->order, SaturatingAdd(q.offset, q.limit),
+                                      filter.get(), q.with_payload, q.with_vectors));
+      for (size_t i = q.offset; i < records.size(); ++i) {
+        out.push_back({std::move(records[i]), 1.0f});
+      }
+      return out;
+    }
+    std::vector<PointId> ids = sources.scans.MatchingIds(filter.get());
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    const size_t want = std::min(ids.size(), SaturatingAdd(q.offset, q.limit));
+    for (size_t i = 0; i < want; ++i) {  // a partial Fisher-Yates shuffle
+      std::swap(ids[i], ids[i + rng() % (ids.size() - i)]);
+    }
+    ids.resize(want);
+    if (q.offset >= ids.size()) {
+      return out;
+    }
+    ids.erase(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(q.offset));
+    for (PointRecord& r : searcher.Retrieve(ids, q.with_payload, q.with_vectors)) {
+      out.push_back({std::move(r), 1.0f});
     }
     return out;
   }

@@ -171,11 +171,22 @@ struct FusionQuery {
   std::vector<float> weights;  // RRF, one per prefetch; empty: all 1
 };
 
-// No scoring: the points in id order (Qdrant's query without `query`), each scoring 0.
+// No scoring: the points in id order (Qdrant's query without `query`), each scoring 1 as in
+// Qdrant's query_scroll.
 struct ScrollQuery {};
 
+// The points ordered by a payload value (Qdrant's `{order_by}` query: Scans::ScrollOrdered,
+// a point once per value), each scoring 1 with its order_value.
+struct OrderByQuery {
+  OrderBy order;
+};
+
+// `{sample: "random"}`: points the filter (or the prefetches) allow in a random order, each
+// scoring 1.
+struct SampleQuery {};
+
 using ScoringQuery = std::variant<NearestQuery, RecommendQuery, FusionQuery, ScrollQuery,
-                                  DiscoverQuery, ContextQuery>;
+                                  DiscoverQuery, ContextQuery, OrderByQuery, SampleQuery>;
 
 // A node of the query tree. With prefetches, the scoring query ranks the points they found (a
 // nearest or recommend re-scores them exactly; a fusion fuses their lists); without, it searches

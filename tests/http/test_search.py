@@ -95,7 +95,8 @@ class SearchApiTest(unittest.TestCase):
     def test_a_query_without_query_lists_points_in_id_order(self):
         listed = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
             "limit": 3, "offset": 2, "filter": {"must": [{"key": "group", "match": {"value": "g1"}}]}}))["points"]
-        self.assertEqual([(p["id"], p["score"]) for p in listed], [(7, 0), (10, 0), (13, 0)])
+        # Each scores 1, as Qdrant's query_scroll gives them.
+        self.assertEqual([(p["id"], p["score"]) for p in listed], [(7, 1), (10, 1), (13, 1)])
         # As a prefetch: the candidates the root query re-scores.
         rescored = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
             "prefetch": {"limit": 5}, "query": [10, 0], "using": "dense", "limit": 2}))["points"]
@@ -132,6 +133,37 @@ class SearchApiTest(unittest.TestCase):
             status, out = self.req("POST", "/collections/s/points/query", {
                 "query": {"nearest": [10.4, 0], "mmr": body}, "using": "dense"})
             assert_error(self, status, out, 422, text)
+
+    def test_order_by_and_sample_queries(self):
+        assert_ok(self, *self.req("PUT", "/collections/s/index?wait=true",
+                                  {"field_name": "i", "field_schema": "integer"}))
+        ordered = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+            "query": {"order_by": {"key": "i", "direction": "desc"}}, "limit": 3, "offset": 1,
+            "filter": {"must": [{"key": "group", "match": {"value": "g0"}}]}}))["points"]
+        # g0: 0, 3, ..., 18; descending 18, 15, 12, 9: offset 1.
+        self.assertEqual([(p["id"], p["score"], p["order_value"]) for p in ordered],
+                         [(15, 1, 15), (12, 1, 12), (9, 1, 9)])
+        # Over a prefetch: its points only.
+        over = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+            "prefetch": {"query": [0, 0], "using": "dense", "limit": 4},
+            "query": {"order_by": "i"}, "limit": 10}))["points"]
+        self.assertEqual(self.ids(over), [0, 1, 2, 3])
+        status, body = self.req("POST", "/collections/s/points/query", {
+            "query": {"order_by": "i"}, "score_threshold": 1})
+        assert_error(self, status, body, 400, "Can't use score_threshold with an order_by query.")
+        # sample: the filter's points, each once, in an order that changes between requests.
+        orders = set()
+        for _ in range(8):
+            sampled = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+                "query": {"sample": "random"}, "limit": 20,
+                "filter": {"must": [{"key": "group", "match": {"value": "g1"}}]}}))["points"]
+            self.assertEqual(sorted(self.ids(sampled)), [1, 4, 7, 10, 13, 16, 19])
+            self.assertTrue(all(p["score"] == 1 for p in sampled))
+            orders.add(tuple(self.ids(sampled)))
+        self.assertGreater(len(orders), 1)
+        few = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+            "query": {"sample": "random"}, "limit": 3}))["points"]
+        self.assertEqual(len(set(self.ids(few))), 3)
 
     def test_best_score_sum_scores_discover_and_context(self):
         def query(q, limit, **extra):
