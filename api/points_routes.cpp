@@ -652,7 +652,15 @@ Status ParseSearchCommon(const FieldReader& r, SearchInput* in, uint64_t default
   // Fields of Qdrant's search requests this server does not implement: a 400 naming them,
   // never an answer that silently differs.
   TESSERA_RETURN_IF_ERROR(r.Unsupported("shard_key", "custom sharding (`shard_key`)"));
-  TESSERA_RETURN_IF_ERROR(r.Unsupported("lookup_from", "`lookup_from` (vectors of another collection)"));
+  if (const json::value* lookup = r.Find("lookup_from"); lookup != nullptr && !lookup->is_null()) {
+    FieldReader lr(*lookup, r.PathOf("lookup_from"));
+    TESSERA_RETURN_IF_ERROR(lr.status());
+    TESSERA_RETURN_IF_ERROR(lr.OnlyKnown({"collection", "vector"}));
+    engine::Query::LookupFrom from;
+    TESSERA_RETURN_IF_ERROR(lr.Require("collection", &from.collection));
+    TESSERA_RETURN_IF_ERROR(lr.Get("vector", &from.vector));
+    q.lookup_from = std::move(from);
+  }
   if (const json::value* params = r.Find("params")) {
     FieldReader pr(*params, r.PathOf("params"));
     TESSERA_RETURN_IF_ERROR(pr.status());
@@ -884,13 +892,9 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
         }
       }
     }
-    if (using_name) {
-      return Status::InvalidArgument(
-          "Bad request: Fusion queries cannot be combined with the 'using' field.");
-    }
-    if (q.prefetch.empty()) {
-      return Status::InvalidArgument("Wrong input: fusion needs `prefetch`");
-    }
+    // Refused by the engine once the prefetches' examples are resolved (a missing point is
+    // a 404 first, as in Qdrant).
+    fusion.with_using = using_name.has_value();
     q.query = std::move(fusion);
     return Status::Ok();
   }
@@ -985,12 +989,83 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
   return Status::Ok();
 }
 
-Result<std::vector<engine::ScoredPoint>> RunQueryRequest(const Collection& c,
+// Replaces the point-id examples of every level with `lookup_from` by the vectors those points
+// hold in that collection (Qdrant's errors for a missing collection, vector name or point).
+Status ResolveLookups(const engine::Catalog& catalog, engine::Query* q) {
+  for (engine::Query& sub : q->prefetch) {
+    TESSERA_RETURN_IF_ERROR(ResolveLookups(catalog, &sub));
+  }
+  if (!q->lookup_from) {
+    return Status::Ok();
+  }
+  const engine::Query::LookupFrom from = *std::exchange(q->lookup_from, std::nullopt);
+  Result<std::shared_ptr<Collection>> other = catalog.GetCollection(from.collection);
+  if (!other.ok()) {
+    return other.status().code() == Code::kNotFound
+               ? Status::NotFound("Not found: Collection " + from.collection + " not found")
+               : other.status();
+  }
+  // The examples that are point ids, then their points (a missing one is a 404 before the
+  // vector name is checked, as in Qdrant), then their vectors by name.
+  std::vector<engine::VectorExample*> ids;
+  auto note = [&](engine::VectorExample& e) {
+    if (std::holds_alternative<PointId>(e)) {
+      ids.push_back(&e);
+    }
+  };
+  if (auto* nearest = std::get_if<engine::NearestQuery>(&q->query)) {
+    note(nearest->target);
+  } else if (auto* recommend = std::get_if<engine::RecommendQuery>(&q->query)) {
+    for (auto* list : {&recommend->positive, &recommend->negative}) {
+      for (engine::VectorExample& e : *list) note(e);
+    }
+  } else if (auto* discover = std::get_if<engine::DiscoverQuery>(&q->query)) {
+    note(discover->target);
+    for (engine::ContextPair& p : discover->context) {
+      note(p.positive);
+      note(p.negative);
+    }
+  } else if (auto* context = std::get_if<engine::ContextQuery>(&q->query)) {
+    for (engine::ContextPair& p : context->pairs) {
+      note(p.positive);
+      note(p.negative);
+    }
+  }
+  std::vector<engine::PointRecord> records;
+  for (engine::VectorExample* e : ids) {
+    const PointId& id = std::get<PointId>(*e);
+    std::vector<engine::PointRecord> found = (*other)->Retrieve({id}, false, true);
+    if (found.empty()) {
+      return Status::NotFound("Not found: No point with id " + id.ToString() + " found");
+    }
+    records.push_back(std::move(found[0]));
+  }
+  const std::string name = from.vector.value_or(q->using_vector);
+  const auto config = (*other)->config_ptr();
+  if (!config->vectors.contains(name) && !config->sparse_vectors.contains(name)) {
+    return Status::InvalidArgument("Wrong input: Not existing vector name error: " +
+                                   (name.empty() ? std::string("(unnamed)") : name));
+  }
+  for (size_t k = 0; k < ids.size(); ++k) {
+    auto it = records[k].vectors.find(name);
+    if (it == records[k].vectors.end()) {
+      return Status::InvalidArgument("Wrong input: point " + records[k].id.ToString() +
+                                     " has no vector `" + name + "`");
+    }
+    *ids[k] = std::visit([](auto&& v) -> engine::VectorExample { return std::move(v); },
+                         std::move(it->second));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<engine::ScoredPoint>> RunQueryRequest(const engine::Catalog& catalog,
+                                                         const Collection& c,
                                                          const json::value& body,
                                                          const std::string& path,
                                                          SearchInput* in) {
   TESSERA_RETURN_IF_ERROR(ParseQueryRequest(body, path, in, 0));
   TESSERA_RETURN_IF_ERROR(CheckSelectedVectors(in->vectors, *c.config_ptr()));
+  TESSERA_RETURN_IF_ERROR(ResolveLookups(catalog, &in->query));
   return c.Query(in->query);
 }
 
@@ -1004,7 +1079,7 @@ asio::awaitable<Reply> Api::QueryPoints(Request& r, engine::Catalog& c) {
   std::shared_ptr<Collection> collection = std::move(target->collection);
   const json::value* body = &target->body;
   SearchInput in;
-  Result<std::vector<engine::ScoredPoint>> hits = RunQueryRequest(*collection, *body, "", &in);
+  Result<std::vector<engine::ScoredPoint>> hits = RunQueryRequest(c, *collection, *body, "", &in);
   if (!hits.ok()) {
     co_return StatusReply(hits.status(), r.start);
   }
@@ -1028,7 +1103,7 @@ asio::awaitable<Reply> Api::QueryBatch(Request& r, engine::Catalog& c) {
   json::array results;
   for (size_t i = 0; i < searches->get_array().size(); ++i) {
     SearchInput in;
-    auto hits = RunQueryRequest(*collection, searches->get_array()[i],
+    auto hits = RunQueryRequest(c, *collection, searches->get_array()[i],
                                 "searches[" + std::to_string(i) + "]", &in);
     if (!hits.ok()) {
       co_return StatusReply(hits.status(), r.start);
@@ -1075,6 +1150,9 @@ asio::awaitable<Reply> Api::QueryGroups(Request& r, engine::Catalog& c) {
   }
   if (s.ok()) {
     s = CheckSelectedVectors(in.vectors, *collection->config_ptr());
+  }
+  if (s.ok()) {
+    s = ResolveLookups(c, &in.query);
   }
   if (!s.ok()) {
     co_return StatusReply(s, r.start);
@@ -1182,6 +1260,9 @@ asio::awaitable<Reply> Api::LegacySearch(Request& r, engine::Catalog& c, bool re
                          : ParseLegacySearch(*request, path, &in);
     if (s.ok()) {
       s = CheckSelectedVectors(in.vectors, *collection->config_ptr());
+    }
+    if (s.ok()) {
+      s = ResolveLookups(c, &in.query);
     }
     if (!s.ok()) {
       co_return StatusReply(s, r.start);

@@ -398,6 +398,9 @@ Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q
   if (depth > kMaxPrefetchDepth) {
     return Status::InvalidArgument("Wrong input: prefetch nested too deeply");
   }
+  if (q.lookup_from) {
+    return Status::Internal("lookup_from reached the engine unresolved");
+  }
   std::vector<std::vector<ScoredPoint>> prefetched;
   for (const Query& sub : q.prefetch) {
     // A level's filter applies to its prefetches too, as in Qdrant.
@@ -487,6 +490,10 @@ Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q
   }
 
   if (const auto* fusion = std::get_if<FusionQuery>(&q.query)) {
+    if (fusion->with_using) {
+      return Status::InvalidArgument(
+          "Bad request: Fusion queries cannot be combined with the 'using' field.");
+    }
     if (q.prefetch.empty()) {
       return Status::InvalidArgument("Wrong input: fusion needs `prefetch`");
     }

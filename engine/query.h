@@ -169,6 +169,7 @@ struct FusionQuery {
   Fusion fusion = Fusion::kRrf;
   size_t k = 2;                // RRF
   std::vector<float> weights;  // RRF, one per prefetch; empty: all 1
+  bool with_using = false;     // the request named `using`: Qdrant's 400, after the prefetches
 };
 
 // No scoring: the points in id order (Qdrant's query without `query`), each scoring 1 as in
@@ -205,6 +206,15 @@ struct Query {
   std::shared_ptr<const Filter> idf_corpus;  // `params.idf.corpus`; null: the whole collection
   bool with_payload = false;  // of the results (the root's; prefetches' are not returned)
   bool with_vectors = false;
+  // `lookup_from`: this level's point-id examples name points of another collection, whose
+  // vector `vector` (default: `using_vector`) they stand for. The API replaces them with those
+  // vectors before the engine runs the query (it cannot see other collections); the engine
+  // refuses a query that still carries one.
+  struct LookupFrom {
+    std::string collection;
+    std::optional<std::string> vector;
+  };
+  std::optional<LookupFrom> lookup_from;
 };
 
 // Results grouped by a payload value (strings and integers; an array by each element).

@@ -160,7 +160,8 @@ CASES = [
     # Fields of the schema this server does not implement: named, never ignored.
     ("mmr diversity out of range", "POST", C + "/points/query", {"query": {"nearest": [1, 2], "mmr": {"diversity": 1.5}}}, 422, "must be from 0 to 1"),
     ("indexed_only not implemented", "POST", C + "/points/query", {"query": [1, 2], "params": {"indexed_only": True}}, 400, "params.indexed_only"),
-    ("lookup_from not implemented", "POST", C + "/points/query", {"query": [1, 2], "lookup_from": {"collection": "h"}}, 400, "lookup_from"),
+    ("lookup_from missing collection", "POST", C + "/points/query", {"query": 1, "lookup_from": {"collection": "nope"}}, 404, "Collection nope not found"),
+    ("lookup_from unknown field", "POST", C + "/points/query", {"query": 1, "lookup_from": {"collection": "h", "x": 1}}, 400, "unknown field"),
     ("shard_key on a query", "POST", C + "/points/query", {"query": [1, 2], "shard_key": "a"}, 400, "shard_key"),
     ("acorn selectivity over 1", "POST", C + "/points/search", {"vector": [1, 2], "limit": 3, "params": {"acorn": {"enable": True, "max_selectivity": 1.5}}}, 422, "max_selectivity"),
     ("acorn enable as text", "POST", C + "/points/query", {"query": [1, 2], "params": {"acorn": {"enable": "yes"}}}, 400, "enable"),

@@ -134,6 +134,38 @@ class SearchApiTest(unittest.TestCase):
                 "query": {"nearest": [10.4, 0], "mmr": body}, "using": "dense"})
             assert_error(self, status, out, 422, text)
 
+    def test_lookup_from_another_collection(self):
+        self.req("DELETE", "/collections/other")
+        assert_ok(self, *self.req("PUT", "/collections/other", {"vectors": {"v": {"size": 2, "distance": "Euclid"}}}))
+        assert_ok(self, *self.req("PUT", "/collections/other/points?wait=true", {"points": [
+            {"id": 1, "vector": {"v": [5, 0]}}, {"id": 2, "vector": {"v": [15, 0]}}]}))
+        lookup = {"collection": "other", "vector": "v"}
+        def query(body):
+            return assert_ok(self, *self.req("POST", "/collections/s/points/query", dict(
+                {"using": "dense", "limit": 2, "lookup_from": lookup}, **body)))["points"]
+        # The ids name the other collection's points: s's own 1 and 2 are not left out.
+        self.assertEqual(self.ids(query({"query": {"recommend": {"positive": [1]}}})), [5, 4])
+        self.assertEqual(self.ids(query({"query": 2})), [15, 14])
+        found = query({"query": {"discover": {"target": 2, "context": [{"positive": 2, "negative": 1}]}}})
+        self.assertEqual(self.ids(found), [15, 14])
+        # In a prefetch, and with the query's `using` when no vector is named.
+        fused = assert_ok(self, *self.req("POST", "/collections/s/points/query", {
+            "prefetch": [{"query": 1, "using": "dense", "limit": 1,
+                          "lookup_from": {"collection": "other", "vector": "v"}}],
+            "query": {"fusion": "rrf"}}))["points"]
+        self.assertEqual(self.ids(fused), [5])
+        for body, code, text in [
+                ({"query": 1, "lookup_from": {"collection": "nope"}}, 404, "Not found: Collection nope not found"),
+                ({"query": {"recommend": {"positive": [1], "negative": [3]}}}, 404, "Not found: No point with id 3 found"),
+                ({"query": 1, "lookup_from": {"collection": "other", "vector": "w"}}, 400,
+                 "Wrong input: Not existing vector name error: w"),
+                ({"query": 3, "lookup_from": {"collection": "other", "vector": "w"}}, 404, "No point with id 3"),
+                ({"query": 1, "lookup_from": {"collection": "other"}}, 400, "Not existing vector name error: dense")]:
+            status, out = self.req("POST", "/collections/s/points/query", dict(
+                {"using": "dense", "lookup_from": lookup}, **body))
+            assert_error(self, status, out, code, text)
+        self.req("DELETE", "/collections/other")
+
     def test_order_by_and_sample_queries(self):
         assert_ok(self, *self.req("PUT", "/collections/s/index?wait=true",
                                   {"field_name": "i", "field_schema": "integer"}))
