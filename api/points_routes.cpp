@@ -531,6 +531,70 @@ asio::awaitable<Reply> Api::Facet(Request& r, engine::Catalog& c) {
   co_return JsonResult(json::object{{"hits", std::move(out)}}, r.start);
 }
 
+// POST /collections/{name}/points/search/matrix/{pairs|offsets} {sample, limit, filter, using}:
+// Qdrant's distance matrix (engine RunSearchMatrix), as pairs or as offsets into the sample.
+asio::awaitable<Reply> Api::SearchMatrix(Request& r, engine::Catalog& c, bool offsets) {
+  Result<Target> target = CollectionAndBody(r, c, /*empty_body_ok=*/true);
+  if (!target.ok()) {
+    co_return StatusReply(target.status(), r.start);
+  }
+  auto parse = [&](engine::SearchMatrixRequest* request) -> Status {
+    FieldReader reader(target->body, "");
+    TESSERA_RETURN_IF_ERROR(reader.status());
+    TESSERA_RETURN_IF_ERROR(reader.Unsupported("shard_key", "custom sharding (`shard_key`)"));
+    std::optional<uint64_t> sample, limit;
+    std::optional<std::string> using_name;
+    TESSERA_RETURN_IF_ERROR(reader.Get("sample", &sample));
+    TESSERA_RETURN_IF_ERROR(reader.Get("limit", &limit));
+    TESSERA_RETURN_IF_ERROR(reader.Get("using", &using_name));
+    if (const json::value* f = reader.Find("filter"); f != nullptr && !f->is_null()) {
+      TESSERA_ASSIGN_OR_RETURN(request->filter, ParseFilter(*f, "filter"));
+    }
+    // The spec check took the bounds (sample >= 2, limit >= 1).
+    request->sample = static_cast<size_t>(sample.value_or(10));
+    request->limit = static_cast<size_t>(limit.value_or(3));
+    request->using_vector = using_name.value_or("");
+    return Status::Ok();
+  };
+  engine::SearchMatrixRequest request;
+  if (Status s = parse(&request); !s.ok()) {
+    co_return StatusReply(s, r.start);
+  }
+  Result<engine::SearchMatrix> matrix = target->collection->SearchMatrixOf(request);
+  if (!matrix.ok()) {
+    co_return StatusReply(matrix.status(), r.start);
+  }
+  if (offsets) {
+    std::unordered_map<PointId, uint64_t, engine::PointIdHash> offset_of;
+    json::array ids, rows, cols, scores;
+    for (size_t i = 0; i < matrix->ids.size(); ++i) {
+      offset_of.emplace(matrix->ids[i], i);
+      ids.push_back(PointIdToJson(matrix->ids[i]));
+    }
+    for (size_t row = 0; row < matrix->nearest.size(); ++row) {
+      for (const engine::ScoredPoint& p : matrix->nearest[row]) {
+        rows.push_back(row);
+        cols.push_back(offset_of.at(p.record.id));
+        scores.push_back(FloatToJson(p.score));
+      }
+    }
+    co_return JsonResult(json::object{{"offsets_row", std::move(rows)},
+                                      {"offsets_col", std::move(cols)},
+                                      {"scores", std::move(scores)},
+                                      {"ids", std::move(ids)}},
+                         r.start);
+  }
+  json::array pairs;
+  for (size_t row = 0; row < matrix->nearest.size(); ++row) {
+    for (const engine::ScoredPoint& p : matrix->nearest[row]) {
+      pairs.push_back(json::object{{"a", PointIdToJson(matrix->ids[row])},
+                                   {"b", PointIdToJson(p.record.id)},
+                                   {"score", FloatToJson(p.score)}});
+    }
+  }
+  co_return JsonResult(json::object{{"pairs", std::move(pairs)}}, r.start);
+}
+
 asio::awaitable<Reply> Api::CountPoints(Request& r, engine::Catalog& c) {
   Result<Target> target = CollectionAndBody(r, c, /*empty_body_ok=*/true);
   if (!target.ok()) {

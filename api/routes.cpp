@@ -159,6 +159,18 @@ void Api::AddRoutes() {
               bind_storage(&Api::CountPoints));
   router_.Add(V::post, "/collections/{collection_name}/facet", Access::kRead,
               bind_storage(&Api::Facet));
+  for (bool offsets : {false, true}) {
+    router_.Add(V::post,
+                offsets ? "/collections/{collection_name}/points/search/matrix/offsets"
+                        : "/collections/{collection_name}/points/search/matrix/pairs",
+                Access::kRead, [this, offsets](Request& r) -> asio::awaitable<Reply> {
+                  engine::Catalog* c = catalog();
+                  if (c == nullptr) {
+                    return NotReadyAsync(r.start);
+                  }
+                  return SearchMatrix(r, *c, offsets);
+                });
+  }
   router_.Add(V::post, "/collections/{collection_name}/points", Access::kRead,
               bind_storage(&Api::RetrievePoints));
   router_.Add(V::get, "/collections/{collection_name}/points/{id}", Access::kRead,

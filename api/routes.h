@@ -102,6 +102,7 @@ class Api {
   asio::awaitable<Reply> ScrollPoints(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> CountPoints(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> Facet(Request& r, engine::Catalog& c);
+  asio::awaitable<Reply> SearchMatrix(Request& r, engine::Catalog& c, bool offsets);
   asio::awaitable<Reply> QueryPoints(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> QueryBatch(Request& r, engine::Catalog& c);
   asio::awaitable<Reply> QueryGroups(Request& r, engine::Catalog& c);

@@ -393,6 +393,10 @@ Result<std::vector<ScoredPoint>> Collection::Query(const engine::Query& query) c
   return RunQuery(QuerySources{*searcher_, *scans_}, query);
 }
 
+Result<SearchMatrix> Collection::SearchMatrixOf(const SearchMatrixRequest& request) const {
+  return RunSearchMatrix(QuerySources{*searcher_, *scans_}, request);
+}
+
 Result<std::vector<PointGroup>> Collection::QueryGroups(const engine::Query& query,
                                                         const GroupRequest& group) const {
   return RunGroupQuery(QuerySources{*searcher_, *scans_}, query, group);

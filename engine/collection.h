@@ -156,6 +156,7 @@ class Collection {
   Result<std::vector<ScoredPoint>> Search(const SearchRequest& request) const;
   // Runs a query tree (query.h).
   Result<std::vector<ScoredPoint>> Query(const engine::Query& query) const;
+  Result<SearchMatrix> SearchMatrixOf(const SearchMatrixRequest& request) const;
   Result<std::vector<PointGroup>> QueryGroups(const engine::Query& query,
                                               const GroupRequest& group) const;
   // Live points with id >= `from` in id order (integers, then UUIDs), at most `limit`;

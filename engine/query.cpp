@@ -806,6 +806,67 @@ Result<std::vector<ScoredPoint>> RunQuery(const QuerySources& sources, const Que
   return Run(sources, query, 0);
 }
 
+Result<SearchMatrix> RunSearchMatrix(const QuerySources& sources,
+                                     const SearchMatrixRequest& request) {
+  SearchMatrix out;
+  const auto config = sources.searcher.config();
+  if (!config->vectors.contains(request.using_vector) &&
+      !config->sparse_vectors.contains(request.using_vector)) {
+    return Status::InvalidArgument(
+        "Wrong input: Not existing vector name error: " +
+        (request.using_vector.empty() ? std::string("(unnamed)") : request.using_vector));
+  }
+  if (request.sample == 0 || request.limit == 0) {
+    return out;
+  }
+  // The sample: random points holding the vector (and matching the filter).
+  Query sample;
+  sample.query = SampleQuery{};
+  auto with_vector = std::make_shared<Filter>();
+  with_vector->must.push_back(HasVectorCondition{request.using_vector});
+  if (request.filter != nullptr) {
+    with_vector->must.push_back(FilterCondition{request.filter});
+  }
+  sample.filter = with_vector;
+  sample.limit = request.sample;
+  sample.with_vectors = true;
+  TESSERA_ASSIGN_OR_RETURN(std::vector<ScoredPoint> sampled, Run(sources, sample, 0));
+  if (sampled.size() < 2) {
+    return out;
+  }
+  std::sort(sampled.begin(), sampled.end(),
+            [](const ScoredPoint& a, const ScoredPoint& b) { return a.record.id < b.record.id; });
+  auto among = std::make_shared<Filter>();
+  HasIdCondition has;
+  for (const ScoredPoint& p : sampled) {
+    out.ids.push_back(p.record.id);
+    has.ids.insert(p.record.id);
+  }
+  among->must.push_back(std::move(has));
+  for (ScoredPoint& p : sampled) {
+    auto it = p.record.vectors.find(request.using_vector);
+    if (it == p.record.vectors.end()) {
+      return Status::Internal("a sampled point lost its vector");
+    }
+    Query nearest;
+    nearest.query = NearestQuery{VectorExampleOf(std::move(it->second))};
+    nearest.using_vector = request.using_vector;
+    nearest.filter = among;
+    nearest.limit = request.limit + 1;  // itself among them, left out below
+    TESSERA_ASSIGN_OR_RETURN(std::vector<ScoredPoint> hits, Run(sources, nearest, 0));
+    auto self = std::find_if(hits.begin(), hits.end(), [&](const ScoredPoint& h) {
+      return h.record.id == p.record.id;
+    });
+    if (self != hits.end()) {
+      hits.erase(self);
+    } else if (hits.size() == request.limit + 1) {
+      hits.pop_back();
+    }
+    out.nearest.push_back(std::move(hits));
+  }
+  return out;
+}
+
 Result<std::vector<PointGroup>> RunGroupQuery(const QuerySources& sources, Query query,
                                               const GroupRequest& group) {
   // Deep enough to fill the groups in most collections; the payload is needed to group.

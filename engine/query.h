@@ -229,6 +229,20 @@ struct PointGroup {
   std::vector<ScoredPoint> hits;
 };
 
+// Qdrant's distance matrix (/points/search/matrix/*): `sample` random points with vector
+// `using` that the filter accepts, sorted by id, and for each its `limit` nearest among them
+// (itself left out), scored as a nearest query scores.
+struct SearchMatrixRequest {
+  size_t sample = 10;
+  size_t limit = 3;
+  std::shared_ptr<const Filter> filter;
+  std::string using_vector;
+};
+struct SearchMatrix {
+  std::vector<PointId> ids;                     // the sample, by id
+  std::vector<std::vector<ScoredPoint>> nearest;  // per sampled point, best first
+};
+
 // ---- running a query ----
 
 class Searcher;
@@ -243,6 +257,8 @@ struct QuerySources {
 // Runs the query tree: prefetches first (depth-first, at most 4 levels below the root), then the
 // scoring query over what they found, or over the collection without prefetches.
 Result<std::vector<ScoredPoint>> RunQuery(const QuerySources& sources, const Query& query);
+Result<SearchMatrix> RunSearchMatrix(const QuerySources& sources,
+                                     const SearchMatrixRequest& request);
 // Runs `query` deep enough to fill the groups (its limit and offset are replaced), with the
 // payload (needed to group), and groups the results.
 Result<std::vector<PointGroup>> RunGroupQuery(const QuerySources& sources, Query query,

@@ -70,7 +70,7 @@ std::vector<Hit> DenseStorage::ExactSearch(std::span<const float> query, size_t 
   std::copy_n(query.begin(), std::min(query.size(), dim_), padded.begin());
   const AcceptFn present = [&](Offset o) { return has(o) && (!accept || accept(o)); };
   return ExactSearchRows(
-      metric_, size(), dim_ == 0 ? 0 : row_, padded, k, present,
+      metric_, size(), kernel_floats(), padded, k, present,
       [&](size_t i) { return row(static_cast<Offset>(i)); },
       [](size_t i) { return static_cast<Offset>(i); });
 }
@@ -82,7 +82,7 @@ std::vector<Hit> DenseStorage::ExactSearchAmong(std::span<const float> query, si
   std::copy_n(query.begin(), std::min(query.size(), dim_), padded.begin());
   const AcceptFn present = [&](Offset o) { return has(o) && (!accept || accept(o)); };
   return ExactSearchRows(
-      metric_, offsets.size(), dim_ == 0 ? 0 : row_, padded, k, present,
+      metric_, offsets.size(), kernel_floats(), padded, k, present,
       [&](size_t i) { return row(offsets[i]); }, [&](size_t i) { return offsets[i]; });
 }
 
@@ -123,7 +123,7 @@ DenseScorer::DenseScorer(const DenseStorage& storage, std::span<const float> que
     : storage_(storage),
       padded_(storage.row_floats(), 0.0f),
       query_(padded_.data()),
-      row_(storage.row_floats()),
+      row_(storage.kernel_floats()),
       distance_(DistanceFunction(storage.metric())),
       prefetch_lines_(std::min(kPrefetchLines, storage.row_floats() / kRowFloats)) {
   std::copy_n(query.begin(), std::min(query.size(), storage.dim()), padded_.begin());

@@ -35,6 +35,10 @@ class DenseStorage {
   Metric metric() const { return metric_; }
   size_t dim() const { return dim_; }
   size_t row_floats() const { return row_; }  // dim rounded up to kRowFloats
+  // The floats a distance kernel reads per row: row_floats(), or the dimension itself below
+  // one block, so that short vectors add their products one by one as Qdrant does and small
+  // collections score to the same bit.
+  size_t kernel_floats() const { return dim_ < kRowFloats ? dim_ : row_; }
   size_t size() const { return present_.size(); }  // rows, present or not
 
   bool has(Offset o) const { return present_[o] != 0; }
@@ -96,7 +100,7 @@ class DenseScorer {
   const DenseStorage& storage_;
   std::vector<float> padded_;  // the query zero-padded to row_floats()
   const float* query_;
-  size_t row_;
+  size_t row_;  // the storage's kernel_floats()
   DistanceFn distance_;
   size_t prefetch_lines_;
 };

@@ -54,8 +54,29 @@ float Reduce(const float* a, const float* b, size_t dim, Term term) {
   return Sum(even + odd) + tail;
 }
 
-constexpr auto kProduct = [](auto x, auto y) { return x * y; };
-constexpr auto kSquare = [](auto x, auto y) { return (x - y) * (x - y); };
+// The scalar terms (the tail of a row, all of a vector shorter than a block) round each
+// product to float before it is added, as a plain `sum += a * b` without FMA does (Qdrant's
+// scalar kernels for vectors under 16 floats). The empty asm makes the rounded product a value
+// the compiler must hold, so it cannot fuse it with the addition (-ffp-contract).
+inline float Rounded(float p) {
+#if defined(__x86_64__) || defined(__i386__)
+  __asm__("" : "+x"(p));
+#else
+  volatile float held = p;
+  p = held;
+#endif
+  return p;
+}
+struct Product {
+  V16 operator()(V16 x, V16 y) const { return x * y; }
+  float operator()(float x, float y) const { return Rounded(x * y); }
+};
+struct Square {
+  V16 operator()(V16 x, V16 y) const { return (x - y) * (x - y); }
+  float operator()(float x, float y) const { return Rounded((x - y) * (x - y)); }
+};
+constexpr Product kProduct;
+constexpr Square kSquare;
 struct AbsDifference {
   V16 operator()(V16 x, V16 y) const {
     return reinterpret_cast<V16>(reinterpret_cast<V16Bits>(x - y) & 0x7fffffffu);
@@ -80,8 +101,10 @@ float Similarity(Metric metric, const float* a, const float* b, size_t dim) {
 
 namespace {
 
+// The negated dot product: negation is exact, so the score read back is the similarity to the
+// last bit (1 - dot would round, e.g. 1.1550001 read back as 1.155).
 float DotDistance(const float* a, const float* b, size_t dim) {
-  return 1.0f - Reduce(a, b, dim, kProduct);
+  return -Reduce(a, b, dim, kProduct);
 }
 float L2Distance(const float* a, const float* b, size_t dim) {
   return Reduce(a, b, dim, kSquare);
@@ -121,7 +144,7 @@ float ScoreFromDistance(Metric metric, float distance) {
   switch (metric) {
     case Metric::kCosine:
     case Metric::kDot:
-      score = 1.0f - distance;
+      score = -distance;
       break;
     case Metric::kEuclid:
       score = std::sqrt(std::max(0.0f, distance));

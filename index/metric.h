@@ -1,8 +1,8 @@
 #pragma once
 
 // Distance kernels of the index layer. Every index ranks by a "distance" where lower is
-// closer: 1 - dot for Cosine (on unit vectors) and Dot, squared L2 for Euclid, L1 for
-// Manhattan. ScoreFromDistance turns one into the score Qdrant reports. The kernels are ours,
+// closer: -dot for Cosine (on unit vectors) and Dot (the similarity negated, so read back
+// exactly), squared L2 for Euclid, L1 for Manhattan. ScoreFromDistance turns one into the score Qdrant reports. The kernels are ours,
 // built for this machine's SIMD width (Debian's libfaiss.a is not; bench/RESULTS.md).
 
 #include <cstddef>

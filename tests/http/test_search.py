@@ -166,6 +166,30 @@ class SearchApiTest(unittest.TestCase):
             assert_error(self, status, out, code, text)
         self.req("DELETE", "/collections/other")
 
+    def test_distance_matrix(self):
+        body = {"sample": 20, "limit": 2, "using": "dense",
+                "filter": {"must": [{"key": "group", "match": {"value": "g0"}}]}}
+        pairs = assert_ok(self, *self.req("POST", "/collections/s/points/search/matrix/pairs", body))["pairs"]
+        # The sample is the whole group (0, 3, ..., 18), by id; each point's 2 nearest among
+        # it, itself left out (Euclid distances; ties by id).
+        self.assertEqual([(p["a"], p["b"], p["score"]) for p in pairs[:4]],
+                         [(0, 3, 3), (0, 6, 6), (3, 0, 3), (3, 6, 3)])
+        self.assertEqual(len(pairs), 14)
+        offsets = assert_ok(self, *self.req("POST", "/collections/s/points/search/matrix/offsets", body))
+        self.assertEqual(offsets["ids"], [0, 3, 6, 9, 12, 15, 18])
+        self.assertEqual(offsets["offsets_row"][:4], [0, 0, 1, 1])
+        self.assertEqual(offsets["offsets_col"][:4], [1, 2, 0, 2])
+        self.assertEqual(offsets["scores"][:4], [3, 6, 3, 3])
+        # A sample of 3 out of 20: three distinct points.
+        small = assert_ok(self, *self.req("POST", "/collections/s/points/search/matrix/offsets",
+                                          {"sample": 3, "limit": 1, "using": "dense"}))
+        self.assertEqual(len(set(small["ids"])), 3)
+        self.assertEqual(small["ids"], sorted(small["ids"]))
+        status, out = self.req("POST", "/collections/s/points/search/matrix/pairs", {"using": "nope"})
+        assert_error(self, status, out, 400, "Not existing vector name")
+        status, out = self.req("POST", "/collections/s/points/search/matrix/pairs", {"sample": 1, "using": "dense"})
+        assert_error(self, status, out, 422)
+
     def test_order_by_and_sample_queries(self):
         assert_ok(self, *self.req("PUT", "/collections/s/index?wait=true",
                                   {"field_name": "i", "field_schema": "integer"}))

@@ -90,7 +90,11 @@ TEST(MetricTest, DistanceMatchesAPlainSumAtEveryLength) {
       l1 += std::fabs(double{a[i]} - b[i]);
     }
     const double tolerance = 1e-5 * (1.0 + static_cast<double>(dim));
-    EXPECT_NEAR(Distance(Metric::kDot, a.data(), b.data(), dim), 1.0 - dot, tolerance) << dim;
+    EXPECT_NEAR(Distance(Metric::kDot, a.data(), b.data(), dim), -dot, tolerance) << dim;
+    // A Dot score is the similarity to the last bit (Qdrant reports the product itself).
+    EXPECT_EQ(ScoreFromDistance(Metric::kDot, Distance(Metric::kDot, a.data(), b.data(), dim)),
+              Similarity(Metric::kDot, a.data(), b.data(), dim))
+        << dim;
     EXPECT_NEAR(Distance(Metric::kEuclid, a.data(), b.data(), dim), l2, tolerance) << dim;
     EXPECT_NEAR(Distance(Metric::kManhattan, a.data(), b.data(), dim), l1, tolerance) << dim;
     EXPECT_EQ(DistanceFunction(Metric::kCosine)(a.data(), b.data(), dim),
