@@ -4,11 +4,13 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 
 #include <boost/json/array.hpp>
 
 #include "api/json_util.h"
+#include "engine/json_path.h"
 
 namespace tessera::api {
 
@@ -420,38 +422,69 @@ json::value PointIdToJson(const PointId& id) {
 
 namespace {
 
-// Copies the value at dotted `path` from `from` into `to`, creating parents.
-void CopyPath(const json::object& from, std::string_view path, json::object& to) {
-  const size_t dot = path.find('.');
-  const std::string_view head = path.substr(0, dot);
-  const json::value* v = from.if_contains(head);
-  if (v == nullptr) {
-    return;
+// Qdrant's payload selectors (JsonPath::value_filter): the payload's tree walked from the top,
+// each value known by its path (an array's elements as `[]`), kept when `keep` accepts that
+// path; what is kept is walked into in turn.
+using PathFilter = std::function<bool(const engine::JsonPath&)>;
+
+json::value FilterValue(const json::value& v, engine::JsonPath& path, const PathFilter& keep) {
+  if (const json::array* a = v.if_array()) {
+    json::array out;
+    path.push_back({engine::JsonPathItem::Kind::kAll, {}, 0});
+    for (const json::value& e : *a) {
+      if (keep(path)) {
+        out.push_back(FilterValue(e, path, keep));
+      }
+    }
+    path.pop_back();
+    return out;
   }
-  if (dot == std::string_view::npos) {
-    to[head] = *v;
-    return;
+  if (const json::object* o = v.if_object()) {
+    json::object out;
+    for (const auto& [key, child] : *o) {
+      path.push_back({engine::JsonPathItem::Kind::kKey, std::string(key), 0});
+      if (keep(path)) {
+        out[key] = FilterValue(child, path, keep);
+      }
+      path.pop_back();
+    }
+    return out;
   }
-  if (!v->is_object()) {
-    return;
-  }
-  json::value& child = to[head];
-  if (!child.is_object()) {
-    child = json::object();
-  }
-  CopyPath(v->get_object(), path.substr(dot + 1), child.as_object());
+  return v;
 }
 
-void ErasePath(json::object& o, std::string_view path) {
-  const size_t dot = path.find('.');
-  const std::string_view head = path.substr(0, dot);
-  if (dot == std::string_view::npos) {
-    o.erase(head);
-    return;
+json::object FilterPayload(const json::object& payload, const std::vector<std::string>& keys,
+                           bool include) {
+  std::vector<engine::JsonPath> patterns;
+  for (const std::string& key : keys) {
+    if (std::optional<engine::JsonPath> p = engine::ParseJsonPath(key)) {  // checked when parsed
+      patterns.push_back(std::move(*p));
+    }
   }
-  if (json::value* v = o.if_contains(head); v != nullptr && v->is_object()) {
-    ErasePath(v->as_object(), path.substr(dot + 1));
+  // include: the path and a pattern agree as far as both go (one is a prefix of the other);
+  // exclude: no pattern is a prefix of the path.
+  auto agree = [](const engine::JsonPath& a, const engine::JsonPath& b, size_t n) {
+    return std::equal(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), b.begin());
+  };
+  const PathFilter keep = [&](const engine::JsonPath& path) {
+    if (include) {
+      return std::any_of(patterns.begin(), patterns.end(), [&](const engine::JsonPath& p) {
+        return agree(path, p, std::min(path.size(), p.size()));
+      });
+    }
+    return std::none_of(patterns.begin(), patterns.end(), [&](const engine::JsonPath& p) {
+      return path.size() >= p.size() && agree(path, p, p.size());
+    });
+  };
+  engine::JsonPath path;
+  json::object out;
+  for (const auto& [key, value] : payload) {
+    path.assign(1, {engine::JsonPathItem::Kind::kKey, std::string(key), 0});
+    if (keep(path)) {
+      out[key] = FilterValue(value, path, keep);
+    }
   }
+  return out;
 }
 
 json::array FloatsToJson(const float* values, size_t n) {
@@ -491,22 +524,12 @@ void AddPayloadAndVectors(const engine::PointRecord& r, const PayloadSelector& p
     case PayloadSelector::Mode::kAll:
       o["payload"] = r.payload;
       break;
-    case PayloadSelector::Mode::kInclude: {
-      json::object selected;
-      for (const std::string& key : payload.keys) {
-        CopyPath(r.payload, key, selected);
-      }
-      o["payload"] = std::move(selected);
+    case PayloadSelector::Mode::kInclude:
+      o["payload"] = FilterPayload(r.payload, payload.keys, /*include=*/true);
       break;
-    }
-    case PayloadSelector::Mode::kExclude: {
-      json::object rest = r.payload;
-      for (const std::string& key : payload.keys) {
-        ErasePath(rest, key);
-      }
-      o["payload"] = std::move(rest);
+    case PayloadSelector::Mode::kExclude:
+      o["payload"] = FilterPayload(r.payload, payload.keys, /*include=*/false);
       break;
-    }
   }
   if (vectors.any()) {
     if (single_unnamed) {

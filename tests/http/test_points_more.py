@@ -298,6 +298,22 @@ class PointsMoreTest(ServerTestCase):
         left = assert_ok(self, *self.req("POST", "/collections/ex/points/scroll", {"limit": 20}))
         self.assertEqual(sorted(p["id"] for p in left["points"]), [1, 3, 4, 6, 7, 9])
 
+    def test_payload_selectors_follow_json_paths(self):
+        payload = {"country": {"name": "DE", "cities": [{"name": "B", "pop": 3}, {"name": "M", "pop": 1}]},
+                   "n": 1}
+        self.fresh("sel", [{"id": 1, "vector": [0, 0], "payload": payload}])
+        def selected(with_payload):
+            return assert_ok(self, *self.req("POST", "/collections/sel/points",
+                                             {"ids": [1], "with_payload": with_payload}))[0]["payload"]
+        # Qdrant's selectors walk arrays as `[]`: each element keeps what the path names.
+        self.assertEqual(selected(["country.cities[].name"]),
+                         {"country": {"cities": [{"name": "B"}, {"name": "M"}]}})
+        self.assertEqual(selected({"include": ["country.name", "n"]}), {"country": {"name": "DE"}, "n": 1})
+        self.assertEqual(selected({"exclude": ["country.cities[].pop"]}),
+                         {"country": {"name": "DE", "cities": [{"name": "B"}, {"name": "M"}]}, "n": 1})
+        self.assertEqual(selected({"exclude": ["country"]}), {"n": 1})
+        self.assertEqual(selected(["country.cities"]), {"country": {"cities": payload["country"]["cities"]}})
+
     def test_count_and_filter_language(self):
         points = [
             {"id": 1, "vector": [1, 0], "payload": {"city": "Berlin", "price": 10, "tags": ["a", "b"],
