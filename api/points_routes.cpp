@@ -1009,6 +1009,57 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
     q.query = std::move(discover);
     return Status::Ok();
   }
+  if (query->is_object() && query->get_object().contains("relevance_feedback")) {
+    // {target, feedback: [{example, score}], strategy: {naive: {a, b, c}}} (the spec check
+    // took the shapes and b >= 0).
+    const std::string at = path + "query.relevance_feedback";
+    FieldReader fr(query->get_object().at("relevance_feedback"), at);
+    TESSERA_RETURN_IF_ERROR(fr.status());
+    const json::value* target = fr.Find("target");
+    const json::value* list = fr.Find("feedback");
+    const json::value* strategy = fr.Find("strategy");
+    const json::value* naive_v = strategy != nullptr && strategy->is_object()
+                                     ? strategy->get_object().if_contains("naive")
+                                     : nullptr;
+    if (target == nullptr || list == nullptr || !list->is_array() || naive_v == nullptr ||
+        !naive_v->is_object()) {
+      return DeserializeError(at, "expected `target`, a `feedback` list and a `naive` strategy");
+    }
+    if (list->get_array().empty()) {  // Qdrant's validation
+      return Status::ValidationFailed(at + ": feedback elements must be non-empty");
+    }
+    engine::RelevanceFeedbackQuery feedback;
+    TESSERA_ASSIGN_OR_RETURN(feedback.target, ParseExample(*target, at + ".target"));
+    const json::array& items = list->get_array();
+    for (size_t i = 0; i < items.size(); ++i) {
+      const std::string item_at = at + ".feedback[" + std::to_string(i) + "]";
+      FieldReader ir(items[i], item_at);
+      TESSERA_RETURN_IF_ERROR(ir.status());
+      const json::value* example = ir.Find("example");
+      std::optional<double> score;
+      TESSERA_RETURN_IF_ERROR(ir.Get("score", &score));
+      if (example == nullptr || !score) {
+        return DeserializeError(item_at, "expected `example` and `score`");
+      }
+      engine::FeedbackItem item;
+      TESSERA_ASSIGN_OR_RETURN(item.example, ParseExample(*example, item_at + ".example"));
+      item.score = static_cast<float>(*score);
+      feedback.feedback.push_back(std::move(item));
+    }
+    FieldReader nr(*naive_v, at + ".strategy.naive");
+    std::optional<double> a, b, c;
+    TESSERA_RETURN_IF_ERROR(nr.Get("a", &a));
+    TESSERA_RETURN_IF_ERROR(nr.Get("b", &b));
+    TESSERA_RETURN_IF_ERROR(nr.Get("c", &c));
+    if (!a || !b || !c) {
+      return DeserializeError(at + ".strategy.naive", "expected `a`, `b` and `c`");
+    }
+    feedback.a = static_cast<float>(*a);
+    feedback.b = static_cast<float>(*b);
+    feedback.c = static_cast<float>(*c);
+    q.query = std::move(feedback);
+    return Status::Ok();
+  }
   if (query->is_object() && query->get_object().contains("context")) {
     engine::ContextQuery context;
     TESSERA_RETURN_IF_ERROR(
@@ -1093,6 +1144,11 @@ Status ResolveLookups(const engine::Catalog& catalog, engine::Query* q) {
     for (engine::ContextPair& p : context->pairs) {
       note(p.positive);
       note(p.negative);
+    }
+  } else if (auto* feedback = std::get_if<engine::RelevanceFeedbackQuery>(&q->query)) {
+    note(feedback->target);
+    for (engine::FeedbackItem& item : feedback->feedback) {
+      note(item.example);
     }
   }
   std::vector<engine::PointRecord> records;

@@ -352,6 +352,34 @@ Result<std::vector<ScoredPoint>> RunScored(const QuerySources& sources, const Qu
       }
       return static_cast<float>(rank) + ScaledFastSigmoid(sims[0]);
     };
+  } else if (const auto* feedback = std::get_if<RelevanceFeedbackQuery>(&q.query)) {
+    TESSERA_RETURN_IF_ERROR(add(feedback->target));
+    for (const FeedbackItem& item : feedback->feedback) {
+      TESSERA_RETURN_IF_ERROR(add(item.example));
+    }
+    // The pairs in Qdrant's order (permutations of two), each with its weight.
+    struct Pair {
+      size_t positive, negative;
+      float weight;
+    };
+    std::vector<Pair> pairs;
+    const auto& items = feedback->feedback;
+    for (size_t i = 0; items.size() >= 2 && i < items.size(); ++i) {
+      for (size_t j = 0; j < items.size(); ++j) {
+        const float confidence = items[i].score - items[j].score;
+        if (i == j || confidence <= 0.0f) {
+          continue;
+        }
+        pairs.push_back({1 + i, 1 + j, std::pow(confidence, feedback->b) * feedback->c});
+      }
+    }
+    request.score = [pairs, a = feedback->a](const float* sims) {
+      float score = a * sims[0];
+      for (const Pair& p : pairs) {
+        score += p.weight * (sims[p.positive] - sims[p.negative]);
+      }
+      return score;
+    };
   } else {
     const auto& context = std::get<ContextQuery>(q.query);
     for (const ContextPair& pair : context.pairs) {
@@ -579,6 +607,7 @@ Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q
   if (const auto* recommend = std::get_if<RecommendQuery>(&q.query);
       std::holds_alternative<DiscoverQuery>(q.query) ||
       std::holds_alternative<ContextQuery>(q.query) ||
+      std::holds_alternative<RelevanceFeedbackQuery>(q.query) ||
       (recommend != nullptr && recommend->strategy != RecommendStrategy::kAverageVector)) {
     return RunScored(sources, q, prefetched);
   }

@@ -151,6 +151,19 @@ struct DiscoverQuery {
   std::vector<ContextPair> context;
 };
 
+// Qdrant 1.17's relevance feedback, naive strategy: a * sim(target) plus, for every ordered
+// pair of feedback items (i, j) with confidence score_i - score_j > 0,
+// confidence^b * c * (sim(example_i) - sim(example_j)).
+struct FeedbackItem {
+  VectorExample example;
+  float score = 0;
+};
+struct RelevanceFeedbackQuery {
+  VectorExample target;
+  std::vector<FeedbackItem> feedback;
+  float a = 1, b = 1, c = 1;
+};
+
 // Qdrant's context search: the sum over pairs of x / (1 + |x|) for x = min(sim(positive) -
 // sim(negative) - FLT_EPSILON, 0): 0 for a point closer to every positive, less the farther
 // it strays.
@@ -187,7 +200,8 @@ struct OrderByQuery {
 struct SampleQuery {};
 
 using ScoringQuery = std::variant<NearestQuery, RecommendQuery, FusionQuery, ScrollQuery,
-                                  DiscoverQuery, ContextQuery, OrderByQuery, SampleQuery>;
+                                  DiscoverQuery, ContextQuery, OrderByQuery, SampleQuery,
+                                  RelevanceFeedbackQuery>;
 
 // A node of the query tree. With prefetches, the scoring query ranks the points they found (a
 // nearest or recommend re-scores them exactly; a fusion fuses their lists); without, it searches

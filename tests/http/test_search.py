@@ -239,6 +239,18 @@ class SearchApiTest(unittest.TestCase):
         zone = query({"context": {"positive": [5, 0], "negative": [15, 0]}}, 3, filter={
             "must": [{"key": "group", "match": {"value": "g1"}}]})
         self.assertEqual([(p["id"], p["score"]) for p in zone], [(1, 0), (4, 0), (7, 0)])
+        # relevance_feedback (naive): a * sim(target) + sum over pairs with confidence > 0 of
+        # confidence^b * c * (sim(better) - sim(worse)); here -(x-10)^2 + (x-8)^2 - (x-12)^2
+        # = -x^2 + 28x - 180: 14 (16), then 13 and 15 (15, by id).
+        fed = query({"relevance_feedback": {
+            "target": [10, 0],
+            "feedback": [{"example": [12, 0], "score": 1}, {"example": [8, 0], "score": 0}],
+            "strategy": {"naive": {"a": 1, "b": 1, "c": 1}}}}, 3)
+        self.assertEqual([(p["id"], p["score"]) for p in fed], [(14, 16), (13, 15), (15, 15)])
+        status, body = self.req("POST", "/collections/s/points/query", {"using": "dense", "query": {
+            "relevance_feedback": {"target": [10, 0], "feedback": [],
+                                   "strategy": {"naive": {"a": 1, "b": 1, "c": 1}}}}})
+        assert_error(self, status, body, 422, "feedback elements must be non-empty")
         # The 1.18 route takes the strategy too.
         legacy = assert_ok(self, *self.req("POST", "/collections/s/points/recommend", {
             "positive": [[10, 0]], "negative": [[19, 0]], "strategy": "best_score", "using": "dense",
