@@ -289,6 +289,26 @@ Result<std::vector<ScoredPoint>> RerankMmr(const Searcher& searcher, const Query
   return out;
 }
 
+// What a level scores: its filter, and with prefetches only the points they found.
+std::shared_ptr<const Filter> LevelFilter(const Query& q,
+                                          const std::vector<std::vector<ScoredPoint>>& prefetched) {
+  if (q.prefetch.empty()) {
+    return q.filter;
+  }
+  auto candidates = std::make_shared<Filter>();
+  HasIdCondition has;
+  for (const auto& list : prefetched) {
+    for (const ScoredPoint& p : list) {
+      has.ids.insert(p.record.id);
+    }
+  }
+  candidates->must.push_back(std::move(has));
+  if (q.filter != nullptr) {
+    candidates->must.push_back(FilterCondition{q.filter});
+  }
+  return candidates;
+}
+
 // Qdrant's sigmoids (common/math.rs): x / (1 + |x|) in (-1, 1), and scaled into (0, 1).
 float FastSigmoid(float x) {
   return x / (1.0f + std::fabs(x));
@@ -402,21 +422,7 @@ Result<std::vector<ScoredPoint>> RunScored(const QuerySources& sources, const Qu
   request.score_threshold = q.score_threshold;
   request.with_payload = q.with_payload;
   request.with_vectors = q.with_vectors;
-  std::shared_ptr<const Filter> filter = q.filter;
-  if (!q.prefetch.empty()) {  // only the prefetched points
-    auto candidates = std::make_shared<Filter>();
-    HasIdCondition has;
-    for (const auto& list : prefetched) {
-      for (const ScoredPoint& p : list) {
-        has.ids.insert(p.record.id);
-      }
-    }
-    candidates->must.push_back(std::move(has));
-    if (q.filter != nullptr) {
-      candidates->must.push_back(FilterCondition{q.filter});
-    }
-    filter = std::move(candidates);
-  }
+  const std::shared_ptr<const Filter> filter = LevelFilter(q, prefetched);
   request.filter = filter.get();
   return searcher.SearchScored(request);
 }
@@ -469,22 +475,7 @@ Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q
 
   if (std::holds_alternative<OrderByQuery>(q.query) ||
       std::holds_alternative<SampleQuery>(q.query)) {
-    // Over the prefetches' points when there are prefetches.
-    std::shared_ptr<const Filter> filter = q.filter;
-    if (!q.prefetch.empty()) {
-      auto candidates = std::make_shared<Filter>();
-      HasIdCondition has;
-      for (const auto& list : prefetched) {
-        for (const ScoredPoint& p : list) {
-          has.ids.insert(p.record.id);
-        }
-      }
-      candidates->must.push_back(std::move(has));
-      if (q.filter != nullptr) {
-        candidates->must.push_back(FilterCondition{q.filter});
-      }
-      filter = std::move(candidates);
-    }
+    const std::shared_ptr<const Filter> filter = LevelFilter(q, prefetched);
     std::vector<ScoredPoint> out;
     if (const auto* order = std::get_if<OrderByQuery>(&q.query)) {
       if (q.score_threshold) {
@@ -623,22 +614,9 @@ Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q
     TESSERA_RETURN_IF_ERROR(SetTarget(searcher, VectorExampleOf(std::move(target)),
                                       q.using_vector, &request));
   }
-  std::shared_ptr<const Filter> filter = q.filter;
+  const std::shared_ptr<const Filter> filter = LevelFilter(q, prefetched);
   if (!q.prefetch.empty()) {
-    // Re-score the prefetched candidates with this query, exactly.
-    auto candidates = std::make_shared<Filter>();
-    HasIdCondition has;
-    for (const auto& list : prefetched) {
-      for (const ScoredPoint& p : list) {
-        has.ids.insert(p.record.id);
-      }
-    }
-    candidates->must.push_back(std::move(has));
-    if (q.filter != nullptr) {
-      candidates->must.push_back(FilterCondition{q.filter});
-    }
-    filter = std::move(candidates);
-    request.exact = true;
+    request.exact = true;  // re-score the prefetched candidates with this query, exactly
   }
   request.filter = filter.get();
   return SearchExcluding(searcher, std::move(request), exclude);
