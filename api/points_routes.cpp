@@ -297,6 +297,7 @@ Result<engine::OrderBy> ParseOrderBy(const json::value& order_by, const std::str
   }
   FieldReader orr(order_by, path);
   TESSERA_RETURN_IF_ERROR(orr.status());
+  TESSERA_RETURN_IF_ERROR(orr.OnlyKnown({"key", "direction", "start_from"}));
   TESSERA_RETURN_IF_ERROR(orr.Require("key", &order.key));
   TESSERA_RETURN_IF_ERROR(CheckKeyPath(path + ".key", order.key));
   std::optional<std::string> direction;
@@ -541,6 +542,7 @@ asio::awaitable<Reply> Api::SearchMatrix(Request& r, engine::Catalog& c, bool of
   auto parse = [&](engine::SearchMatrixRequest* request) -> Status {
     FieldReader reader(target->body, "");
     TESSERA_RETURN_IF_ERROR(reader.status());
+    TESSERA_RETURN_IF_ERROR(reader.OnlyKnown({"shard_key", "filter", "sample", "limit", "using"}));
     TESSERA_RETURN_IF_ERROR(reader.Unsupported("shard_key", "custom sharding (`shard_key`)"));
     std::optional<uint64_t> sample, limit;
     std::optional<std::string> using_name;
@@ -837,6 +839,19 @@ Result<engine::RecommendQuery> ParseRecommend(const json::value* positive,
   return recommend;
 }
 
+// A value Qdrant takes as one item or a list of them (MaybeOneOrMany): the items.
+std::vector<const json::value*> OneOrMany(const json::value& v) {
+  std::vector<const json::value*> out;
+  if (const json::array* a = v.if_array()) {
+    for (const json::value& e : *a) {
+      out.push_back(&e);
+    }
+  } else {
+    out.push_back(&v);
+  }
+  return out;
+}
+
 // One example (a point id or a dense vector), as ParseExamples reads each.
 Result<engine::VectorExample> ParseExample(const json::value& v, std::string_view path) {
   const json::value list = json::array{v};
@@ -851,14 +866,7 @@ Status ParseContext(const json::value* v, const std::string& path,
   if (v == nullptr || v->is_null()) {
     return Status::Ok();
   }
-  std::vector<const json::value*> pairs;
-  if (v->is_array()) {
-    for (const json::value& p : v->get_array()) {
-      pairs.push_back(&p);
-    }
-  } else {
-    pairs.push_back(v);
-  }
+  const std::vector<const json::value*> pairs = OneOrMany(*v);
   for (size_t i = 0; i < pairs.size(); ++i) {
     const std::string at = v->is_array() ? path + "[" + std::to_string(i) + "]" : path;
     FieldReader pr(*pairs[i], at);
@@ -903,14 +911,7 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
   q.using_vector = using_name.value_or("");
 
   if (const json::value* prefetch = reader.Find("prefetch")) {
-    std::vector<const json::value*> subs;
-    if (prefetch->is_array()) {
-      for (const json::value& p : prefetch->get_array()) {
-        subs.push_back(&p);
-      }
-    } else {
-      subs.push_back(prefetch);
-    }
+    const std::vector<const json::value*> subs = OneOrMany(*prefetch);
     for (size_t i = 0; i < subs.size(); ++i) {
       SearchInput sub;
       TESSERA_RETURN_IF_ERROR(ParseQueryRequest(
@@ -933,6 +934,19 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
     }
     q.query = engine::ScrollQuery{};  // the points in id order, as Qdrant lists them
     return Status::Ok();
+  }
+  if (query->is_object()) {
+    // A query object is one kind: a key beside it is refused, never dropped.
+    FieldReader qr(*query, path + "query");
+    for (const char* kind : {"fusion", "rrf", "order_by", "sample", "discover",
+                             "relevance_feedback", "context", "recommend"}) {
+      if (query->get_object().contains(kind)) {
+        TESSERA_RETURN_IF_ERROR(qr.OnlyKnown({kind}));
+      }
+    }
+    if (query->get_object().contains("nearest")) {
+      TESSERA_RETURN_IF_ERROR(qr.OnlyKnown({"nearest", "mmr"}));
+    }
   }
   if (query->is_object() &&
       (query->get_object().contains("fusion") || query->get_object().contains("rrf"))) {
@@ -970,6 +984,7 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
       // {diversity, candidates_limit} (the spec check took the bounds: [0, 1], <= 16384).
       FieldReader mr(*m, path + "query.mmr");
       TESSERA_RETURN_IF_ERROR(mr.status());
+      TESSERA_RETURN_IF_ERROR(mr.OnlyKnown({"diversity", "candidates_limit"}));
       std::optional<double> diversity;
       std::optional<uint64_t> candidates;
       TESSERA_RETURN_IF_ERROR(mr.Get("diversity", &diversity));
@@ -1015,6 +1030,7 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
     const std::string at = path + "query.relevance_feedback";
     FieldReader fr(query->get_object().at("relevance_feedback"), at);
     TESSERA_RETURN_IF_ERROR(fr.status());
+    TESSERA_RETURN_IF_ERROR(fr.OnlyKnown({"target", "feedback", "strategy"}));
     const json::value* target = fr.Find("target");
     const json::value* list = fr.Find("feedback");
     const json::value* strategy = fr.Find("strategy");
@@ -1035,6 +1051,7 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
       const std::string item_at = at + ".feedback[" + std::to_string(i) + "]";
       FieldReader ir(items[i], item_at);
       TESSERA_RETURN_IF_ERROR(ir.status());
+      TESSERA_RETURN_IF_ERROR(ir.OnlyKnown({"example", "score"}));
       const json::value* example = ir.Find("example");
       std::optional<double> score;
       TESSERA_RETURN_IF_ERROR(ir.Get("score", &score));
@@ -1046,7 +1063,9 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
       item.score = static_cast<float>(*score);
       feedback.feedback.push_back(std::move(item));
     }
+    TESSERA_RETURN_IF_ERROR(FieldReader(*strategy, at + ".strategy").OnlyKnown({"naive"}));
     FieldReader nr(*naive_v, at + ".strategy.naive");
+    TESSERA_RETURN_IF_ERROR(nr.OnlyKnown({"a", "b", "c"}));
     std::optional<double> a, b, c;
     TESSERA_RETURN_IF_ERROR(nr.Get("a", &a));
     TESSERA_RETURN_IF_ERROR(nr.Get("b", &b));
@@ -1068,8 +1087,9 @@ Status ParseQueryRequest(const json::value& body, const std::string& path, Searc
     return Status::Ok();
   }
   if (query->is_object() && query->get_object().contains("recommend")) {
-    FieldReader rr(query->get_object().at("recommend"), "query.recommend");
+    FieldReader rr(query->get_object().at("recommend"), path + "query.recommend");
     TESSERA_RETURN_IF_ERROR(rr.status());
+    TESSERA_RETURN_IF_ERROR(rr.OnlyKnown({"positive", "negative", "strategy"}));
     TESSERA_ASSIGN_OR_RETURN(q.query,
                              ParseRecommend(rr.Find("positive"), rr.Find("negative"),
                                             rr.Find("strategy"), false));

@@ -17,9 +17,6 @@ namespace {
 constexpr int kMaxPrefetchDepth = 4;  // levels of prefetch below the root
 
 // a + b, or the largest size_t (a limit may be any u64, as in Qdrant).
-size_t SaturatingAdd(size_t a, size_t b) {
-  return a > std::numeric_limits<size_t>::max() - b ? std::numeric_limits<size_t>::max() : a + b;
-}
 
 // The stored vector `name` of point `id`, of any kind.
 Result<VectorInput> StoredVector(const Searcher& searcher, const PointId& id,
@@ -289,6 +286,28 @@ Result<std::vector<ScoredPoint>> RerankMmr(const Searcher& searcher, const Query
   return out;
 }
 
+// The payload and vectors the query asks for, into points found without them (one read).
+void FillRecords(const Searcher& searcher, const Query& q, std::vector<ScoredPoint>* points) {
+  if (!q.with_payload && !q.with_vectors) {
+    return;
+  }
+  std::vector<PointId> ids;
+  for (const ScoredPoint& p : *points) {
+    ids.push_back(p.record.id);
+  }
+  std::unordered_map<PointId, PointRecord, PointIdHash> by_id;
+  for (PointRecord& r : searcher.Retrieve(ids, q.with_payload, q.with_vectors)) {
+    by_id.emplace(r.id, std::move(r));
+  }
+  for (ScoredPoint& p : *points) {
+    if (auto it = by_id.find(p.record.id); it != by_id.end()) {
+      it->second.version = p.record.version;
+      p.record = std::move(it->second);
+      by_id.erase(it);
+    }
+  }
+}
+
 // What a level scores: its filter, and with prefetches only the points they found.
 std::shared_ptr<const Filter> LevelFilter(const Query& q,
                                           const std::vector<std::vector<ScoredPoint>>& prefetched) {
@@ -536,15 +555,7 @@ Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q
     if (fused.size() > q.limit) {
       fused.resize(q.limit);
     }
-    if (q.with_payload || q.with_vectors) {
-      for (ScoredPoint& p : fused) {
-        auto rec = searcher.Retrieve({p.record.id}, q.with_payload, q.with_vectors);
-        if (!rec.empty()) {
-          rec[0].version = p.record.version;
-          p.record = std::move(rec[0]);
-        }
-      }
-    }
+    FillRecords(searcher, q, &fused);
     return fused;
   }
 
@@ -584,15 +595,7 @@ Result<std::vector<ScoredPoint>> Run(const QuerySources& sources, const Query& q
                                SearchExcluding(searcher, std::move(request), exclude));
     }
     TESSERA_ASSIGN_OR_RETURN(auto chosen, RerankMmr(searcher, q, *nearest, std::move(candidates)));
-    if (q.with_payload || q.with_vectors) {
-      for (ScoredPoint& p : chosen) {
-        auto rec = searcher.Retrieve({p.record.id}, q.with_payload, q.with_vectors);
-        if (!rec.empty()) {
-          rec[0].version = p.record.version;
-          p.record = std::move(rec[0]);
-        }
-      }
-    }
+    FillRecords(searcher, q, &chosen);
     return chosen;
   }
   if (const auto* recommend = std::get_if<RecommendQuery>(&q.query);

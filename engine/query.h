@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -40,6 +41,11 @@ struct ScoredPoint {
   PointRecord record;
   float score = 0;
 };
+
+// a + b, or the largest size_t when that overflows (a limit may be any u64, as in Qdrant).
+inline size_t SaturatingAdd(size_t a, size_t b) {
+  return a > std::numeric_limits<size_t>::max() - b ? std::numeric_limits<size_t>::max() : a + b;
+}
 
 // Decides, for a live point, whether a read may return it; nullptr accepts every point.
 using PointFilter = const Filter*;

@@ -151,9 +151,7 @@ Result<std::vector<ScoredPoint>> Searcher::Search(const SearchRequest& unbound) 
   const index::Metric metric = sparse ? index::Metric::kDot : MetricFor(it->second.distance);
   // Results wanted: saturating (a limit may be as large as u64 allows, as in Qdrant), and
   // at most every point there is (set below, under the lock).
-  size_t want = request.limit > std::numeric_limits<size_t>::max() - request.offset
-                    ? std::numeric_limits<size_t>::max()
-                    : request.offset + request.limit;
+  size_t want = SaturatingAdd(request.offset, request.limit);
 
   struct Candidate {
     float distance;
@@ -419,9 +417,7 @@ Result<std::vector<ScoredPoint>> Searcher::SearchScored(const ScoredSearchReques
   }
   const std::unordered_set<PointId, PointIdHash> exclude(unbound.exclude.begin(),
                                                          unbound.exclude.end());
-  const size_t want = unbound.limit > std::numeric_limits<size_t>::max() - unbound.offset
-                          ? std::numeric_limits<size_t>::max()
-                          : unbound.offset + unbound.limit;
+  const size_t want = SaturatingAdd(unbound.offset, unbound.limit);
   struct Scored {
     float score;
     PointId id;
