@@ -22,13 +22,23 @@ template <typename T>
 void NumericIndex<T>::Add(Offset o, std::span<const T> values) {
   bool any = false;
   for (T v : values) {
-    if (!IsNan(v)) {
-      by_value_[v == T{} ? T{} : v].add(o);  // -0.0 and 0.0 are one value; a repeat is a no-op
-      any = true;
+    if (IsNan(v)) {
+      continue;
+    }
+    const T key = v == T{} ? T{} : v;  // -0.0 and 0.0 are one value; a repeat is a no-op
+    by_value_[key].add(o);
+    any = true;
+    if (!blocks_.empty()) {
+      const size_t b = BlockOf(key);
+      blocks_[b].add(o);
+      SplitIfLarge(b);
     }
   }
   if (any) {
     with_values_.add(o);
+  }
+  if (blocks_.empty() && by_value_.size() >= kBlockValues) {
+    BuildBlocks();
   }
 }
 
@@ -38,15 +48,118 @@ void NumericIndex<T>::Remove(Offset o, std::span<const T> values) {
     if (IsNan(v)) {
       continue;
     }
-    auto it = by_value_.find(v == T{} ? T{} : v);
+    const T key = v == T{} ? T{} : v;
+    auto it = by_value_.find(key);
     if (it != by_value_.end()) {
       it->second.remove(o);
       if (it->second.isEmpty()) {
         by_value_.erase(it);
       }
     }
+    // The offset held no value but these: it leaves every block one of them is in.
+    if (!blocks_.empty()) {
+      blocks_[BlockOf(key)].remove(o);
+    }
   }
   with_values_.remove(o);
+  if (!blocks_.empty() && by_value_.size() < kBlockValues / 2) {
+    bounds_.clear();
+    blocks_.clear();
+  }
+}
+
+template <typename T>
+size_t NumericIndex<T>::BlockOf(T v) const {
+  return static_cast<size_t>(std::upper_bound(bounds_.begin(), bounds_.end(), v) -
+                             bounds_.begin());
+}
+
+template <typename T>
+std::pair<typename std::map<T, Postings>::const_iterator,
+          typename std::map<T, Postings>::const_iterator>
+NumericIndex<T>::BlockValues(size_t b) const {
+  return {b == 0 ? by_value_.begin() : by_value_.lower_bound(bounds_[b - 1]),
+          b == bounds_.size() ? by_value_.end() : by_value_.lower_bound(bounds_[b])};
+}
+
+// Cuts the values into blocks of about target offsets each, in value order.
+template <typename T>
+void NumericIndex<T>::BuildBlocks() {
+  bounds_.clear();
+  blocks_.clear();
+  uint64_t total = 0;
+  for (const auto& [value, offsets] : by_value_) {
+    total += offsets.cardinality();
+  }
+  const uint64_t target = std::max(min_block_, total / 8);
+  std::vector<const Postings*> parts;
+  uint64_t size = 0;
+  for (const auto& [value, offsets] : by_value_) {
+    if (!parts.empty() && size >= target) {
+      blocks_.push_back(Postings::fastunion(parts.size(), parts.data()));
+      bounds_.push_back(value);
+      parts.clear();
+      size = 0;
+    }
+    parts.push_back(&offsets);
+    size += offsets.cardinality();
+  }
+  blocks_.push_back(parts.empty() ? Postings()
+                                  : Postings::fastunion(parts.size(), parts.data()));
+}
+
+// A block grown past twice the target with two values or more is cut in two where half its
+// offsets (counted by value) fall on each side.
+template <typename T>
+void NumericIndex<T>::SplitIfLarge(size_t b) {
+  const uint64_t target = std::max(min_block_, with_values_.cardinality() / 8);
+  if (blocks_[b].cardinality() <= 2 * target) {
+    return;
+  }
+  auto [first, last] = BlockValues(b);
+  uint64_t total = 0;
+  size_t values = 0;
+  for (auto it = first; it != last; ++it, ++values) {
+    total += it->second.cardinality();
+  }
+  if (values < 2) {
+    return;
+  }
+  std::vector<const Postings*> low, high;
+  uint64_t seen = 0;
+  auto cut = first;
+  for (; cut != last; ++cut) {
+    if (!low.empty() && seen >= total / 2) {
+      break;
+    }
+    low.push_back(&cut->second);
+    seen += cut->second.cardinality();
+  }
+  if (cut == last) {  // the last value holds more than half: cut before it
+    --cut;
+    low.pop_back();
+  }
+  for (auto it = cut; it != last; ++it) {
+    high.push_back(&it->second);
+  }
+  const T bound = cut->first;
+  Postings lower = Postings::fastunion(low.size(), low.data());
+  Postings upper = Postings::fastunion(high.size(), high.data());
+  blocks_[b] = std::move(upper);
+  blocks_.insert(blocks_.begin() + static_cast<std::ptrdiff_t>(b), std::move(lower));
+  bounds_.insert(bounds_.begin() + static_cast<std::ptrdiff_t>(b), bound);
+}
+
+template <typename T>
+size_t NumericIndex<T>::bytes() const {
+  size_t n = with_values_.getSizeInBytes();
+  for (const auto& [value, offsets] : by_value_) {
+    n += sizeof(value) + offsets.getSizeInBytes();
+  }
+  for (const Postings& block : blocks_) {
+    n += block.getSizeInBytes();
+  }
+  return n + bounds_.size() * sizeof(T);
 }
 
 template <typename T>
@@ -86,8 +199,26 @@ template <typename T>
 Postings NumericIndex<T>::Range(const NumericRange<T>& range) const {
   auto [first, last] = Span(range);
   std::vector<const Postings*> parts;
-  for (auto it = first; it != last; ++it) {
-    parts.push_back(&it->second);
+  const auto end = by_value_.end();
+  for (auto it = first; it != last;) {
+    if (blocks_.empty()) {
+      parts.push_back(&it->second);
+      ++it;
+      continue;
+    }
+    // The block of this value: whole when the range starts at or before its first value and
+    // ends at or after its last; otherwise its values in the range.
+    const size_t b = BlockOf(it->first);
+    const auto [block_first, block_last] = BlockValues(b);
+    const bool ends_inside = last == end || (block_last != end && block_last->first <= last->first);
+    if (it == block_first && ends_inside) {
+      parts.push_back(&blocks_[b]);
+      it = block_last;
+      continue;
+    }
+    for (; it != last && it != block_last; ++it) {
+      parts.push_back(&it->second);
+    }
   }
   if (parts.empty()) {
     return Postings();

@@ -100,10 +100,10 @@ std::set<uint32_t> ScanRange(const std::vector<std::vector<T>>& truth, const Num
 }
 
 template <typename T>
-void CheckNumeric(std::mt19937& rng, const std::vector<T>& domain) {
-  const size_t n = 300;
+void CheckNumeric(std::mt19937& rng, const std::vector<T>& domain, uint64_t min_block = 4096,
+                  size_t n = 300) {
   std::vector<std::vector<T>> truth(n);
-  NumericIndex<T> index;
+  NumericIndex<T> index(min_block);
   for (int step = 0; step < 3000; ++step) {
     const auto o = static_cast<Offset>(rng() % n);
     std::vector<T> values;
@@ -135,11 +135,31 @@ void CheckNumeric(std::mt19937& rng, const std::vector<T>& domain) {
       ASSERT_EQ(ToSet(index.Match(v)), ScanRange(truth, exactly)) << "value " << v;
     }
   }
+  if (domain.size() >= 2 * NumericIndex<T>::kBlockValues && min_block < n) {
+    EXPECT_GT(index.blocks(), 4u) << "the ranges above were answered from range blocks";
+  }
 }
 
 TEST(NumericIndexTest, IntegersAgreeWithAScanThroughRandomChanges) {
   std::mt19937 rng(18);
   CheckNumeric<int64_t>(rng, {INT64_MIN, -1000, -1, 0, 1, 2, 3, 7, 1000, INT64_MAX});
+}
+
+// Many distinct values: ranges are answered from range blocks (cut small here so that blocks
+// split, and ranges start, end and cut through blocks), through adds and removes.
+TEST(NumericIndexTest, RangeBlocksAgreeWithAScanThroughRandomChanges) {
+  std::mt19937 rng(20);
+  std::vector<int64_t> domain;
+  for (int64_t v = -100; v < 100; v += 2) {
+    domain.push_back(v);
+  }
+  CheckNumeric<int64_t>(rng, domain, /*min_block=*/8, /*n=*/400);
+  std::vector<double> reals;
+  for (int i = 0; i < 80; ++i) {
+    reals.push_back(i * 0.25 - 10.0);
+  }
+  reals.push_back(-0.0);
+  CheckNumeric<double>(rng, reals, /*min_block=*/16, /*n=*/400);
 }
 
 TEST(NumericIndexTest, FloatsAgreeWithAScanIncludingNanAndSignedZero) {
