@@ -623,8 +623,9 @@ asio::awaitable<Reply> Api::CountPoints(Request& r, engine::Catalog& c) {
   if (!s.ok()) {
     co_return StatusReply(s, r.start);
   }
-  // Counts are always exact here: `exact: false` gets the exact figure too.
-  co_return JsonResult(json::object{{"count", collection->Count(filter.get())}}, r.start);
+  // `exact: false` (Qdrant's default is true): an estimate where the exact count costs a scan.
+  co_return JsonResult(
+      json::object{{"count", collection->Count(filter.get(), exact.value_or(true))}}, r.start);
 }
 
 asio::awaitable<Reply> Api::RetrievePoints(Request& r, engine::Catalog& c) {

@@ -412,8 +412,8 @@ std::vector<PointRecord> Collection::Scroll(const std::optional<PointId>& from, 
   return scans_->Scroll(from, limit, filter, with_payload, with_vectors, next);
 }
 
-uint64_t Collection::Count(PointFilter filter) const {
-  return scans_->Count(filter);
+uint64_t Collection::Count(PointFilter filter, bool exact) const {
+  return scans_->Count(filter, exact);
 }
 
 std::vector<PointId> Collection::MatchingIds(PointFilter filter) const {

@@ -164,7 +164,7 @@ class Collection {
   std::vector<PointRecord> Scroll(const std::optional<PointId>& from, size_t limit,
                                   PointFilter filter, bool with_payload, bool with_vectors,
                                   std::optional<PointId>* next) const;
-  uint64_t Count(PointFilter filter) const;
+  uint64_t Count(PointFilter filter, bool exact = true) const;  // see Scans::Count
   // See Scans::ScrollOrdered.
   Result<std::vector<PointRecord>> ScrollOrdered(const OrderBy& order, size_t limit,
                                                  PointFilter filter, bool with_payload,

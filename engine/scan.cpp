@@ -1,6 +1,7 @@
 #include "engine/scan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <tuple>
@@ -58,7 +59,43 @@ std::vector<PointRecord> Scans::Scroll(const std::optional<PointId>& from, size_
   return out;
 }
 
-uint64_t Scans::Count(PointFilter unbound_filter) const {
+namespace {
+
+// Count's estimate on one segment (see Scans::Count).
+uint64_t EstimateCount(const Filter& filter, const Segment& s,
+                       const std::optional<IndexedCandidates>& candidates) {
+  constexpr uint64_t kSample = 2048;
+  const uint64_t size = s.size();
+  if (size == 0) {
+    return 0;
+  }
+  const double live_share = static_cast<double>(s.live_count()) / static_cast<double>(size);
+  if (candidates && candidates->exact) {
+    return static_cast<uint64_t>(
+        std::llround(static_cast<double>(candidates->offsets.cardinality()) * live_share));
+  }
+  const uint64_t pool = candidates ? candidates->offsets.cardinality() : size;
+  if (pool <= kSample) {
+    uint64_t n = 0;
+    ForEachMatchOf(filter, s, candidates, [&](Offset) { ++n; });
+    return n;
+  }
+  uint64_t hits = 0;
+  for (uint64_t i = 0; i < kSample; ++i) {
+    const uint64_t rank = i * pool / kSample;
+    Offset o = static_cast<Offset>(rank);
+    if (candidates && !candidates->offsets.select(static_cast<uint32_t>(rank), &o)) {
+      continue;
+    }
+    hits += !s.deleted(o) && Accepts(&filter, s, o);
+  }
+  return static_cast<uint64_t>(
+      std::llround(static_cast<double>(hits) * static_cast<double>(pool) / kSample));
+}
+
+}  // namespace
+
+uint64_t Scans::Count(PointFilter unbound_filter, bool exact) const {
   const std::shared_ptr<const CollectionConfig> config = config_.get();
   const BoundFilter bound(unbound_filter, TextIndexesOf(*config));
   const PointFilter filter = bound.get();
@@ -71,7 +108,9 @@ uint64_t Scans::Count(PointFilter unbound_filter) const {
     }
     // The indexes' exact answer on a segment without tombstones is the count.
     const std::optional<IndexedCandidates> candidates = IndexedCandidatesFor(*filter, *s, *config);
-    if (candidates && candidates->exact && s->live_count() == s->size()) {
+    if (!exact) {
+      n += EstimateCount(*filter, *s, candidates);
+    } else if (candidates && candidates->exact && s->live_count() == s->size()) {
       n += candidates->offsets.cardinality();
     } else {
       ForEachMatchOf(*filter, *s, candidates, [&](Offset) { ++n; });

@@ -26,7 +26,12 @@ class Scans {
   std::vector<PointRecord> Scroll(const std::optional<PointId>& from, size_t limit,
                                   PointFilter filter, bool with_payload, bool with_vectors,
                                   std::optional<PointId>* next) const;
-  uint64_t Count(PointFilter filter) const;
+  // Live points the filter accepts. `exact` false (Qdrant's `exact: false`): an estimate where
+  // the exact figure costs a scan: per segment, the payload indexes' exact answer scaled by
+  // the segment's live share, or the filter evaluated on an even sample of 2,048 of the
+  // segment's points (of the indexes' candidates when there are some) and scaled up; small
+  // segments are counted exactly.
+  uint64_t Count(PointFilter filter, bool exact = true) const;
   // Ids of live points the filter accepts, in id order.
   std::vector<PointId> MatchingIds(PointFilter filter) const;
   // Points ordered by the numeric (or datetime) payload value at `order.key`, which needs a

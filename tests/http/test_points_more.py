@@ -331,6 +331,10 @@ class PointsMoreTest(ServerTestCase):
 
         self.assertEqual(assert_ok(self, *self.req("POST", "/collections/f/points/count", {}))["count"], 4)
         self.assertEqual(count({"must": [{"key": "city", "match": {"value": "Berlin"}}]}), 2)
+        # exact: false estimates only where counting costs a scan: a small segment is counted.
+        approx = assert_ok(self, *self.req("POST", "/collections/f/points/count", {
+            "filter": {"must": [{"key": "city", "match": {"value": "Berlin"}}]}, "exact": False}))
+        self.assertEqual(approx, {"count": 2})
         self.assertEqual(count({"must": {"key": "city", "match": {"value": "Berlin"}}}), 2)  # single condition
         self.assertEqual(count({"should": [{"key": "city", "match": {"any": ["Paris", "Rome"]}}]}), 2)
         self.assertEqual(count({"must": [{"key": "city", "match": {"except": ["Berlin"]}}]}), 2)
