@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <ctime>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "common/logging.h"
 #include "common/memory.h"
@@ -30,6 +33,47 @@ std::string_view ToName(OptimizerKind kind) {
   return "indexing";
 }
 
+
+// The payload indexes declared `is_tenant: true` (keyword, uuid) or `is_principal: true`
+// (integer, float, datetime), by field name: the keys a copy is ordered by.
+std::vector<std::string> DefragmentKeys(const CollectionConfig& config) {
+  std::vector<std::string> keys;
+  for (const auto& [field, info] : config.payload_indexes) {
+    for (const char* flag : {"is_tenant", "is_principal"}) {
+      const boost::json::value* v = info.params.if_contains(flag);
+      if (v != nullptr && v->is_bool() && v->as_bool()) {
+        keys.push_back(field);
+        break;
+      }
+    }
+  }
+  return keys;
+}
+
+// A point's place in a defragmented copy: per key, its smallest value (numbers before strings;
+// points without a value last).
+using DefragmentKey = std::vector<std::tuple<int, double, std::string>>;
+
+DefragmentKey DefragmentKeyOf(const boost::json::object& payload,
+                              const std::vector<std::string>& keys) {
+  DefragmentKey out;
+  for (const std::string& key : keys) {
+    std::tuple<int, double, std::string> best{2, 0.0, {}};
+    for (const boost::json::value* v : ValuesAt(payload, key)) {
+      std::tuple<int, double, std::string> k{2, 0.0, {}};
+      if (v->is_number()) {
+        k = {0, v->to_number<double>(), {}};
+      } else if (v->is_string()) {
+        k = {1, 0.0, std::string(v->get_string())};
+      } else {
+        continue;
+      }
+      best = std::min(best, k);
+    }
+    out.push_back(std::move(best));
+  }
+  return out;
+}
 }  // namespace
 
 std::string_view OptimizerName(OptimizerKind kind) {
@@ -442,6 +486,12 @@ Status Optimizer::Execute(const PlannedOptimization& plan) {
     copy->Reserve(live);  // one allocation per column, no growth slack
     origin.reserve(live);
   }
+  // Qdrant's defragmentation: with payload indexes declared `is_tenant` or `is_principal`, the
+  // copy holds its points in the order of those fields' values (DefragmentOrder), so that one
+  // tenant's points, or a principal range's, are neighbouring rows; otherwise in source order.
+  const std::vector<std::string> keys = DefragmentKeys(*config);
+  std::vector<Origin> order;
+  std::vector<DefragmentKey> sort_keys;
   for (uint32_t i = 0; i < sources.size(); ++i) {
     const Segment& source = *sources[i];
     const size_t size = source.size();  // a sealed segment's offsets do not grow
@@ -450,11 +500,38 @@ Status Optimizer::Execute(const PlannedOptimization& plan) {
       for (size_t o = begin; o < std::min(size, begin + kCopyChunk); ++o) {
         const auto off = static_cast<Offset>(o);
         if (!source.deleted(off)) {
-          copy->Put(source.point_id(off), source.version(off), source.vectors_of(off),
-                    source.payload(off));
-          origin.push_back({i, off});
+          order.push_back({i, off});
+          if (!keys.empty()) {
+            sort_keys.push_back(DefragmentKeyOf(source.payload(off), keys));
+          }
         }
       }
+    }
+  }
+  if (!keys.empty()) {
+    std::vector<size_t> rank(order.size());
+    for (size_t r = 0; r < rank.size(); ++r) {
+      rank[r] = r;
+    }
+    std::stable_sort(rank.begin(), rank.end(),
+                     [&](size_t a, size_t b) { return sort_keys[a] < sort_keys[b]; });
+    std::vector<Origin> sorted;
+    sorted.reserve(order.size());
+    for (size_t r : rank) {
+      sorted.push_back(order[r]);
+    }
+    order = std::move(sorted);
+  }
+  // Points deleted since they were listed are copied all the same: the tombstones made during
+  // the build are applied to the copy below.
+  for (size_t begin = 0; begin < order.size(); begin += kCopyChunk) {
+    std::shared_lock state(segments_.mu());
+    for (size_t k = begin; k < std::min(order.size(), begin + kCopyChunk); ++k) {
+      const Segment& source = *sources[order[k].source];
+      const Offset off = order[k].offset;
+      copy->Put(source.point_id(off), source.version(off), source.vectors_of(off),
+                source.payload(off));
+      origin.push_back(order[k]);
     }
   }
   copy->Seal();

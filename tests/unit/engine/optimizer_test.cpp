@@ -1,5 +1,6 @@
 #include "engine/optimizer.h"
 
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -199,6 +200,63 @@ TEST(OptimizerTest, ANewSegmentComesWithItsDeclaredPayloadIndexes) {
     EXPECT_EQ(s->payload_index().builds(), 5u) << "an index was built again at its first use";
   }
   EXPECT_EQ(sealed, 1u);
+}
+
+// Qdrant's defragmentation: a segment an optimization makes holds the points of one tenant
+// (`is_tenant`), then by a principal field's values (`is_principal`), in neighbouring rows;
+// without such a field, in the sources' order. Every point, its vector and payload survive.
+TEST(OptimizerTest, ACopyKeepsEachTenantsPointsTogether) {
+  for (bool declared : {true, false}) {
+    CollectionConfig config;
+    config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kDot};
+    config.payload_indexes["tenant"] = PayloadIndexInfo{};
+    config.payload_indexes["ts"] = PayloadIndexInfo{.type = PayloadSchemaType::kInteger};
+    if (declared) {
+      config.payload_indexes["tenant"].params["is_tenant"] = true;
+      config.payload_indexes["ts"].params["is_principal"] = true;
+    }
+    config.optimizers.indexing_threshold = 1;
+    config.hnsw.m = 4;
+    config.hnsw.ef_construct = 16;
+    SharedConfig shared(config);
+    SegmentSet set({}, 1, SpecsFor(config));
+    const char* tenants[] = {"t2", "t0", "t1"};
+    for (uint64_t i = 0; i < 300; ++i) {
+      boost::json::object payload{{"tenant", tenants[i % 3]},
+                                  {"ts", static_cast<int64_t>((i * 7919) % 300)}};
+      if (i % 50 == 0) {
+        payload.erase("tenant");  // no tenant: after all the others
+      }
+      set.mutable_appendable().Put(PointId::Num(i), i + 1,
+                                   {{"", DenseVector{static_cast<float>(i), 1}}}, payload);
+    }
+    Optimizer optimizer("c", set, shared, 1);
+    ASSERT_TRUE(optimizer.OptimizeNow().ok());
+    std::shared_lock state(set.mu());
+    const Segment* sealed = nullptr;
+    for (const auto& s : set.segments()) {
+      if (s->sealed()) {
+        sealed = s.get();
+      }
+    }
+    ASSERT_NE(sealed, nullptr);
+    ASSERT_EQ(sealed->live_count(), 300u);
+    std::vector<std::pair<std::string, int64_t>> rows;
+    for (Offset o = 0; o < sealed->size(); ++o) {
+      const boost::json::object& p = sealed->payload(o);
+      const uint64_t id = sealed->point_id(o).num();
+      EXPECT_EQ(p.at("ts").as_int64(), static_cast<int64_t>((id * 7919) % 300));
+      const auto vectors = sealed->vectors_of(o);
+      ASSERT_EQ(std::get<DenseVector>(vectors.at("")).front(), static_cast<float>(id));
+      rows.emplace_back(p.contains("tenant") ? std::string(p.at("tenant").as_string()) : "~",
+                        p.at("ts").as_int64());
+    }
+    EXPECT_EQ(std::is_sorted(rows.begin(), rows.end()), declared);
+    if (!declared) {
+      EXPECT_EQ(sealed->point_id(0).num(), 0u);
+      EXPECT_EQ(sealed->point_id(299).num(), 299u);
+    }
+  }
 }
 
 }  // namespace
