@@ -33,7 +33,6 @@ std::string_view ToName(OptimizerKind kind) {
   return "indexing";
 }
 
-
 // The payload indexes declared `is_tenant: true` (keyword, uuid) or `is_principal: true`
 // (integer, float, datetime), by field name: the keys a copy is ordered by.
 std::vector<std::string> DefragmentKeys(const CollectionConfig& config) {
@@ -487,7 +486,7 @@ Status Optimizer::Execute(const PlannedOptimization& plan) {
     origin.reserve(live);
   }
   // Qdrant's defragmentation: with payload indexes declared `is_tenant` or `is_principal`, the
-  // copy holds its points in the order of those fields' values (DefragmentOrder), so that one
+  // copy holds its points in the order of those fields' values (DefragmentKeyOf), so that one
   // tenant's points, or a principal range's, are neighbouring rows; otherwise in source order.
   const std::vector<std::string> keys = DefragmentKeys(*config);
   std::vector<Origin> order;
