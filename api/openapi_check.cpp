@@ -373,9 +373,49 @@ struct Path {
   std::string_view key;
   size_t index = 0;
   bool is_index = false;  // an array element: `index`, not `key`
+  // The fields of Qdrant's structs that serde flattens into this key's object and its
+  // validator still names ("internal" for QueryRequest's fields): in 422 paths, not in 400s.
+  std::string_view flattened;
 };
 
-std::string Render(const Path* path) {
+// Where Qdrant's request types flatten an inner struct into the body (`#[serde(flatten)]`):
+// the spec shows one flat object, but the validator's paths go through the inner field, so a
+// query's `limit: 0` is `internal.limit`. The group fields sit one struct deeper.
+std::string_view FlattenedInto(std::string_view schema, std::string_view key) {
+  struct Flat {
+    std::string_view schema, inner, groups;
+  };
+  static constexpr Flat kFlat[] = {
+      {"QueryRequest", "internal", ""},
+      {"QueryGroupsRequest", "search_group_request", "search_group_request.group_request"},
+      {"SearchMatrixRequest", "search_request", ""},
+      {"FacetRequest", "facet_request", ""},
+      {"SearchRequest", "search_request", ""},
+      {"SearchGroupsRequest", "search_group_request", "search_group_request.group_request"},
+      {"RecommendRequest", "recommend_request", ""},
+      {"RecommendGroupsRequest", "recommend_group_request",
+       "recommend_group_request.group_request"},
+      {"DiscoverRequest", "discover_request", ""},
+      {"CountRequest", "count_request", ""},
+      {"ScrollRequest", "scroll_request", ""},
+      {"PointRequest", "point_request", ""},
+  };
+  if (key == "shard_key") {
+    return {};
+  }
+  for (const Flat& f : kFlat) {
+    if (f.schema == schema) {
+      const bool group_field = key == "group_by" || key == "group_size" || key == "limit" ||
+                               key == "with_lookup";
+      return !f.groups.empty() && group_field ? f.groups : f.inner;
+    }
+  }
+  return {};
+}
+
+// A path as serde names it (`validator`: as Qdrant's validator does, through flattened
+// fields).
+std::string Render(const Path* path, bool validator = false) {
   std::vector<const Path*> chain;
   for (const Path* p = path; p != nullptr && p->parent != nullptr; p = p->parent) {
     chain.push_back(p);
@@ -384,9 +424,15 @@ std::string Render(const Path* path) {
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     if ((*it)->is_index) {
       out += "[" + std::to_string((*it)->index) + "]";
-    } else {
-      out += (it == chain.rbegin() ? "" : ".") + std::string((*it)->key);
+      continue;
     }
+    if (!out.empty()) {
+      out += '.';
+    }
+    if (validator && !(*it)->flattened.empty()) {
+      out += std::string((*it)->flattened) + '.';
+    }
+    out += std::string((*it)->key);
   }
   return out;
 }
@@ -465,13 +511,13 @@ class Checker {
       }
       const uint64_t size = a->size();
       if ((n.min_items && size < *n.min_items) || (n.max_items && size > *n.max_items)) {
-        ranges_.push_back(Render(path) + ": " + LengthText(n.min_items, n.max_items, "items"));
+        ranges_.push_back(Render(path, true) + ": " + LengthText(n.min_items, n.max_items, "items"));
       }
       return Status::Ok();
     }
     if (const json::object* o = v.if_object()) {
       for (const auto& [key, value] : *o) {
-        const Path child_path{path, key, 0};
+        const Path child_path{path, key, 0, false, FlattenedInto(n.name, key)};
         const Path* child = &child_path;
         if (auto it = n.properties.find(std::string_view(key)); it != n.properties.end()) {
           ++progress_;  // a field this variant knows: evidence that it is the one meant
@@ -610,15 +656,20 @@ class Checker {
     const bool low = n.minimum != nullptr && n.minimum->is_number() && x < AsDouble(*n.minimum);
     const bool high = n.maximum != nullptr && n.maximum->is_number() && x > AsDouble(*n.maximum);
     if (low || high) {
-      std::string msg = "value " + NumberText(v) + " invalid, ";
+      // A float field's value and bounds print as floats (`0.0`), whatever the JSON wrote.
+      const bool float_field = (n.types & kNumber) != 0;  // "number" (it takes integers too)
+      auto text = [&](const json::value& x) {
+        return float_field ? NumberText(json::value(AsDouble(x))) : NumberText(x);
+      };
+      std::string msg = "value " + text(v) + " invalid, ";
       if (n.minimum != nullptr && n.maximum != nullptr) {
-        msg += "must be from " + NumberText(*n.minimum) + " to " + NumberText(*n.maximum);
+        msg += "must be from " + text(*n.minimum) + " to " + text(*n.maximum);
       } else if (n.minimum != nullptr) {
-        msg += "must be " + NumberText(*n.minimum) + " or larger";
+        msg += "must be " + text(*n.minimum) + " or larger";
       } else {
-        msg += "must be " + NumberText(*n.maximum) + " or smaller";
+        msg += "must be " + text(*n.maximum) + " or smaller";
       }
-      ranges_.push_back(Render(path) + ": " + msg);
+      ranges_.push_back(Render(path, true) + ": " + msg);
     }
     return Status::Ok();
   }
@@ -639,7 +690,7 @@ class Checker {
                    std::optional<uint64_t> max) {
     const uint64_t size = s.size();
     if ((min && size < *min) || (max && size > *max)) {
-      ranges_.push_back(Render(path) + ": " + LengthText(min, max, "characters"));
+      ranges_.push_back(Render(path, true) + ": " + LengthText(min, max, "characters"));
     }
   }
 

@@ -166,7 +166,7 @@ CASES = [
     ("feedback item unknown field", "POST", C + "/points/query", {"query": {"relevance_feedback": {"target": [1, 2], "feedback": [{"example": [1, 2], "score": 1, "z": 2}], "strategy": {"naive": {"a": 1, "b": 1, "c": 1}}}}}, 400, "unknown field `z`"),
     ("feedback naive unknown field", "POST", C + "/points/query", {"query": {"relevance_feedback": {"target": [1, 2], "feedback": [{"example": [1, 2], "score": 1}], "strategy": {"naive": {"a": 1, "b": 1, "c": 1, "d": 3}}}}}, 400, "unknown field `d`"),
     ("matrix unknown field", "POST", C + "/points/search/matrix/pairs", {"samplee": 3}, 400, "unknown field `samplee`"),
-    ("mmr diversity out of range", "POST", C + "/points/query", {"query": {"nearest": [1, 2], "mmr": {"diversity": 1.5}}}, 422, "must be from 0 to 1"),
+    ("mmr diversity out of range", "POST", C + "/points/query", {"query": {"nearest": [1, 2], "mmr": {"diversity": 1.5}}}, 422, "must be from 0.0 to 1.0"),
     ("indexed_only not implemented", "POST", C + "/points/query", {"query": [1, 2], "params": {"indexed_only": True}}, 400, "params.indexed_only"),
     ("lookup_from missing collection", "POST", C + "/points/query", {"query": 1, "lookup_from": {"collection": "nope"}}, 404, "Collection nope not found"),
     ("lookup_from unknown field", "POST", C + "/points/query", {"query": 1, "lookup_from": {"collection": "h", "x": 1}}, 400, "unknown field"),

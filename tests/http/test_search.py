@@ -128,7 +128,7 @@ class SearchApiTest(unittest.TestCase):
         filtered = query({"query": {"nearest": [10.4, 0], "mmr": {"candidates_limit": 5}},
                           "filter": {"must": [{"key": "group", "match": {"value": "g1"}}]}})
         self.assertEqual(self.ids(filtered), [10, 16, 13])
-        for body, text in [({"diversity": 1.5}, "must be from 0 to 1"),
+        for body, text in [({"diversity": 1.5}, "internal.query.mmr.diversity: value 1.5 invalid, must be from 0.0 to 1.0"),
                            ({"candidates_limit": 20000}, "candidates_limit")]:
             status, out = self.req("POST", "/collections/s/points/query", {
                 "query": {"nearest": [10.4, 0], "mmr": body}, "using": "dense"})

@@ -20,6 +20,7 @@ Status Check(V method, const char* pattern, const char* body) {
 
 constexpr const char* kCollection = "/collections/{collection_name}";
 constexpr const char* kQuery = "/collections/{collection_name}/points/query";
+constexpr const char* kGroups = "/collections/{collection_name}/points/query/groups";
 constexpr const char* kSearch = "/collections/{collection_name}/points/search";  // 1.18 only
 constexpr const char* kIndex = "/collections/{collection_name}/index";
 constexpr const char* kUpsert = "/collections/{collection_name}/points";
@@ -85,9 +86,16 @@ TEST(OpenApiCheckTest, WrongInputIsRefusedInQdrantsWords) {
   const auto k422 = Code::kValidationFailed;
   const Case cases[] = {
       {V::post, kQuery, R"({"query": [1, 2], "params": {"hnsw_ef": 0}})", k422,
-       "params.hnsw_ef: value 0 invalid, must be 1 or larger"},
+       "internal.params.hnsw_ef: value 0 invalid, must be 1 or larger"},
+      // Qdrant's validator names the struct serde flattens into the body (QueryRequest's
+      // `internal`; a group request's group fields one struct deeper), and a float field's
+      // value and bounds as floats; its 400s (serde's) name neither.
       {V::post, kQuery, R"({"query": {"nearest": [1, 2], "mmr": {"diversity": 2}}})", k422,
-       "query.mmr.diversity: value 2 invalid, must be from 0 to 1"},
+       "internal.query.mmr.diversity: value 2.0 invalid, must be from 0.0 to 1.0"},
+      {V::post, kGroups, R"({"query": [1, 2], "group_by": "g", "group_size": 0})", k422,
+       "search_group_request.group_request.group_size: value 0 invalid, must be 1 or larger"},
+      {V::post, kGroups, R"({"query": [1, 2], "group_by": "g", "params": {"hnsw_ef": 0}})", k422,
+       "search_group_request.params.hnsw_ef: value 0 invalid"},
       {V::post, kQuery, R"({"query": [1, 2], "limit": -1})", k400,
        "limit: invalid value: integer `-1`, expected usize"},
       {V::post, kQuery, R"({"query": [1, 2], "limit": 1.5})", k400,
@@ -129,7 +137,7 @@ TEST(OpenApiCheckTest, SeveralRangeErrorsAreListedTogether) {
                    R"({"query": [1], "params": {"hnsw_ef": 0}, "prefetch": {"limit": 0}})");
   EXPECT_EQ(s.code(), Code::kValidationFailed);
   EXPECT_NE(s.message().find("params.hnsw_ef"), std::string::npos) << s.ToString();
-  EXPECT_NE(s.message().find("; prefetch.limit"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("; internal.prefetch.limit"), std::string::npos) << s.ToString();
 }
 
 TEST(OpenApiCheckTest, AnAmbiguousUntaggedEnumIsLeftToTheDecoder) {
