@@ -46,10 +46,43 @@ enum TypeBit : uint8_t {
   kBoolean = 32,
 };
 
+// Where Qdrant's request types flatten an inner struct into the body (`#[serde(flatten)]`):
+// the spec shows one flat object, but the validator's paths go through the inner field, so a
+// query's `limit: 0` is `internal.limit`. The group fields sit one struct deeper.
+struct Flattened {
+  std::string_view schema, inner, groups;
+};
+const Flattened* FlattenedFields(std::string_view schema) {
+  static constexpr Flattened kFlat[] = {
+      {"QueryRequest", "internal", ""},
+      {"QueryGroupsRequest", "search_group_request", "search_group_request.group_request"},
+      {"SearchMatrixRequest", "search_request", ""},
+      {"FacetRequest", "facet_request", ""},
+      {"SearchRequest", "search_request", ""},
+      {"SearchGroupsRequest", "search_group_request", "search_group_request.group_request"},
+      {"RecommendRequest", "recommend_request", ""},
+      {"RecommendGroupsRequest", "recommend_group_request",
+       "recommend_group_request.group_request"},
+      {"DiscoverRequest", "discover_request", ""},
+      {"CountRequest", "count_request", ""},
+      {"ScrollRequest", "scroll_request", ""},
+      {"PointRequest", "point_request", ""},
+  };
+  for (const Flattened& f : kFlat) {
+    if (f.schema == schema) {
+      return &f;
+    }
+  }
+  return nullptr;
+}
+
 // One schema, compiled from the document: references resolved to nodes (shared, so recursive
 // schemas such as Filter are cycles), keywords read once.
 struct Node {
   std::string name;  // the components/schemas name, when the node is one
+  // Qdrant's `#[serde(flatten)]` inner struct of this request type, as its validator names
+  // it in paths (FlattenedFields), and the one its group fields sit in; empty for the rest.
+  std::string_view flattened, flattened_groups;
   uint8_t types = 0;  // 0: any type
   bool nullable = false;
   bool null_only = false;  // {"nullable": true} alone: Option<T>'s None branch
@@ -127,6 +160,10 @@ class Document {
     }
     Node* node = &nodes_.emplace_back();
     node->name = key;
+    if (const Flattened* f = FlattenedFields(key)) {
+      node->flattened = f->inner;
+      node->flattened_groups = f->groups.empty() ? f->inner : f->groups;
+    }
     named_[key] = node;  // before filling: a schema may reach itself
     Fill(schema->as_object(), node);
     return node;
@@ -378,40 +415,16 @@ struct Path {
   std::string_view flattened;
 };
 
-// Where Qdrant's request types flatten an inner struct into the body (`#[serde(flatten)]`):
-// the spec shows one flat object, but the validator's paths go through the inner field, so a
-// query's `limit: 0` is `internal.limit`. The group fields sit one struct deeper.
-std::string_view FlattenedInto(std::string_view schema, std::string_view key) {
-  struct Flat {
-    std::string_view schema, inner, groups;
-  };
-  static constexpr Flat kFlat[] = {
-      {"QueryRequest", "internal", ""},
-      {"QueryGroupsRequest", "search_group_request", "search_group_request.group_request"},
-      {"SearchMatrixRequest", "search_request", ""},
-      {"FacetRequest", "facet_request", ""},
-      {"SearchRequest", "search_request", ""},
-      {"SearchGroupsRequest", "search_group_request", "search_group_request.group_request"},
-      {"RecommendRequest", "recommend_request", ""},
-      {"RecommendGroupsRequest", "recommend_group_request",
-       "recommend_group_request.group_request"},
-      {"DiscoverRequest", "discover_request", ""},
-      {"CountRequest", "count_request", ""},
-      {"ScrollRequest", "scroll_request", ""},
-      {"PointRequest", "point_request", ""},
-  };
-  if (key == "shard_key") {
+// The flattened struct a field of `n` sits in, as Qdrant's validator names it (Node::flattened).
+std::string_view FlattenedInto(const Node& n, std::string_view key) {
+  if (n.flattened.empty() || key == "shard_key") {
     return {};
   }
-  for (const Flat& f : kFlat) {
-    if (f.schema == schema) {
-      const bool group_field = key == "group_by" || key == "group_size" || key == "limit" ||
-                               key == "with_lookup";
-      return !f.groups.empty() && group_field ? f.groups : f.inner;
-    }
-  }
-  return {};
+  const bool group_field =
+      key == "group_by" || key == "group_size" || key == "limit" || key == "with_lookup";
+  return group_field ? n.flattened_groups : n.flattened;
 }
+
 
 // A path as serde names it (`validator`: as Qdrant's validator does, through flattened
 // fields).
@@ -517,7 +530,7 @@ class Checker {
     }
     if (const json::object* o = v.if_object()) {
       for (const auto& [key, value] : *o) {
-        const Path child_path{path, key, 0, false, FlattenedInto(n.name, key)};
+        const Path child_path{path, key, 0, false, FlattenedInto(n, key)};
         const Path* child = &child_path;
         if (auto it = n.properties.find(std::string_view(key)); it != n.properties.end()) {
           ++progress_;  // a field this variant knows: evidence that it is the one meant

@@ -38,12 +38,13 @@ std::string_view ToName(OptimizerKind kind) {
 std::vector<std::string> DefragmentKeys(const CollectionConfig& config) {
   std::vector<std::string> keys;
   for (const auto& [field, info] : config.payload_indexes) {
-    for (const char* flag : {"is_tenant", "is_principal"}) {
-      const boost::json::value* v = info.params.if_contains(flag);
-      if (v != nullptr && v->is_bool() && v->as_bool()) {
-        keys.push_back(field);
-        break;
-      }
+    // Qdrant has each flag on those types only (elsewhere serde ignores it).
+    const bool tenant_type =
+        info.type == PayloadSchemaType::kKeyword || info.type == PayloadSchemaType::kUuid;
+    const boost::json::value* v =
+        info.params.if_contains(tenant_type ? "is_tenant" : "is_principal");
+    if (v != nullptr && v->is_bool() && v->as_bool() && (tenant_type || info.IsRange())) {
+      keys.push_back(field);
     }
   }
   return keys;
@@ -489,7 +490,6 @@ Status Optimizer::Execute(const PlannedOptimization& plan) {
   // copy holds its points in the order of those fields' values (DefragmentKeyOf), so that one
   // tenant's points, or a principal range's, are neighbouring rows; otherwise in source order.
   const std::vector<std::string> keys = DefragmentKeys(*config);
-  std::vector<Origin> order;
   std::vector<DefragmentKey> sort_keys;
   for (uint32_t i = 0; i < sources.size(); ++i) {
     const Segment& source = *sources[i];
@@ -499,7 +499,7 @@ Status Optimizer::Execute(const PlannedOptimization& plan) {
       for (size_t o = begin; o < std::min(size, begin + kCopyChunk); ++o) {
         const auto off = static_cast<Offset>(o);
         if (!source.deleted(off)) {
-          order.push_back({i, off});
+          origin.push_back({i, off});
           if (!keys.empty()) {
             sort_keys.push_back(DefragmentKeyOf(source.payload(off), keys));
           }
@@ -508,29 +508,28 @@ Status Optimizer::Execute(const PlannedOptimization& plan) {
     }
   }
   if (!keys.empty()) {
-    std::vector<size_t> rank(order.size());
+    std::vector<size_t> rank(origin.size());
     for (size_t r = 0; r < rank.size(); ++r) {
       rank[r] = r;
     }
     std::stable_sort(rank.begin(), rank.end(),
                      [&](size_t a, size_t b) { return sort_keys[a] < sort_keys[b]; });
     std::vector<Origin> sorted;
-    sorted.reserve(order.size());
+    sorted.reserve(origin.size());
     for (size_t r : rank) {
-      sorted.push_back(order[r]);
+      sorted.push_back(origin[r]);
     }
-    order = std::move(sorted);
+    origin = std::move(sorted);
   }
-  // Points deleted since they were listed are copied all the same: the tombstones made during
-  // the build are applied to the copy below.
-  for (size_t begin = 0; begin < order.size(); begin += kCopyChunk) {
+  // Copy offset o is origin[o]. Points deleted since they were listed are copied all the same:
+  // the tombstones made during the build are applied to the copy below.
+  for (size_t begin = 0; begin < origin.size(); begin += kCopyChunk) {
     std::shared_lock state(segments_.mu());
-    for (size_t k = begin; k < std::min(order.size(), begin + kCopyChunk); ++k) {
-      const Segment& source = *sources[order[k].source];
-      const Offset off = order[k].offset;
+    for (size_t k = begin; k < std::min(origin.size(), begin + kCopyChunk); ++k) {
+      const Segment& source = *sources[origin[k].source];
+      const Offset off = origin[k].offset;
       copy->Put(source.point_id(off), source.version(off), source.vectors_of(off),
                 source.payload(off));
-      origin.push_back(order[k]);
     }
   }
   copy->Seal();

@@ -151,18 +151,6 @@ void NumericIndex<T>::SplitIfLarge(size_t b) {
 }
 
 template <typename T>
-size_t NumericIndex<T>::bytes() const {
-  size_t n = with_values_.getSizeInBytes();
-  for (const auto& [value, offsets] : by_value_) {
-    n += sizeof(value) + offsets.getSizeInBytes();
-  }
-  for (const Postings& block : blocks_) {
-    n += block.getSizeInBytes();
-  }
-  return n + bounds_.size() * sizeof(T);
-}
-
-template <typename T>
 const Postings& NumericIndex<T>::Match(T value) const {
   if (IsNan(value)) {
     return kNone;  // NaN compares equivalent to every key of an ordered map

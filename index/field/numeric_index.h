@@ -78,7 +78,6 @@ class NumericIndex {
   // The smallest value held, if any.
   std::optional<T> min() const;
   size_t blocks() const { return blocks_.size(); }  // range blocks kept (0: none)
-  size_t bytes() const;                             // memory held by the bitmaps
 
  private:
   // [first, last) of by_value_ that the range covers.

@@ -204,9 +204,11 @@ TEST(OptimizerTest, ANewSegmentComesWithItsDeclaredPayloadIndexes) {
 
 // Qdrant's defragmentation: a segment an optimization makes holds the points of one tenant
 // (`is_tenant`), then by a principal field's values (`is_principal`), in neighbouring rows;
-// without such a field, in the sources' order. Every point, its vector and payload survive.
+// without such a field, in the sources' order (also when each flag is on a type Qdrant does not
+// have it on: serde ignores it there). Every point, its vector and payload survive.
 TEST(OptimizerTest, ACopyKeepsEachTenantsPointsTogether) {
-  for (bool declared : {true, false}) {
+  for (int mode : {0, 1, 2}) {
+    const bool declared = mode == 1;
     CollectionConfig config;
     config.vectors[""] = VectorParams{.size = 2, .distance = Distance::kDot};
     config.payload_indexes["tenant"] = PayloadIndexInfo{};
@@ -214,6 +216,9 @@ TEST(OptimizerTest, ACopyKeepsEachTenantsPointsTogether) {
     if (declared) {
       config.payload_indexes["tenant"].params["is_tenant"] = true;
       config.payload_indexes["ts"].params["is_principal"] = true;
+    } else if (mode == 2) {
+      config.payload_indexes["tenant"].params["is_principal"] = true;
+      config.payload_indexes["ts"].params["is_tenant"] = true;
     }
     config.optimizers.indexing_threshold = 1;
     config.hnsw.m = 4;
@@ -251,7 +256,7 @@ TEST(OptimizerTest, ACopyKeepsEachTenantsPointsTogether) {
       rows.emplace_back(p.contains("tenant") ? std::string(p.at("tenant").as_string()) : "~",
                         p.at("ts").as_int64());
     }
-    EXPECT_EQ(std::is_sorted(rows.begin(), rows.end()), declared);
+    EXPECT_EQ(std::is_sorted(rows.begin(), rows.end()), declared) << "mode " << mode;
     if (!declared) {
       EXPECT_EQ(sealed->point_id(0).num(), 0u);
       EXPECT_EQ(sealed->point_id(299).num(), 299u);
